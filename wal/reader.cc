@@ -1,0 +1,230 @@
+// WAL reader (see reader.h). Not thread-safe.
+#include "wal/reader.h"
+
+#include "util/status_macros.h"
+#include "wal/format.h"
+
+namespace walcache::wal {
+namespace {
+
+std::string At(const std::string& path, uint64_t offset) {
+  return path + " at offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+std::string_view TailStateName(TailState s) {
+  switch (s) {
+    case TailState::kClean: return "clean";
+    case TailState::kTorn: return "torn";
+    case TailState::kCorrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<Reader>> Reader::Open(FileSystem* fs, std::string wal_dir,
+                                             ReaderOptions options) {
+  std::unique_ptr<Reader> r(new Reader(fs, std::move(wal_dir), options));
+  WALCACHE_RETURN_IF_ERROR(r->Init());
+  return r;
+}
+
+Status Reader::Init() {
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, ListSegments(fs_, dir_));
+  for (const SegmentFile& f : files) summaries_.push_back(SegmentSummary{f.number, f.path});
+  // Skip the leading segments whose successor starts at or before from_seq: all their records
+  // precede it. A successor whose header cannot be read stops the skipping (reading will judge).
+  if (options_.from_seq > 1) {
+    for (size_t i = 0; i + 1 < summaries_.size(); ++i) {
+      auto next = fs_->OpenReadable(summaries_[i + 1].path);
+      if (!next.ok()) break;
+      char buf[kSegmentHeaderSize];
+      size_t got = 0;
+      if (!(*next)->Read(0, sizeof(buf), buf, &got).ok()) break;
+      SegmentHeader h;
+      if (!DecodeSegmentHeader(std::string_view(buf, got), summaries_[i + 1].path, &h).ok()) break;
+      if (h.first_seq > options_.from_seq) break;
+      summaries_[i].skipped = true;
+      idx_ = i + 1;
+    }
+  }
+  return Status::OK();
+}
+
+Status Reader::Fail(Status s) {
+  error_ = s;
+  if (s.IsCorruption()) {
+    tail_.state = TailState::kCorrupt;
+    tail_.detail = s.message();
+    if (idx_ < summaries_.size()) {
+      tail_.file = summaries_[idx_].path;
+      tail_.segment = summaries_[idx_].number;
+    }
+    tail_.valid_end = offset_;
+    tail_.last_seq = next_seq_ == 0 ? 0 : next_seq_ - 1;
+  }
+  return s;
+}
+
+Status Reader::OpenSegment(bool* done) {
+  SegmentSummary& seg = summaries_[idx_];
+  WALCACHE_ASSIGN_OR_RETURN(file_, fs_->OpenReadable(seg.path));
+  WALCACHE_ASSIGN_OR_RETURN(seg.file_bytes, file_->Size());
+  view_.emplace(file_.get(), seg.file_bytes);
+  offset_ = 0;
+
+  SegmentHeader h;
+  Status hs = Status::Corruption(seg.path + ": segment header truncated (" +
+                                 std::to_string(seg.file_bytes) + " bytes)");
+  if (seg.file_bytes >= kSegmentHeaderSize) {
+    WALCACHE_ASSIGN_OR_RETURN(std::string_view bytes, view_->Fetch(0, kSegmentHeaderSize));
+    hs = DecodeSegmentHeader(bytes, seg.path, &h);
+  }
+  if (hs.IsNotSupported()) return hs;
+  if (!hs.ok()) {
+    // Only the newest segment may be caught half-created by a crash (CreateSegment syncs the
+    // header before any record is written to it).
+    if (!IsLast()) return hs;
+    WALCACHE_ASSIGN_OR_RETURN(ResyncResult r,
+                              FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number,
+                                                   next_seq_, 4 * seg.file_bytes + (1 << 20)));
+    if (r.found || r.exhausted) {
+      return Status::Corruption(hs.message() + ", but valid records follow it");
+    }
+    WALCACHE_ASSIGN_OR_RETURN(uint64_t nz, NonZeroEnd(&*view_, 0));
+    tail_.file = seg.path;
+    tail_.segment = seg.number;
+    tail_.valid_end = 0;
+    tail_.last_seq = next_seq_ == 0 ? 0 : next_seq_ - 1;
+    tail_.state = nz == 0 ? TailState::kClean : TailState::kTorn;
+    tail_.dropped_bytes = nz;
+    tail_.detail = nz == 0 ? "newest segment was created but never written" : hs.message();
+    *done = true;
+    return Status::OK();
+  }
+  seg.first_seq = h.first_seq;
+  if (h.number != seg.number) {
+    return Status::Corruption(seg.path + ": header names segment " + std::to_string(h.number));
+  }
+  if (next_seq_ != 0 && h.first_seq != next_seq_) {
+    return Status::Corruption(seg.path + ": sequence gap: segment starts at seq " +
+                              std::to_string(h.first_seq) + " but the previous one ended at " +
+                              std::to_string(next_seq_ - 1));
+  }
+  if (next_seq_ == 0 && options_.from_seq > 1 && h.first_seq > options_.from_seq) {
+    return Status::Corruption(seg.path + ": the WAL starts at seq " +
+                              std::to_string(h.first_seq) + "; records from seq " +
+                              std::to_string(options_.from_seq) + " are missing");
+  }
+  next_seq_ = h.first_seq;
+  offset_ = kSegmentHeaderSize;
+  return Status::OK();
+}
+
+Status Reader::ClassifyEnd(bool* done) {
+  const SegmentSummary& seg = summaries_[idx_];
+  RecordHeader h;
+  std::string_view payload;
+  WALCACHE_ASSIGN_OR_RETURN(ProbeResult probe,
+                            ProbeRecord(&*view_, offset_, seg.number, &h, &payload));
+  const bool stale = probe == ProbeResult::kStale;
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t nz, NonZeroEnd(&*view_, offset_));
+  if (nz > offset_) {
+    const uint64_t budget =
+        options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);
+    WALCACHE_ASSIGN_OR_RETURN(ResyncResult r, FindValidRecordAfter(&*view_, offset_, seg.number,
+                                                                   next_seq_, budget));
+    if (r.found) {
+      return Status::Corruption(At(seg.path, offset_) + ": damaged record followed by valid " +
+                                "record seq " + std::to_string(r.seq) + " at offset " +
+                                std::to_string(r.offset));
+    }
+    if (r.exhausted) {
+      return Status::Corruption(At(seg.path, offset_) + ": damaged record; too many candidate "
+                                "records after it to rule out valid ones");
+    }
+  }
+  if (!IsLast()) {
+    if (nz == offset_ || stale) return Status::OK();  // on to the next segment
+    return Status::Corruption(At(seg.path, offset_) + ": " + std::to_string(nz - offset_) +
+                              " bytes of damage in a segment that has a successor");
+  }
+  tail_.file = seg.path;
+  tail_.segment = seg.number;
+  tail_.valid_end = offset_;
+  tail_.last_seq = next_seq_ - 1;
+  if (nz == offset_) {
+    tail_.state = TailState::kClean;
+    tail_.detail = "clean end";
+  } else if (stale) {
+    tail_.state = TailState::kClean;
+    tail_.stale_bytes = nz - offset_;
+    tail_.detail = std::to_string(tail_.stale_bytes) + " bytes of an older segment's records";
+  } else {
+    tail_.state = TailState::kTorn;
+    tail_.dropped_bytes = nz - offset_;
+    tail_.detail = "torn tail: " + std::to_string(tail_.dropped_bytes) + " bytes at " +
+                   At(seg.path, offset_);
+  }
+  *done = true;
+  return Status::OK();
+}
+
+Result<bool> Reader::Next(WalRecord* rec) {
+  if (!error_.ok()) return error_;
+  if (finished_) return false;
+  while (true) {
+    if (!view_) {
+      if (idx_ >= summaries_.size()) {
+        finished_ = true;
+        return false;
+      }
+      bool done = false;
+      Status s = OpenSegment(&done);
+      if (!s.ok()) return Fail(s);
+      if (done) {
+        finished_ = true;
+        return false;
+      }
+    }
+    SegmentSummary& seg = summaries_[idx_];
+    RecordHeader h;
+    std::string_view payload;
+    Result<ProbeResult> probe = ProbeRecord(&*view_, offset_, seg.number, &h, &payload);
+    if (!probe.ok()) return Fail(probe.status());
+    if (*probe == ProbeResult::kValid) {
+      if (h.seq != next_seq_) {
+        return Fail(Status::Corruption(At(seg.path, offset_) + ": record has seq " +
+                                       std::to_string(h.seq) + " where " +
+                                       std::to_string(next_seq_) + " belongs"));
+      }
+      const uint64_t at = offset_;
+      offset_ += kRecordHeaderSize + h.length;
+      ++next_seq_;
+      ++seg.records;
+      if (h.seq < options_.from_seq) continue;
+      Result<std::string> batch = DecodePayload(h, payload);
+      if (!batch.ok()) return Fail(batch.status().WithContext(At(seg.path, at)));
+      rec->seq = h.seq;
+      rec->segment = seg.number;
+      rec->file = seg.path;
+      rec->offset = at;
+      rec->stored_bytes = h.length;
+      rec->compressed = (h.flags & kFlagLz4) != 0;
+      rec->batch = std::move(batch).value();
+      return true;
+    }
+    bool done = false;
+    Status s = ClassifyEnd(&done);
+    if (!s.ok()) return Fail(s);
+    if (done) {
+      finished_ = true;
+      return false;
+    }
+    view_.reset();
+    file_.reset();
+    ++idx_;
+  }
+}
+
+}  // namespace walcache::wal

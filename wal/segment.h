@@ -1,0 +1,57 @@
+// WAL segment files: names, the segment header, listing and creation.
+// A segment is DIR/wal/<number>.wal with number zero-padded to at least 6 digits; numbers only
+// grow and are never reused, so stale bytes of an older segment (whose records carry its number)
+// are never mistaken for records of a newer one.
+//
+// Thread-safety: pure functions, plus file-system calls that are as thread-safe as the
+// FileSystem.
+#ifndef WALCACHE_WAL_SEGMENT_H_
+#define WALCACHE_WAL_SEGMENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/file_system.h"
+#include "walcache/result.h"
+
+namespace walcache::wal {
+
+struct SegmentHeader {
+  uint32_t version = 0;
+  uint64_t number = 0;
+  uint64_t first_seq = 0;  // seq of the first record this segment holds (or will hold)
+};
+
+// kSegmentHeaderSize bytes for the current format version.
+std::string EncodeSegmentHeader(uint64_t number, uint64_t first_seq);
+
+// Parses and checks a segment header: Corruption for a short, damaged or foreign header,
+// NotSupported for a format version this build does not read. `where` names the file.
+Status DecodeSegmentHeader(std::string_view bytes, const std::string& where, SegmentHeader* out);
+
+// "000042.wal", and its inverse (false for anything else).
+std::string SegmentFileName(uint64_t number);
+bool ParseSegmentFileName(std::string_view name, uint64_t* number);
+
+struct SegmentFile {
+  uint64_t number = 0;
+  std::string path;
+};
+
+// The segments in `wal_dir`, by increasing number; other files are ignored. A missing directory
+// holds no segments.
+Result<std::vector<SegmentFile>> ListSegments(FileSystem* fs, const std::string& wal_dir);
+
+// Creates segment `number` durably: a new file, `preallocate` bytes reserved (0: none), the
+// header written and synced, then the directory synced. On error the file may exist, but its
+// header is either absent or never acknowledged; the reader treats such a last segment as torn.
+Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::string& wal_dir,
+                                                    uint64_t number, uint64_t first_seq,
+                                                    uint64_t preallocate);
+
+}  // namespace walcache::wal
+
+#endif  // WALCACHE_WAL_SEGMENT_H_

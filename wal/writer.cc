@@ -1,0 +1,153 @@
+// Writer lifecycle: open, explicit sync, the buffered-mode flusher, close (see writer.h).
+// The commit path (Submit, Wait, group leadership) is in group_commit.cc.
+#include <algorithm>
+
+#include "util/status_macros.h"
+#include "wal/segment.h"
+#include "wal/writer.h"
+#include "wal/writer_internal.h"
+
+namespace walcache::wal {
+namespace {
+
+std::string ParentDir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+uint64_t Writer::Ticket::seq() const { return w_->seq; }
+
+Writer::Writer(FileSystem* fs, std::string wal_dir, WriterOptions options, uint64_t next_seq)
+    : fs_(fs),
+      dir_(std::move(wal_dir)),
+      options_(options),
+      next_seq_(next_seq),
+      written_seq_(next_seq - 1),
+      synced_seq_(next_seq - 1) {}
+
+Result<std::unique_ptr<Writer>> Writer::Open(FileSystem* fs, std::string wal_dir,
+                                             WriterOptions options, uint64_t next_seq) {
+  if (next_seq == 0) return Status::InvalidArgument("WAL writer: next_seq must be >= 1");
+  if (options.segment_size < kSegmentHeaderSize + kRecordHeaderSize) {
+    return Status::InvalidArgument("WAL writer: segment_size " +
+                                   std::to_string(options.segment_size) + " is too small");
+  }
+  std::unique_ptr<Writer> w(new Writer(fs, std::move(wal_dir), options, next_seq));
+  WALCACHE_RETURN_IF_ERROR(w->Start());
+  return w;
+}
+
+Status Writer::Start() {
+  const bool existed = fs_->Exists(dir_).ok();
+  WALCACHE_RETURN_IF_ERROR(fs_->CreateDir(dir_));
+  if (!existed) WALCACHE_RETURN_IF_ERROR(fs_->SyncDir(ParentDir(dir_)));
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> existing, ListSegments(fs_, dir_));
+  uint64_t number = options_.min_segment_number;
+  if (!existing.empty()) number = std::max(number, existing.back().number + 1);
+  const uint64_t prealloc = options_.preallocate ? options_.segment_size : 0;
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                            CreateSegment(fs_, dir_, number, next_seq_, prealloc));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    active_ = std::move(file);
+    segment_number_ = number;
+    offset_ = kSegmentHeaderSize;
+    stats_.segments_created++;
+    stats_.fsyncs++;
+  }
+  if (options_.sync_interval.count() > 0) flusher_ = std::thread([this] { FlusherLoop(); });
+  return Status::OK();
+}
+
+Writer::~Writer() { (void)Close(); }
+
+Status Writer::SyncWritten(std::unique_lock<std::mutex>& l) {
+  AcquireLeadership(l);
+  Status s = failed_;
+  if (s.ok() && written_seq_ > synced_seq_ && active_ != nullptr) {
+    // Every record <= written_seq_ is in the active segment or in an older one that was synced
+    // before the active one was created (Rotate), so syncing the active one covers them all.
+    const uint64_t target = written_seq_;
+    l.unlock();
+    s = active_->Sync();
+    l.lock();
+    stats_.fsyncs++;
+    if (s.ok()) {
+      synced_seq_ = std::max(synced_seq_, target);
+    } else {
+      failed_ = s;
+      FailQueued();
+    }
+  }
+  ReleaseLeadership();
+  return s;
+}
+
+Status Writer::Sync() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (closed_) return Status::Aborted("WAL writer is closed");
+  return SyncWritten(l);
+}
+
+void Writer::FlusherLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_flusher_) {
+    flusher_cv_.wait_for(l, options_.sync_interval, [this] { return stop_flusher_; });
+    if (stop_flusher_) break;
+    (void)SyncWritten(l);  // a failure is recorded in failed_ and reported to every later call
+  }
+}
+
+Status Writer::Close() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (closed_) return failed_;
+  stop_flusher_ = true;
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) {
+    l.unlock();
+    flusher_.join();
+    l.lock();
+  }
+  // Records whose tickets were never waited on are written now.
+  while (!queue_.empty() && failed_.ok()) LeadOneGroup(l);
+  Status s = SyncWritten(l);
+  closed_ = true;
+  std::unique_ptr<WritableFile> file = std::move(active_);
+  l.unlock();
+  if (file != nullptr) {
+    Status c = file->Close();
+    if (s.ok()) s = c;
+  }
+  return s;
+}
+
+Status Writer::health() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failed_;
+}
+
+uint64_t Writer::last_seq() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return next_seq_ - 1;
+}
+
+uint64_t Writer::durable_seq() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return synced_seq_;
+}
+
+uint64_t Writer::active_segment() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return segment_number_;
+}
+
+WriterStats Writer::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_;
+}
+
+}  // namespace walcache::wal
