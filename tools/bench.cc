@@ -1,0 +1,140 @@
+// `walcache bench` (see bench.h).
+#include "tools/bench.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "tools/bench_workloads.h"
+#include "tools/json.h"
+
+namespace walcache::tools {
+namespace {
+
+constexpr int kExitProblem = 1;
+constexpr int kExitCannotRun = 2;
+
+// A fresh directory name under the current one.
+std::string FreshDir() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  return "walcache-bench-" + std::to_string(::getpid()) + "-" + std::to_string(now);
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App* app, int* exit_code) {
+  auto opts = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app->add_subcommand(
+      "bench", "Measure WAL commit throughput and latency against the disk's fdatasync rate");
+  cmd->footer(
+      "Examples:\n"
+      "  walcache bench --workload fsync --threads 1 --ops 2000 --json\n"
+      "  walcache bench --workload wal --threads 8 --durability sync --ops 20000 --json\n"
+      "Quote results as ratios against a peer measured in the same run.");
+  cmd->add_option("--workload", opts->workload, "wal: appends through the WAL writer; "
+                  "fsync: write + fdatasync on a preallocated file (the disk's limit)")
+      ->check(CLI::IsMember({"wal", "fsync"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "Concurrent appenders")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--durability", opts->durability, "sync: ack after fdatasync; buffered: "
+                  "ack after write, background sync")
+      ->check(CLI::IsMember({"sync", "buffered"}))
+      ->capture_default_str();
+  cmd->add_option("--ops", opts->ops, "Operations in total, split across threads")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32))
+      ->capture_default_str();
+  cmd->add_option("--value-size", opts->value_size, "Bytes of each value (wal) or write (fsync)")
+      ->check(CLI::Range(size_t{1}, size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--dir", opts->dir, "Directory to work in (must not hold a WAL yet; kept "
+                  "afterwards). Default: a fresh directory under the current one, removed at "
+                  "the end");
+  cmd->add_option("--segment-size", opts->segment_size, "WAL segment size in bytes")
+      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--group-wait-us", opts->group_wait_us, "Longest a group-commit leader waits "
+                  "for the previous group's size to gather (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}))
+      ->capture_default_str();
+  cmd->add_flag("!--no-compression", opts->compression, "Disable LZ4 compression of records");
+  cmd->add_flag("--json", opts->json, "Print one JSON object");
+  cmd->callback([opts, exit_code] { *exit_code = RunBench(*opts); });
+}
+
+int RunBench(const BenchOptions& o) {
+  namespace fs = std::filesystem;
+  const bool temporary = o.dir.empty();
+  const std::string dir = temporary ? FreshDir() : o.dir;
+  std::error_code ec;
+  if (!temporary && fs::exists(fs::path(dir) / "wal", ec)) {
+    std::cerr << "walcache bench: " << dir << " already holds a WAL; give an empty or new "
+              << "directory" << std::endl;
+    return kExitCannotRun;
+  }
+  if (!fs::create_directories(dir, ec) && ec) {
+    std::cerr << "walcache bench: cannot create " << dir << ": " << ec.message() << std::endl;
+    return kExitCannotRun;
+  }
+
+  WorkloadSpec spec;
+  spec.threads = o.threads;
+  spec.durability = o.durability == "sync" ? Durability::kSync : Durability::kBuffered;
+  spec.ops = o.ops;
+  spec.value_size = o.value_size;
+  spec.segment_size = o.segment_size;
+  spec.compression = o.compression;
+  spec.group_wait_us = o.group_wait_us;
+  FileSystem* files = FileSystem::Default();
+  const bool wal = o.workload == "wal";
+  Result<WorkloadResult> r = wal ? RunWalWorkload(files, dir, spec)
+                                 : RunFsyncWorkload(files, JoinPath(dir, "fsync"), spec);
+  if (temporary) fs::remove_all(dir, ec);
+  if (!r.ok()) {
+    std::cerr << "walcache bench: " << r.status().ToString() << " (in " << dir << ")"
+              << std::endl;
+    return r.status().IsCorruption() ? kExitProblem : kExitCannotRun;
+  }
+  const double ops_per_s = r->seconds > 0 ? static_cast<double>(r->ops) / r->seconds : 0;
+  JsonObject j;
+  j.Add("engine", wal ? "walcache" : "disk")
+      .Add("workload", o.workload)
+      .Add("threads", o.threads)
+      .Add("durability", wal ? o.durability : std::string("sync"))
+      .Add("ops", r->ops)
+      .Add("value_size", static_cast<uint64_t>(o.value_size))
+      .Add("seconds", r->seconds)
+      .Add("ops_per_s", ops_per_s)
+      .Add("p50_us", r->p50_us)
+      .Add("p99_us", r->p99_us)
+      .Add("fsyncs", r->fsyncs)
+      .Add("bytes", r->bytes);
+  if (wal) {
+    j.Add("groups", r->groups)
+        .Add("ops_per_fsync", r->fsyncs > 0 ? static_cast<double>(r->ops) / r->fsyncs : 0.0)
+        .Add("segments", r->segments)
+        .Add("gathers", r->gathers)
+        .Add("verified", r->verified);
+  }
+  if (o.json) {
+    std::cout << j.str() << std::endl;
+  } else {
+    std::printf("%s %s threads=%d durability=%s ops=%llu: %.0f ops/s, p50 %.1f us, p99 %.1f us, "
+                "%llu fsyncs%s\n",
+                wal ? "walcache" : "disk", o.workload.c_str(), o.threads,
+                wal ? o.durability.c_str() : "sync", static_cast<unsigned long long>(r->ops),
+                ops_per_s, r->p50_us, r->p99_us, static_cast<unsigned long long>(r->fsyncs),
+                wal ? (", " + std::to_string(r->verified) + " records verified after reopen")
+                          .c_str()
+                    : "");
+  }
+  return 0;
+}
+
+}  // namespace walcache::tools

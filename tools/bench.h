@@ -1,0 +1,36 @@
+// `walcache bench`: measures the WAL against the disk's own fdatasync rate. Prints one JSON object
+// (--json) or one readable line. Exit 0 on success, 1 when the read-back check found a problem,
+// 2 when the benchmark could not run.
+#ifndef WALCACHE_TOOLS_BENCH_H_
+#define WALCACHE_TOOLS_BENCH_H_
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace walcache::tools {
+
+struct BenchOptions {
+  std::string workload = "wal";  // wal | fsync
+  int threads = 1;
+  std::string durability = "sync";  // sync | buffered
+  uint64_t ops = 10000;
+  size_t value_size = 100;
+  std::string dir;  // empty: a fresh directory under the current one, removed afterwards
+  uint64_t segment_size = 64ull << 20;
+  bool compression = true;
+  int64_t group_wait_us = 200;
+  bool json = false;
+};
+
+// Adds the subcommand to `app`; `*exit_code` receives its exit code when it runs.
+void RegisterBench(CLI::App* app, int* exit_code);
+
+int RunBench(const BenchOptions& options);
+
+}  // namespace walcache::tools
+
+#endif  // WALCACHE_TOOLS_BENCH_H_

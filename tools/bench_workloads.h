@@ -1,0 +1,52 @@
+// The workloads of `walcache bench`: each runs on a directory it is given and returns what it
+// measured. Errors are values (no exceptions); the CLI layer in bench.cc prints them.
+// Thread-safety: each call runs its own threads and shares nothing with other calls.
+#ifndef WALCACHE_TOOLS_BENCH_WORKLOADS_H_
+#define WALCACHE_TOOLS_BENCH_WORKLOADS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "util/file_system.h"
+#include "walcache/durability.h"
+#include "walcache/result.h"
+
+namespace walcache::tools {
+
+struct WorkloadSpec {
+  int threads = 1;
+  Durability durability = Durability::kSync;
+  uint64_t ops = 10000;      // in total, split evenly across threads
+  size_t value_size = 100;
+  uint64_t segment_size = 64ull << 20;
+  bool compression = true;
+  int64_t group_wait_us = 200;  // WriterOptions::max_group_wait
+};
+
+struct WorkloadResult {
+  uint64_t ops = 0;
+  double seconds = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  uint64_t fsyncs = 0;
+  uint64_t groups = 0;          // WAL write groups (wal workload)
+  uint64_t bytes = 0;           // bytes written (records with headers, or raw writes)
+  uint64_t segments = 0;        // WAL segments created (wal workload)
+  uint64_t gathers = 0;         // groups whose leader waited for more records (wal workload)
+  uint64_t verified = 0;        // records read back and checked after reopening (wal workload)
+};
+
+// Appends `ops` one-put batches through wal::Writer in `dir`/wal, then reopens the WAL with
+// wal::Reader and checks that every acknowledged record is there, in dense order, with the
+// batch that was written. Corruption if the read-back disagrees.
+Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
+                                      const WorkloadSpec& spec);
+
+// The disk's own limit: each thread writes `value_size` bytes then fdatasyncs, in a loop, on its
+// own preallocated file in `dir`.
+Result<WorkloadResult> RunFsyncWorkload(FileSystem* fs, const std::string& dir,
+                                        const WorkloadSpec& spec);
+
+}  // namespace walcache::tools
+
+#endif  // WALCACHE_TOOLS_BENCH_WORKLOADS_H_
