@@ -8,6 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/statistics.h>
+
 #include "util/status_macros.h"
 #include "wal/batch.h"
 #include "wal/reader.h"
@@ -131,6 +135,54 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
     return Status::Corruption("read back " + std::to_string(r.verified) + " of " +
                               std::to_string(r.ops) + " records; tail " +
                               std::string(wal::TailStateName(reader->tail().state)));
+  }
+  return r;
+}
+
+Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const WorkloadSpec& spec) {
+  const std::string path = JoinPath(dir, "rocksdb");
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.statistics = rocksdb::CreateDBStatistics();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status rs = rocksdb::DB::Open(options, path, &raw);
+  if (!rs.ok()) return Status::IOError("RocksDB open " + path + ": " + rs.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::vector<std::string> values(spec.threads);
+  for (int t = 0; t < spec.threads; ++t) {
+    std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+    values[t] = ValueFor(&rng, spec.value_size);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = spec.durability == Durability::kSync;
+  WorkloadResult r;
+  std::vector<double> lat;
+  WALCACHE_RETURN_IF_ERROR(RunThreads(
+      spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
+        rocksdb::Status s = db->Put(wo, KeyFor(t, i), values[t]);
+        return s.ok() ? Status::OK() : Status::IOError("RocksDB put: " + s.ToString());
+      }));
+  r.ops = lat.size();
+  r.fsyncs = options.statistics->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+  r.bytes = options.statistics->getTickerCount(rocksdb::WAL_FILE_BYTES);
+  Percentiles(&lat, &r);
+  rs = db->Close();
+  db.reset();
+  if (!rs.ok()) return Status::IOError("RocksDB close: " + rs.ToString());
+
+  rs = rocksdb::DB::Open(options, path, &raw);
+  if (!rs.ok()) return Status::IOError("RocksDB reopen " + path + ": " + rs.ToString());
+  db.reset(raw);
+  for (int t = 0; t < spec.threads; ++t) {
+    const uint64_t n = spec.ops / spec.threads + (static_cast<uint64_t>(t) < spec.ops % spec.threads);
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string v;
+      rs = db->Get(rocksdb::ReadOptions(), KeyFor(t, i), &v);
+      if (!rs.ok() || v != values[t]) {
+        return Status::Corruption("RocksDB lost " + KeyFor(t, i) + ": " + rs.ToString());
+      }
+      ++r.verified;
+    }
   }
   return r;
 }

@@ -42,6 +42,10 @@ struct WorkloadResult {
 Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
                                       const WorkloadSpec& spec);
 
+// The peer: the same one-put transactions as RunWalWorkload, as RocksDB writes (WriteOptions::
+// sync for kSync), in `dir`/rocksdb; every key is read back after reopening.
+Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const WorkloadSpec& spec);
+
 // The disk's own limit: each thread writes `value_size` bytes then fdatasyncs, in a loop, on its
 // own preallocated file in `dir`.
 Result<WorkloadResult> RunFsyncWorkload(FileSystem* fs, const std::string& dir,
