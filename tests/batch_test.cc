@@ -1,12 +1,13 @@
 // wal/batch: every op type round-trips; decoding validates every count and length against the
 // bytes that remain, so truncated or damaged encodings are Corruption, never a crash or a huge
 // allocation.
+#include "wal/batch.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "util/coding.h"
-#include "wal/batch.h"
 
 namespace walcache::wal {
 namespace {

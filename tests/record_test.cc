@@ -1,5 +1,7 @@
 // wal/record, wal/compression, wal/segment: record framing and its checksum, LZ4 used only when
 // it pays, decompression that distrusts stored sizes, segment headers and file names.
+#include "wal/record.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,7 +10,6 @@
 #include "util/crc32c.h"
 #include "wal/compression.h"
 #include "wal/format.h"
-#include "wal/record.h"
 #include "wal/segment.h"
 
 namespace walcache::wal {
@@ -24,8 +25,8 @@ std::string RandomBytes(size_t n, uint64_t seed) {
 // Verifies a framed record the way the reader does; returns true iff the checksum holds.
 bool ChecksumHolds(const std::string& framed) {
   const RecordHeader h = DecodeRecordHeader(framed.data());
-  const std::string_view payload(framed.data() + kRecordHeaderSize, framed.size() -
-                                                                        kRecordHeaderSize);
+  const std::string_view payload(framed.data() + kRecordHeaderSize,
+                                 framed.size() - kRecordHeaderSize);
   return RecordChecksum(crc32c::Value(payload), framed.data()) == h.crc;
 }
 
@@ -71,10 +72,10 @@ TEST(RecordTest, CompressesOnlyAboveThresholdAndWhenSmaller) {
   EXPECT_LT(big.payload.size(), 200u);
   EXPECT_EQ(big.raw_size, 10000u);
 
-  EXPECT_EQ(PrepareRecord(std::string(99, 'a'), opts).flags, 0);      // below threshold
-  EXPECT_EQ(PrepareRecord(RandomBytes(5000, 1), opts).flags, 0);      // would not shrink
+  EXPECT_EQ(PrepareRecord(std::string(99, 'a'), opts).flags, 0);  // below threshold
+  EXPECT_EQ(PrepareRecord(RandomBytes(5000, 1), opts).flags, 0);  // would not shrink
   opts.enabled = false;
-  EXPECT_EQ(PrepareRecord(repetitive, opts).flags, 0);                // disabled
+  EXPECT_EQ(PrepareRecord(repetitive, opts).flags, 0);  // disabled
 
   RecordHeader h;
   h.flags = kFlagLz4;

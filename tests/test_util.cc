@@ -22,8 +22,8 @@ ScratchDir::ScratchDir() {
   std::string name = info != nullptr ? std::string(info->test_suite_name()) + "." + info->name()
                                      : std::string("walcache");
   std::replace(name.begin(), name.end(), '/', '_');
-  path_ = (root / ("walcache-test-" + std::to_string(::getpid()) + "-" +
-                   std::to_string(counter++) + "-" + name))
+  path_ = (root / ("walcache-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+                   "-" + name))
               .string();
   fs::remove_all(path_);
   fs::create_directories(path_);

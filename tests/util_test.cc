@@ -108,8 +108,8 @@ TEST(Crc32c, HardwareAndPortableAgreeAndExtendComposes) {
     const uint32_t whole = crc32c::Value(data);
     EXPECT_EQ(whole, crc32c::ExtendPortable(0, data.data(), n)) << n;
     for (size_t split : {size_t{0}, n / 3, n}) {
-      EXPECT_EQ(whole, crc32c::Extend(crc32c::Value(data.data(), split), data.data() + split,
-                                      n - split));
+      EXPECT_EQ(whole,
+                crc32c::Extend(crc32c::Value(data.data(), split), data.data() + split, n - split));
     }
   }
 }
@@ -186,21 +186,26 @@ TEST_F(FileSystemTest, ListDirDeleteRenameAndSyncDir) {
 
 TEST_F(FileSystemTest, FaultRulesSkipCountFilterAndShortWrite) {
   FaultFileSystem faults(fs_);
-  faults.AddRule({.op = FaultOp::kSync, .error = Status::IOError("disk", EIO),
-                  .path_contains = "victim", .skip = 1, .times = 2});
+  faults.AddRule({.op = FaultOp::kSync,
+                  .error = Status::IOError("disk", EIO),
+                  .path_contains = "victim",
+                  .skip = 1,
+                  .times = 2});
   auto victim = faults.OpenWritable(dir_.Join("victim"), OpenMode::kCreateNew);
   auto other = faults.OpenWritable(dir_.Join("other"), OpenMode::kCreateNew);
   ASSERT_TRUE(victim.ok() && other.ok());
-  EXPECT_TRUE((*victim)->Sync().ok());   // skipped
+  EXPECT_TRUE((*victim)->Sync().ok());  // skipped
   EXPECT_EQ((*victim)->Sync().sys_errno(), EIO);
   EXPECT_EQ((*victim)->Sync().sys_errno(), EIO);
-  EXPECT_TRUE((*victim)->Sync().ok());   // times exhausted
-  EXPECT_TRUE((*other)->Sync().ok());    // path filter
+  EXPECT_TRUE((*victim)->Sync().ok());  // times exhausted
+  EXPECT_TRUE((*other)->Sync().ok());   // path filter
   EXPECT_EQ(faults.Calls(FaultOp::kSync), 5u);
   EXPECT_EQ(faults.Injected(FaultOp::kSync), 2u);
 
-  faults.AddRule({.op = FaultOp::kWrite, .error = Status::IOError("full", ENOSPC),
-                  .path_contains = "other", .short_write_bytes = 3});
+  faults.AddRule({.op = FaultOp::kWrite,
+                  .error = Status::IOError("full", ENOSPC),
+                  .path_contains = "other",
+                  .short_write_bytes = 3});
   const Status s = (*other)->Write(0, "abcdef");
   EXPECT_TRUE(s.IsNoSpace());
   EXPECT_NE(s.message().find("other"), std::string::npos);

@@ -1,6 +1,8 @@
 // wal/writer: dense sequence numbers, group commit under concurrency, both durability modes,
 // rotation, and failure that is final: an injected I/O error fails every waiter and every later
 // append, and nothing acknowledged is lost.
+#include "wal/writer.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,7 +16,6 @@
 #include "wal/batch.h"
 #include "wal/reader.h"
 #include "wal/segment.h"
-#include "wal/writer.h"
 
 namespace walcache::wal {
 namespace {
@@ -93,8 +94,8 @@ TEST_F(WriterTest, EightThreadsProduceDenseOrderedSequenceReadBackAfterReopen) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const Durability d = (i % 3 == 0) ? Durability::kBuffered : Durability::kSync;
-        auto seq = (*w)->Append(OneKeyBatch(std::to_string(t) + ":" + std::to_string(i), i % 50),
-                                d);
+        auto seq =
+            (*w)->Append(OneKeyBatch(std::to_string(t) + ":" + std::to_string(i), i % 50), d);
         ASSERT_TRUE(seq.ok()) << seq.status().ToString();
         acked[t].push_back(*seq);
       }
@@ -132,7 +133,8 @@ TEST_F(WriterTest, BufferedAppendsBecomeDurableThroughFlusherAndSync) {
   o.sync_interval = std::chrono::milliseconds(5);
   auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
   ASSERT_TRUE(w.ok());
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*w)->Append(OneKeyBatch("b"), Durability::kBuffered).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE((*w)->Append(OneKeyBatch("b"), Durability::kBuffered).ok());
   EXPECT_EQ((*w)->last_seq(), 10u);
   for (int i = 0; i < 500 && (*w)->durable_seq() < 10; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -200,9 +202,8 @@ TEST_F(WriterTest, NewWriterUsesSegmentNumberAboveExistingOnes) {
 }
 
 TEST_F(WriterTest, InvalidArgumentsChangeNothing) {
-  EXPECT_TRUE(Writer::Open(FileSystem::Default(), wal_dir(), Options(), 0)
-                  .status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      Writer::Open(FileSystem::Default(), wal_dir(), Options(), 0).status().IsInvalidArgument());
   auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
   ASSERT_TRUE(w.ok());
   PreparedRecord huge;
@@ -272,8 +273,10 @@ TEST_F(WriterFaultTest, ConcurrentAppendersAllFailOnWriteErrorAndAckedRecordsSur
   auto w = Writer::Open(&faults_, wal_dir(), Options(), 1);
   ASSERT_TRUE(w.ok());
   // Let a few hundred writes through, then fail every write.
-  faults_.AddRule({.op = FaultOp::kWrite, .error = Status::IOError("injected", EIO),
-                   .path_contains = ".wal", .skip = 300});
+  faults_.AddRule({.op = FaultOp::kWrite,
+                   .error = Status::IOError("injected", EIO),
+                   .path_contains = ".wal",
+                   .skip = 300});
   std::atomic<bool> stop{false};
   std::vector<std::vector<std::string>> acked(8);
   std::vector<std::thread> threads;
@@ -313,8 +316,11 @@ TEST_F(WriterFaultTest, ShortWriteLeavesTornTailAndAckedPrefix) {
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Append(OneKeyBatch("a", 100), Durability::kSync).ok());
   ASSERT_TRUE((*w)->Append(OneKeyBatch("b", 100), Durability::kSync).ok());
-  faults_.AddRule({.op = FaultOp::kWrite, .error = Status::IOError("injected", EIO),
-                   .path_contains = ".wal", .times = 1, .short_write_bytes = 40});
+  faults_.AddRule({.op = FaultOp::kWrite,
+                   .error = Status::IOError("injected", EIO),
+                   .path_contains = ".wal",
+                   .times = 1,
+                   .short_write_bytes = 40});
   EXPECT_TRUE((*w)->Append(OneKeyBatch("c", 100), Durability::kSync).status().IsIOError());
   (void)(*w)->Close();
   TailReport tail;

@@ -36,7 +36,8 @@ void RegisterBench(CLI::App* app, int* exit_code) {
       "  walcache bench --workload fsync --threads 1 --ops 2000 --json\n"
       "  walcache bench --workload wal --threads 8 --durability sync --ops 20000 --json\n"
       "Quote results as ratios against a peer measured in the same run.");
-  cmd->add_option("--workload", opts->workload, "wal: appends through the WAL writer; "
+  cmd->add_option("--workload", opts->workload,
+                  "wal: appends through the WAL writer; "
                   "rocksdb: the same puts through RocksDB (the peer); "
                   "fsync: write + fdatasync on a preallocated file (the disk's limit)")
       ->check(CLI::IsMember({"wal", "rocksdb", "fsync"}))
@@ -44,7 +45,8 @@ void RegisterBench(CLI::App* app, int* exit_code) {
   cmd->add_option("--threads", opts->threads, "Concurrent appenders")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  cmd->add_option("--durability", opts->durability, "sync: ack after fdatasync; buffered: "
+  cmd->add_option("--durability", opts->durability,
+                  "sync: ack after fdatasync; buffered: "
                   "ack after write, background sync")
       ->check(CLI::IsMember({"sync", "buffered"}))
       ->capture_default_str();
@@ -54,13 +56,15 @@ void RegisterBench(CLI::App* app, int* exit_code) {
   cmd->add_option("--value-size", opts->value_size, "Bytes of each value (wal) or write (fsync)")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
       ->capture_default_str();
-  cmd->add_option("--dir", opts->dir, "Directory to work in (must not hold a WAL yet; kept "
+  cmd->add_option("--dir", opts->dir,
+                  "Directory to work in (must not hold a WAL yet; kept "
                   "afterwards). Default: a fresh directory under the current one, removed at "
                   "the end");
   cmd->add_option("--segment-size", opts->segment_size, "WAL segment size in bytes")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
       ->capture_default_str();
-  cmd->add_option("--group-wait-us", opts->group_wait_us, "Longest a group-commit leader waits "
+  cmd->add_option("--group-wait-us", opts->group_wait_us,
+                  "Longest a group-commit leader waits "
                   "for the previous group's size to gather (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{100000}))
       ->capture_default_str();
@@ -102,8 +106,7 @@ int RunBench(const BenchOptions& o) {
   const bool logged = wal || rocks;  // has a durability mode and a read-back check
   if (temporary) fs::remove_all(dir, ec);
   if (!r.ok()) {
-    std::cerr << "walcache bench: " << r.status().ToString() << " (in " << dir << ")"
-              << std::endl;
+    std::cerr << "walcache bench: " << r.status().ToString() << " (in " << dir << ")" << std::endl;
     return r.status().IsCorruption() ? kExitProblem : kExitCannotRun;
   }
   const double ops_per_s = r->seconds > 0 ? static_cast<double>(r->ops) / r->seconds : 0;
@@ -128,14 +131,14 @@ int RunBench(const BenchOptions& o) {
   if (o.json) {
     std::cout << j.str() << std::endl;
   } else {
-    std::printf("%s %s threads=%d durability=%s ops=%llu: %.0f ops/s, p50 %.1f us, p99 %.1f us, "
-                "%llu fsyncs%s\n",
-                engine, o.workload.c_str(), o.threads,
-                logged ? o.durability.c_str() : "sync", static_cast<unsigned long long>(r->ops),
-                ops_per_s, r->p50_us, r->p99_us, static_cast<unsigned long long>(r->fsyncs),
-                logged ? (", " + std::to_string(r->verified) + " records verified after reopen")
-                             .c_str()
-                       : "");
+    std::printf(
+        "%s %s threads=%d durability=%s ops=%llu: %.0f ops/s, p50 %.1f us, p99 %.1f us, "
+        "%llu fsyncs%s\n",
+        engine, o.workload.c_str(), o.threads, logged ? o.durability.c_str() : "sync",
+        static_cast<unsigned long long>(r->ops), ops_per_s, r->p50_us, r->p99_us,
+        static_cast<unsigned long long>(r->fsyncs),
+        logged ? (", " + std::to_string(r->verified) + " records verified after reopen").c_str()
+               : "");
   }
   return 0;
 }

@@ -1,16 +1,16 @@
 // `walcache bench` workloads (see bench_workloads.h).
 #include "tools/bench_workloads.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/statistics.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/statistics.h>
 
 #include "util/status_macros.h"
 #include "wal/batch.h"
@@ -91,8 +91,8 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
   }
   WorkloadResult r;
   std::vector<double> lat;
-  WALCACHE_RETURN_IF_ERROR(RunThreads(
-      spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
+  WALCACHE_RETURN_IF_ERROR(
+      RunThreads(spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
         wal::Batch b;
         b.Put(KeyFor(t, i), values[t]);
         return writer->Append(b.Encode(), spec.durability).status();
@@ -123,8 +123,8 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
     // Keys of one thread appear in the order that thread appended them.
     const size_t colon = key.find(':', 6);
     const int t = colon == std::string::npos ? -1 : std::atoi(key.c_str() + 6);
-    if (b.size() != 1 || t < 0 || t >= spec.threads ||
-        key != KeyFor(t, next_index[t]) || b.ops()[0].value != values[t]) {
+    if (b.size() != 1 || t < 0 || t >= spec.threads || key != KeyFor(t, next_index[t]) ||
+        b.ops()[0].value != values[t]) {
       return Status::Corruption("record seq " + std::to_string(rec.seq) + " holds an unexpected " +
                                 "batch (key '" + key + "')");
     }
@@ -157,8 +157,8 @@ Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const Workload
   wo.sync = spec.durability == Durability::kSync;
   WorkloadResult r;
   std::vector<double> lat;
-  WALCACHE_RETURN_IF_ERROR(RunThreads(
-      spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
+  WALCACHE_RETURN_IF_ERROR(
+      RunThreads(spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
         rocksdb::Status s = db->Put(wo, KeyFor(t, i), values[t]);
         return s.ok() ? Status::OK() : Status::IOError("RocksDB put: " + s.ToString());
       }));
@@ -174,7 +174,8 @@ Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const Workload
   if (!rs.ok()) return Status::IOError("RocksDB reopen " + path + ": " + rs.ToString());
   db.reset(raw);
   for (int t = 0; t < spec.threads; ++t) {
-    const uint64_t n = spec.ops / spec.threads + (static_cast<uint64_t>(t) < spec.ops % spec.threads);
+    const uint64_t n =
+        spec.ops / spec.threads + (static_cast<uint64_t>(t) < spec.ops % spec.threads);
     for (uint64_t i = 0; i < n; ++i) {
       std::string v;
       rs = db->Get(rocksdb::ReadOptions(), KeyFor(t, i), &v);
@@ -194,10 +195,9 @@ Result<WorkloadResult> RunFsyncWorkload(FileSystem* fs, const std::string& dir,
   const uint64_t file_bytes = std::max<uint64_t>(per_thread * spec.value_size, 4096);
   std::vector<std::unique_ptr<WritableFile>> files;
   for (int t = 0; t < spec.threads; ++t) {
-    WALCACHE_ASSIGN_OR_RETURN(
-        std::unique_ptr<WritableFile> f,
-        fs->OpenWritable(JoinPath(dir, "fsync-" + std::to_string(t) + ".dat"),
-                         OpenMode::kCreateNew));
+    WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
+                              fs->OpenWritable(JoinPath(dir, "fsync-" + std::to_string(t) + ".dat"),
+                                               OpenMode::kCreateNew));
     WALCACHE_RETURN_IF_ERROR(f->Allocate(0, file_bytes));
     WALCACHE_RETURN_IF_ERROR(f->Sync());
     files.push_back(std::move(f));
@@ -206,8 +206,8 @@ Result<WorkloadResult> RunFsyncWorkload(FileSystem* fs, const std::string& dir,
   const std::string payload(spec.value_size, 'x');
   WorkloadResult r;
   std::vector<double> lat;
-  WALCACHE_RETURN_IF_ERROR(RunThreads(
-      spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
+  WALCACHE_RETURN_IF_ERROR(
+      RunThreads(spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t i) -> Status {
         WALCACHE_RETURN_IF_ERROR(files[t]->Write(i * spec.value_size, payload));
         return files[t]->Sync();
       }));

@@ -16,7 +16,7 @@ namespace walcache::tools {
 struct WorkloadSpec {
   int threads = 1;
   Durability durability = Durability::kSync;
-  uint64_t ops = 10000;      // in total, split evenly across threads
+  uint64_t ops = 10000;  // in total, split evenly across threads
   size_t value_size = 100;
   uint64_t segment_size = 64ull << 20;
   bool compression = true;
@@ -29,11 +29,11 @@ struct WorkloadResult {
   double p50_us = 0;
   double p99_us = 0;
   uint64_t fsyncs = 0;
-  uint64_t groups = 0;          // WAL write groups (wal workload)
-  uint64_t bytes = 0;           // bytes written (records with headers, or raw writes)
-  uint64_t segments = 0;        // WAL segments created (wal workload)
-  uint64_t gathers = 0;         // groups whose leader waited for more records (wal workload)
-  uint64_t verified = 0;        // records read back and checked after reopening (wal workload)
+  uint64_t groups = 0;    // WAL write groups (wal workload)
+  uint64_t bytes = 0;     // bytes written (records with headers, or raw writes)
+  uint64_t segments = 0;  // WAL segments created (wal workload)
+  uint64_t gathers = 0;   // groups whose leader waited for more records (wal workload)
+  uint64_t verified = 0;  // records read back and checked after reopening (wal workload)
 };
 
 // Appends `ops` one-put batches through wal::Writer in `dir`/wal, then reopens the WAL with

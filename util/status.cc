@@ -8,15 +8,24 @@ namespace walcache {
 
 std::string_view CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kNotFound: return "NotFound";
-    case Status::Code::kCorruption: return "Corruption";
-    case Status::Code::kInvalidArgument: return "InvalidArgument";
-    case Status::Code::kIOError: return "IOError";
-    case Status::Code::kNotSupported: return "NotSupported";
-    case Status::Code::kBusy: return "Busy";
-    case Status::Code::kConflict: return "Conflict";
-    case Status::Code::kAborted: return "Aborted";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kNotFound:
+      return "NotFound";
+    case Status::Code::kCorruption:
+      return "Corruption";
+    case Status::Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Status::Code::kIOError:
+      return "IOError";
+    case Status::Code::kNotSupported:
+      return "NotSupported";
+    case Status::Code::kBusy:
+      return "Busy";
+    case Status::Code::kConflict:
+      return "Conflict";
+    case Status::Code::kAborted:
+      return "Aborted";
   }
   return "Unknown";
 }

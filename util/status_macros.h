@@ -9,10 +9,10 @@
 #define WALCACHE_CONCAT(a, b) WALCACHE_CONCAT_INNER(a, b)
 
 // Evaluates `expr` (a Status); returns it from the enclosing function unless OK.
-#define WALCACHE_RETURN_IF_ERROR(expr)          \
-  do {                                          \
-    ::walcache::Status _wc_st = (expr);         \
-    if (!_wc_st.ok()) return _wc_st;            \
+#define WALCACHE_RETURN_IF_ERROR(expr)  \
+  do {                                  \
+    ::walcache::Status _wc_st = (expr); \
+    if (!_wc_st.ok()) return _wc_st;    \
   } while (0)
 
 // Evaluates `rexpr` (a Result<T>); returns its Status unless OK, else moves the value into `lhs`.

@@ -7,8 +7,8 @@ namespace walcache::wal {
 namespace {
 
 // Smallest encodings, used to bound counts by the bytes that remain.
-constexpr size_t kMinOpBytes = 1 + 1;           // type, empty key
-constexpr size_t kMinRelatedBytes = 1 + 1;      // empty key, update_id 0
+constexpr size_t kMinOpBytes = 1 + 1;       // type, empty key
+constexpr size_t kMinRelatedBytes = 1 + 1;  // empty key, update_id 0
 
 Status Bad(std::string_view what, size_t op_index) {
   return Status::Corruption("batch op " + std::to_string(op_index) + ": " + std::string(what));
@@ -18,18 +18,22 @@ Status Bad(std::string_view what, size_t op_index) {
 
 std::string_view OpTypeName(OpType t) {
   switch (t) {
-    case OpType::kPut: return "put";
-    case OpType::kDelete: return "delete";
-    case OpType::kInvalidate: return "invalidate";
-    case OpType::kTouch: return "touch";
+    case OpType::kPut:
+      return "put";
+    case OpType::kDelete:
+      return "delete";
+    case OpType::kInvalidate:
+      return "invalidate";
+    case OpType::kTouch:
+      return "touch";
   }
   return "unknown";
 }
 
 void Batch::Put(std::string_view key, std::string_view value, uint64_t expires_at,
                 std::vector<RelatedKey> related) {
-  ops_.push_back(Op{OpType::kPut, std::string(key), std::string(value), expires_at,
-                    std::move(related)});
+  ops_.push_back(
+      Op{OpType::kPut, std::string(key), std::string(value), expires_at, std::move(related)});
 }
 
 void Batch::Delete(std::string_view key) {

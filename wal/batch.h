@@ -43,8 +43,8 @@ struct RelatedKey {
 struct Op {
   OpType type = OpType::kPut;
   std::string key;
-  std::string value;        // kPut only
-  uint64_t expires_at = 0;  // kPut, kTouch; 0 = never
+  std::string value;                // kPut only
+  uint64_t expires_at = 0;          // kPut, kTouch; 0 = never
   std::vector<RelatedKey> related;  // kPut only
   friend bool operator==(const Op&, const Op&) = default;
 };

@@ -16,8 +16,8 @@ bool MaybeCompress(std::string_view raw, const CompressionOptions& options, std:
   PutVarint32(&buf, static_cast<uint32_t>(raw.size()));
   const size_t prefix = buf.size();
   buf.resize(prefix + static_cast<size_t>(bound));
-  const int n = LZ4_compress_default(raw.data(), buf.data() + prefix, static_cast<int>(raw.size()),
-                                     bound);
+  const int n =
+      LZ4_compress_default(raw.data(), buf.data() + prefix, static_cast<int>(raw.size()), bound);
   if (n <= 0 || prefix + static_cast<size_t>(n) >= raw.size()) return false;
   buf.resize(prefix + static_cast<size_t>(n));
   *out = std::move(buf);

@@ -15,9 +15,12 @@ std::string At(const std::string& path, uint64_t offset) {
 
 std::string_view TailStateName(TailState s) {
   switch (s) {
-    case TailState::kClean: return "clean";
-    case TailState::kTorn: return "torn";
-    case TailState::kCorrupt: return "corrupt";
+    case TailState::kClean:
+      return "clean";
+    case TailState::kTorn:
+      return "torn";
+    case TailState::kCorrupt:
+      return "corrupt";
   }
   return "unknown";
 }
@@ -85,9 +88,9 @@ Status Reader::OpenSegment(bool* done) {
     // Only the newest segment may be caught half-created by a crash (CreateSegment syncs the
     // header before any record is written to it).
     if (!IsLast()) return hs;
-    WALCACHE_ASSIGN_OR_RETURN(ResyncResult r,
-                              FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number,
-                                                   next_seq_, 4 * seg.file_bytes + (1 << 20)));
+    WALCACHE_ASSIGN_OR_RETURN(
+        ResyncResult r, FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number, next_seq_,
+                                             4 * seg.file_bytes + (1 << 20)));
     if (r.found || r.exhausted) {
       return Status::Corruption(hs.message() + ", but valid records follow it");
     }
@@ -112,9 +115,9 @@ Status Reader::OpenSegment(bool* done) {
                               std::to_string(next_seq_ - 1));
   }
   if (next_seq_ == 0 && options_.from_seq > 1 && h.first_seq > options_.from_seq) {
-    return Status::Corruption(seg.path + ": the WAL starts at seq " +
-                              std::to_string(h.first_seq) + "; records from seq " +
-                              std::to_string(options_.from_seq) + " are missing");
+    return Status::Corruption(seg.path + ": the WAL starts at seq " + std::to_string(h.first_seq) +
+                              "; records from seq " + std::to_string(options_.from_seq) +
+                              " are missing");
   }
   next_seq_ = h.first_seq;
   offset_ = kSegmentHeaderSize;
@@ -130,17 +133,17 @@ Status Reader::ClassifyEnd(bool* done) {
   const bool stale = probe == ProbeResult::kStale;
   WALCACHE_ASSIGN_OR_RETURN(uint64_t nz, NonZeroEnd(&*view_, offset_));
   if (nz > offset_) {
-    const uint64_t budget =
-        options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);
-    WALCACHE_ASSIGN_OR_RETURN(ResyncResult r, FindValidRecordAfter(&*view_, offset_, seg.number,
-                                                                   next_seq_, budget));
+    const uint64_t budget = options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);
+    WALCACHE_ASSIGN_OR_RETURN(
+        ResyncResult r, FindValidRecordAfter(&*view_, offset_, seg.number, next_seq_, budget));
     if (r.found) {
       return Status::Corruption(At(seg.path, offset_) + ": damaged record followed by valid " +
                                 "record seq " + std::to_string(r.seq) + " at offset " +
                                 std::to_string(r.offset));
     }
     if (r.exhausted) {
-      return Status::Corruption(At(seg.path, offset_) + ": damaged record; too many candidate "
+      return Status::Corruption(At(seg.path, offset_) +
+                                ": damaged record; too many candidate "
                                 "records after it to rule out valid ones");
     }
   }
@@ -163,8 +166,8 @@ Status Reader::ClassifyEnd(bool* done) {
   } else {
     tail_.state = TailState::kTorn;
     tail_.dropped_bytes = nz - offset_;
-    tail_.detail = "torn tail: " + std::to_string(tail_.dropped_bytes) + " bytes at " +
-                   At(seg.path, offset_);
+    tail_.detail =
+        "torn tail: " + std::to_string(tail_.dropped_bytes) + " bytes at " + At(seg.path, offset_);
   }
   *done = true;
   return Status::OK();

@@ -37,11 +37,11 @@ namespace walcache::wal {
 struct WalRecord {
   uint64_t seq = 0;
   uint64_t segment = 0;
-  std::string file;          // path of the segment file
-  uint64_t offset = 0;       // where the record's header starts in that file
-  uint32_t stored_bytes = 0; // payload bytes as stored (compressed or not)
+  std::string file;           // path of the segment file
+  uint64_t offset = 0;        // where the record's header starts in that file
+  uint32_t stored_bytes = 0;  // payload bytes as stored (compressed or not)
   bool compressed = false;
-  std::string batch;         // the decoded (decompressed) batch bytes
+  std::string batch;  // the decoded (decompressed) batch bytes
 };
 
 enum class TailState : uint8_t { kClean, kTorn, kCorrupt };
@@ -51,13 +51,13 @@ std::string_view TailStateName(TailState s);
 
 struct TailReport {
   TailState state = TailState::kClean;
-  std::string file;          // segment where valid data ends ("" if there are no segments)
+  std::string file;  // segment where valid data ends ("" if there are no segments)
   uint64_t segment = 0;
-  uint64_t valid_end = 0;    // offset just past the last valid record (or header) in `file`
+  uint64_t valid_end = 0;      // offset just past the last valid record (or header) in `file`
   uint64_t dropped_bytes = 0;  // kTorn: non-zero bytes after valid_end that repair removes
   uint64_t stale_bytes = 0;    // kClean: bytes of older segments' records after valid_end
-  uint64_t last_seq = 0;     // seq of the last valid record, or first_seq - 1 of an empty WAL
-  std::string detail;        // human-readable account; for kCorrupt, the error message
+  uint64_t last_seq = 0;       // seq of the last valid record, or first_seq - 1 of an empty WAL
+  std::string detail;          // human-readable account; for kCorrupt, the error message
 };
 
 struct SegmentSummary {
@@ -65,8 +65,8 @@ struct SegmentSummary {
   std::string path;
   uint64_t first_seq = 0;  // from the header (0 if the header is unreadable)
   uint64_t file_bytes = 0;
-  uint64_t records = 0;    // valid records read from this segment
-  bool skipped = false;    // not read: every record in it precedes from_seq
+  uint64_t records = 0;  // valid records read from this segment
+  bool skipped = false;  // not read: every record in it precedes from_seq
 };
 
 struct ReaderOptions {

@@ -14,8 +14,8 @@ Result<std::string_view> SegmentView::Fetch(uint64_t offset, size_t n) {
   if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_.size()) {
     return std::string_view(buf_).substr(offset - buf_offset_, n);
   }
-  const size_t want = static_cast<size_t>(
-      std::min<uint64_t>(std::max<uint64_t>(n, kReadAhead), size_ - offset));
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(std::max<uint64_t>(n, kReadAhead), size_ - offset));
   buf_.resize(want);
   buf_offset_ = offset;
   size_t got = 0;
@@ -57,8 +57,8 @@ Result<uint64_t> NonZeroEnd(SegmentView* view, uint64_t from) {
   uint64_t end = from;
   uint64_t pos = from;
   while (pos < view->size()) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(SegmentView::kReadAhead,
-                                                            view->size() - pos));
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(SegmentView::kReadAhead, view->size() - pos));
     WALCACHE_ASSIGN_OR_RETURN(std::string_view chunk, view->Fetch(pos, n));
     const size_t last = chunk.find_last_not_of('\0');
     if (last != std::string_view::npos) end = pos + last + 1;
@@ -86,7 +86,8 @@ Result<ResyncResult> FindValidRecordAfter(SegmentView* view, uint64_t from, uint
       const char* p = chunk.data() + (q - pos);
       if (DecodeFixed64(p + kRecordSegmentOffset) != segment) continue;
       const RecordHeader h = DecodeRecordHeader(p);
-      if (!PlausibleHeader(h) || h.seq < min_seq || h.length > view->size() - q - kRecordHeaderSize) {
+      if (!PlausibleHeader(h) || h.seq < min_seq ||
+          h.length > view->size() - q - kRecordHeaderSize) {
         continue;
       }
       if (h.length > budget) {

@@ -1,10 +1,11 @@
 // Writer lifecycle: open, explicit sync, the buffered-mode flusher, close (see writer.h).
 // The commit path (Submit, Wait, group leadership) is in group_commit.cc.
+#include "wal/writer.h"
+
 #include <algorithm>
 
 #include "util/status_macros.h"
 #include "wal/segment.h"
-#include "wal/writer.h"
 #include "wal/writer_internal.h"
 
 namespace walcache::wal {

@@ -67,13 +67,13 @@ struct WriterOptions {
 };
 
 struct WriterStats {
-  uint64_t records = 0;        // records written
-  uint64_t record_bytes = 0;   // bytes of those records, headers included
-  uint64_t raw_bytes = 0;      // their batches' bytes before compression
-  uint64_t groups = 0;         // leader write calls (one per group)
-  uint64_t fsyncs = 0;         // fdatasync calls on segment files, all causes
+  uint64_t records = 0;       // records written
+  uint64_t record_bytes = 0;  // bytes of those records, headers included
+  uint64_t raw_bytes = 0;     // their batches' bytes before compression
+  uint64_t groups = 0;        // leader write calls (one per group)
+  uint64_t fsyncs = 0;        // fdatasync calls on segment files, all causes
   uint64_t segments_created = 0;
-  uint64_t gathers = 0;        // gathering waits that ended at their deadline, short of a full group
+  uint64_t gathers = 0;  // gathering waits that ended at their deadline, short of a full group
 };
 
 class Writer {
@@ -165,9 +165,9 @@ class Writer {
   std::deque<std::shared_ptr<Waiter>> queue_;  // in seq order
   bool leading_ = false;
   int leadership_waiters_ = 0;  // threads in AcquireLeadership (Sync, the flusher)
-  size_t last_group_size_ = 1;   // records in the previous group (adaptive gathering)
-  bool gathering_ = false;       // a thread waits for the group to fill before it leads
-  double sync_ewma_us_ = 0;      // moving average of fdatasync time of groups
+  size_t last_group_size_ = 1;  // records in the previous group (adaptive gathering)
+  bool gathering_ = false;      // a thread waits for the group to fill before it leads
+  double sync_ewma_us_ = 0;     // moving average of fdatasync time of groups
   std::condition_variable leader_cv_;
   bool closed_ = false;
   bool stop_flusher_ = false;
