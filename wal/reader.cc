@@ -56,16 +56,16 @@ Status Reader::Init() {
 
 Status Reader::Fail(Status s) {
   error_ = s;
-  if (s.IsCorruption()) {
-    tail_.state = TailState::kCorrupt;
-    tail_.detail = s.message();
-    if (idx_ < summaries_.size()) {
-      tail_.file = summaries_[idx_].path;
-      tail_.segment = summaries_[idx_].number;
-    }
-    tail_.valid_end = offset_;
-    tail_.last_seq = next_seq_ == 0 ? 0 : next_seq_ - 1;
+  // The tail names where reading stopped, whatever stopped it; only Corruption marks it corrupt
+  // (an I/O error or an unsupported version says nothing about the bytes).
+  if (s.IsCorruption()) tail_.state = TailState::kCorrupt;
+  tail_.detail = s.message();
+  if (idx_ < summaries_.size()) {
+    tail_.file = summaries_[idx_].path;
+    tail_.segment = summaries_[idx_].number;
   }
+  tail_.valid_end = offset_;
+  tail_.last_seq = next_seq_ == 0 ? 0 : next_seq_ - 1;
   return s;
 }
 
@@ -81,7 +81,7 @@ Status Reader::OpenSegment(bool* done) {
                                  std::to_string(seg.file_bytes) + " bytes)");
   if (seg.file_bytes >= kSegmentHeaderSize) {
     WALCACHE_ASSIGN_OR_RETURN(std::string_view bytes, view_->Fetch(0, kSegmentHeaderSize));
-    hs = DecodeSegmentHeader(bytes, seg.path, &h);
+    hs = DecodeSegmentHeader(bytes, seg.path + " at offset 0", &h);
   }
   if (hs.IsNotSupported()) return hs;
   if (!hs.ok()) {
@@ -89,8 +89,9 @@ Status Reader::OpenSegment(bool* done) {
     // header before any record is written to it).
     if (!IsLast()) return hs;
     WALCACHE_ASSIGN_OR_RETURN(
-        ResyncResult r, FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number, next_seq_,
-                                             4 * seg.file_bytes + (1 << 20)));
+        ResyncResult r,
+        FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number, next_seq_,
+                             options_.resync_budget_factor * seg.file_bytes + (1 << 20)));
     if (r.found || r.exhausted) {
       return Status::Corruption(hs.message() + ", but valid records follow it");
     }
@@ -130,8 +131,16 @@ Status Reader::ClassifyEnd(bool* done) {
   std::string_view payload;
   WALCACHE_ASSIGN_OR_RETURN(ProbeResult probe,
                             ProbeRecord(&*view_, offset_, seg.number, &h, &payload));
-  const bool stale = probe == ProbeResult::kStale;
+  // Records of an older segment, then nothing but zeros, are leftovers: a clean end. Anything
+  // else after them is judged as if it came right after the last valid record.
+  uint64_t stale_end = offset_;
+  while (probe == ProbeResult::kStale) {
+    stale_end += kRecordHeaderSize + h.length;
+    WALCACHE_ASSIGN_OR_RETURN(probe, ProbeRecord(&*view_, stale_end, seg.number, &h, &payload));
+  }
   WALCACHE_ASSIGN_OR_RETURN(uint64_t nz, NonZeroEnd(&*view_, offset_));
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t nz_after_stale, NonZeroEnd(&*view_, stale_end));
+  const bool stale = stale_end > offset_ && nz_after_stale == stale_end;
   if (nz > offset_) {
     const uint64_t budget = options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);
     WALCACHE_ASSIGN_OR_RETURN(
@@ -161,7 +170,7 @@ Status Reader::ClassifyEnd(bool* done) {
     tail_.detail = "clean end";
   } else if (stale) {
     tail_.state = TailState::kClean;
-    tail_.stale_bytes = nz - offset_;
+    tail_.stale_bytes = stale_end - offset_;
     tail_.detail = std::to_string(tail_.stale_bytes) + " bytes of an older segment's records";
   } else {
     tail_.state = TailState::kTorn;
@@ -201,13 +210,15 @@ Result<bool> Reader::Next(WalRecord* rec) {
                                        std::to_string(h.seq) + " where " +
                                        std::to_string(next_seq_) + " belongs"));
       }
+      // A record counts as valid only once its payload decodes too (a good checksum over an
+      // undecodable payload is damage all the same), so the tail never moves past it.
+      Result<std::string> batch = DecodePayload(h, payload);
+      if (!batch.ok()) return Fail(batch.status().WithContext(At(seg.path, offset_)));
       const uint64_t at = offset_;
       offset_ += kRecordHeaderSize + h.length;
       ++next_seq_;
       ++seg.records;
       if (h.seq < options_.from_seq) continue;
-      Result<std::string> batch = DecodePayload(h, payload);
-      if (!batch.ok()) return Fail(batch.status().WithContext(At(seg.path, at)));
       rec->seq = h.seq;
       rec->segment = seg.number;
       rec->file = seg.path;

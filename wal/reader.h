@@ -57,7 +57,7 @@ struct TailReport {
   uint64_t dropped_bytes = 0;  // kTorn: non-zero bytes after valid_end that repair removes
   uint64_t stale_bytes = 0;    // kClean: bytes of older segments' records after valid_end
   uint64_t last_seq = 0;       // seq of the last valid record, or first_seq - 1 of an empty WAL
-  std::string detail;          // human-readable account; for kCorrupt, the error message
+  std::string detail;          // human-readable account; after an error, its message
 };
 
 struct SegmentSummary {
