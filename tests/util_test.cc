@@ -1,5 +1,7 @@
 // util/: byte coding, CRC32C, Status/Result, the POSIX file seam and the fault layer over it.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <random>
@@ -214,6 +216,50 @@ TEST_F(FileSystemTest, FaultRulesSkipCountFilterAndShortWrite) {
 
   faults.ClearRules();
   EXPECT_TRUE((*victim)->Write(0, "x").ok());
+}
+
+TEST_F(FileSystemTest, SecondLockOfTheSameFileIsBusyAndNamesTheHolder) {
+  const std::string path = dir_.Join("LOCK");
+  auto first = fs_->LockFile(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // The same process, through a second open: refused at once, naming path and holder.
+  auto second = fs_->LockFile(path);
+  ASSERT_TRUE(second.status().IsBusy()) << second.status().ToString();
+  EXPECT_NE(second.status().message().find(path), std::string::npos);
+  EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())), std::string::npos)
+      << second.status().message();
+  first->reset();
+  EXPECT_TRUE(fs_->LockFile(path).ok()) << "released with the object";
+}
+
+TEST_F(FileSystemTest, LockHeldByAnotherProcessIsBusyUntilItDies) {
+  const std::string path = dir_.Join("LOCK");
+  int ready[2];
+  int release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto lock = FileSystem::Default()->LockFile(path);
+    const char c = lock.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    char wait;
+    (void)!::read(release[0], &wait, 1);
+    ::_exit(0);  // dies holding the lock: the OS releases it
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto busy = fs_->LockFile(path);
+  ASSERT_TRUE(busy.status().IsBusy()) << busy.status().ToString();
+  EXPECT_NE(busy.status().message().find("pid " + std::to_string(child)), std::string::npos)
+      << busy.status().message();
+  (void)!::write(release[1], "x", 1);
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+  EXPECT_TRUE(fs_->LockFile(path).ok());
+  for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }
 
 }  // namespace

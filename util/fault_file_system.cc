@@ -142,4 +142,10 @@ Result<std::vector<std::string>> FaultFileSystem::ListDir(const std::string& dir
 
 Status FaultFileSystem::Exists(const std::string& path) { return base_->Exists(path); }
 
+Result<std::unique_ptr<FileLock>> FaultFileSystem::LockFile(const std::string& path) {
+  Status s = Check(FaultOp::kOpen, path);
+  if (!s.ok()) return s;
+  return base_->LockFile(path);
+}
+
 }  // namespace walcache

@@ -72,6 +72,7 @@ class FaultFileSystem final : public FileSystem {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
   Status Exists(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // Used by the wrapped files: counts the call and returns the rule that fails it, if any.
   // `short_write_bytes` receives the rule's prefix length for kWrite.

@@ -58,6 +58,13 @@ class ReadableFile {
   virtual const std::string& path() const = 0;
 };
 
+// An exclusive lock on a file, held until the object is destroyed (or its process dies).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  virtual const std::string& path() const = 0;
+};
+
 enum class OpenMode : uint8_t {
   kCreateNew,     // create; fail if the file exists
   kOpenExisting,  // open; fail if the file does not exist
@@ -85,6 +92,11 @@ class FileSystem {
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   // OK if `path` exists, NotFound if not, another error if it cannot be told.
   virtual Status Exists(const std::string& path) = 0;
+
+  // Takes an exclusive, advisory lock on `path` (created if missing) without waiting, and
+  // records the holder (pid) in it. Busy if another holder has it, from this process or another;
+  // the message names the path and the holder's pid. The OS drops the lock when the holder dies.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
 // Joins a directory and a name with one '/'.

@@ -2,6 +2,7 @@
 // directories. Thread-safe as the interface requires; the objects hold only a descriptor.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,22 @@ class PosixReadableFile final : public ReadableFile {
   const int fd_;
 };
 
+// flock(2) locks belong to the open file description, so a second open of the same path in the
+// same process conflicts just as another process would: one Cache per directory, everywhere.
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFileLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
@@ -174,6 +191,36 @@ class PosixFileSystem final : public FileSystem {
     if (::stat(path.c_str(), &st) == 0) return Status::OK();
     if (errno == ENOENT) return Status::NotFound(path);
     return PosixError("stat", path, errno);
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return PosixError("open lock file", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      std::string holder;
+      if (err == EWOULDBLOCK) {
+        char buf[64] = {0};
+        const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+        holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("unknown");
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) {
+          holder.pop_back();
+        }
+      }
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::Busy(path +
+                            " is locked by another user of the directory (holder: " + holder + ")");
+      }
+      return PosixError("flock", path, err);
+    }
+    const std::string me = "pid " + std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+      const int err = errno;
+      ::close(fd);
+      return PosixError("record lock holder in", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
   }
 };
 

@@ -1,0 +1,203 @@
+// RocksStore (see rocks_store.h).
+#include "engine/rocks_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/table.h>
+
+#include <chrono>
+
+#include "engine/expiry_filter.h"
+#include "engine/store_keys.h"
+#include "util/coding.h"
+#include "util/status_macros.h"
+
+namespace walcache::engine {
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path) {
+  if (s.ok()) return Status::OK();
+  std::string msg = std::string(what) + " " + path + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNotSupported()) return Status::NotSupported(msg);
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+uint64_t SystemNowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Owns the filter for as long as the DB lives (Options::compaction_filter is a raw pointer).
+struct FilterHolder {
+  static ExpiryFilter* Make(std::function<uint64_t()> now) {
+    return new ExpiryFilter(now ? std::move(now) : std::function<uint64_t()>(&SystemNowMs));
+  }
+};
+
+}  // namespace
+
+bool ExpiryFilter::Filter(int level, const rocksdb::Slice& key,
+                          const rocksdb::Slice& existing_value, std::string* new_value,
+                          bool* value_changed) const {
+  if (key.size() == 0 || key[0] != kEntryPrefix) return false;
+  uint64_t expires_at = 0;
+  if (!PeekExpiresAt(std::string_view(existing_value.data(), existing_value.size()), &expires_at)) {
+    return false;  // never drop what cannot be read: a reader will report it
+  }
+  return expires_at != 0 && expires_at <= now_ms_();
+}
+
+void RocksStore::Checkpoint::Put(std::string_view key, const Entry& e) {
+  std::string value;
+  EncodeEntry(e, &value);
+  batch_.Put(EntryKey(key), value);
+  ++ops_;
+}
+
+void RocksStore::Checkpoint::Delete(std::string_view key) {
+  batch_.Delete(EntryKey(key));
+  ++ops_;
+}
+
+void RocksStore::Checkpoint::AddDependent(std::string_view source, std::string_view dependent) {
+  batch_.Put(DependentKey(source, dependent), rocksdb::Slice());
+  ++ops_;
+}
+
+void RocksStore::Checkpoint::RemoveDependent(std::string_view source, std::string_view dependent) {
+  batch_.Delete(DependentKey(source, dependent));
+  ++ops_;
+}
+
+Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
+                                                     const StoreOptions& options) {
+  std::unique_ptr<RocksStore> store(new RocksStore());
+  store->path_ = path;
+  store->read_only_ = options.read_only;
+  store->filter_.reset(FilterHolder::Make(options.now_ms));
+
+  rocksdb::Options opts;
+  opts.create_if_missing = options.create_if_missing && !options.read_only;
+  opts.compaction_filter = store->filter_.get();
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
+                                              : rocksdb::DB::Open(opts, path, &raw);
+  WALCACHE_RETURN_IF_ERROR(FromRocks(s, "open RocksDB store", path));
+  store->db_.reset(raw);
+
+  std::string v;
+  rocksdb::Status g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaFormat), &v);
+  if (g.ok()) {
+    std::string_view in = v;
+    uint32_t format = 0;
+    if (!GetFixed32(&in, &format)) return Status::Corruption(path + ": bad format record");
+    if (format != kStoreFormatVersion) {
+      return Status::NotSupported(path + ": store format version " + std::to_string(format) +
+                                  "; this build reads version " +
+                                  std::to_string(kStoreFormatVersion));
+    }
+  } else if (g.IsNotFound() && !options.read_only) {
+    std::string enc;
+    PutFixed32(&enc, kStoreFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    WALCACHE_RETURN_IF_ERROR(
+        FromRocks(store->db_->Put(wo, std::string(kMetaFormat), enc), "initialise store", path));
+  } else if (!g.IsNotFound()) {
+    return FromRocks(g, "read store format of", path);
+  }
+
+  g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaCheckpointSeq), &v);
+  if (g.ok()) {
+    std::string_view in = v;
+    if (!GetFixed64(&in, &store->checkpoint_seq_) || !in.empty()) {
+      return Status::Corruption(path + ": bad checkpoint_seq record");
+    }
+  } else if (!g.IsNotFound()) {
+    return FromRocks(g, "read checkpoint_seq of", path);
+  }
+  return store;
+}
+
+RocksStore::~RocksStore() {
+  if (db_ != nullptr) (void)db_->Close();
+  db_.reset();  // before filter_, which the DB points to
+}
+
+Result<std::optional<Entry>> RocksStore::Get(std::string_view key) const {
+  std::string v;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), EntryKey(key), &v);
+  if (s.IsNotFound()) return std::optional<Entry>();
+  WALCACHE_RETURN_IF_ERROR(FromRocks(s, "read", path_));
+  Result<Entry> e = DecodeEntry(v);
+  if (!e.ok()) return e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+  return std::optional<Entry>(std::move(e).value());
+}
+
+Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source) const {
+  const std::string prefix = DependentPrefix(source);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<std::string> out;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+  }
+  WALCACHE_RETURN_IF_ERROR(FromRocks(it->status(), "scan dependents in", path_));
+  return out;
+}
+
+Status RocksStore::Scan(std::string_view prefix,
+                        const std::function<bool(std::string_view, const Entry&)>& visit) const {
+  const std::string start = EntryKey(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    const std::string_view key(it->key().data() + 1, it->key().size() - 1);
+    Result<Entry> e = DecodeEntry(std::string_view(it->value().data(), it->value().size()));
+    if (!e.ok()) return e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+    if (!visit(key, *e)) break;
+  }
+  return FromRocks(it->status(), "scan", path_);
+}
+
+Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
+  if (read_only_) return Status::Aborted(path_ + ": store is open read-only");
+  if (seq < checkpoint_seq_) {
+    return Status::InvalidArgument("checkpoint seq " + std::to_string(seq) + " is older than " +
+                                   std::to_string(checkpoint_seq_));
+  }
+  std::string enc;
+  PutFixed64(&enc, seq);
+  cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // RocksDB's WAL is on: the batch is durable, and atomic, when Write returns
+  WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &cp.batch_), "checkpoint into", path_));
+  checkpoint_seq_ = seq;
+  return Status::OK();
+}
+
+Status RocksStore::CompactAll() {
+  if (read_only_) return Status::Aborted(path_ + ": store is open read-only");
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(o, nullptr, nullptr), "compact", path_);
+}
+
+uint64_t RocksStore::EstimateKeys() const {
+  uint64_t n = 0;
+  db_->GetIntProperty("rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+uint64_t RocksStore::LiveBytes() const {
+  uint64_t n = 0;
+  db_->GetIntProperty("rocksdb.live-sst-files-size", &n);
+  return n;
+}
+
+}  // namespace walcache::engine

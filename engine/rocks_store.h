@@ -1,0 +1,102 @@
+// RocksStore: the full data set of a cache in RocksDB, as of exactly one sequence number (the
+// checkpoint sequence), and the only way the engine changes it: a Checkpoint applied as one
+// synced WriteBatch that carries the entries, the reverse-index changes and the new checkpoint
+// sequence together (DESIGN.md §4). One column family, so a checkpoint can never be half
+// applied (trap 3); RocksDB's own WAL on and WriteOptions::sync, so it is durable when Apply
+// returns. Layout: docs/storage-format.md.
+//
+// The caller keeps the traps that need the WAL: only state as of a sequence that is already
+// durable in walcache's WAL may be checkpointed (trap 1), and WAL segments go only after the
+// checkpoint that covers them was applied (trap 2).
+//
+// Expired entries are dropped by a compaction filter (expiry_filter.h) as RocksDB compacts.
+//
+// Thread-safety: thread-safe (RocksDB is); Apply calls must not overlap each other.
+#ifndef WALCACHE_ENGINE_ROCKS_STORE_H_
+#define WALCACHE_ENGINE_ROCKS_STORE_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/entry.h"
+#include "walcache/result.h"
+
+namespace walcache::engine {
+
+class ExpiryFilter;
+
+struct StoreOptions {
+  bool create_if_missing = true;
+  bool read_only = false;
+  size_t block_cache_bytes = 64 << 20;
+  // The clock of the expiry filter, in milliseconds since the Unix epoch.
+  std::function<uint64_t()> now_ms;
+};
+
+class RocksStore {
+ public:
+  // Changes to apply atomically as one checkpoint.
+  class Checkpoint {
+   public:
+    void Put(std::string_view key, const Entry& e);
+    void Delete(std::string_view key);
+    // Reverse index: `dependent` was derived from `source`.
+    void AddDependent(std::string_view source, std::string_view dependent);
+    void RemoveDependent(std::string_view source, std::string_view dependent);
+    size_t ops() const { return ops_; }
+
+   private:
+    friend class RocksStore;
+    rocksdb::WriteBatch batch_;
+    size_t ops_ = 0;
+  };
+
+  // Opens (or creates) the store at `path`. NotSupported for a store of another format version;
+  // IOError naming the path (RocksDB's message included) for anything else.
+  static Result<std::unique_ptr<RocksStore>> Open(const std::string& path,
+                                                  const StoreOptions& options);
+  ~RocksStore();
+
+  // The sequence the stored state is exactly as of; 0 for a new store.
+  uint64_t checkpoint_seq() const { return checkpoint_seq_; }
+
+  // The stored entry of `key` (expired ones included: expiry is the caller's decision).
+  Result<std::optional<Entry>> Get(std::string_view key) const;
+  // The keys recorded as derived from `source`, in key order.
+  Result<std::vector<std::string>> Dependents(std::string_view source) const;
+  // Visits the entries whose keys start with `prefix`, in key order, until `visit` returns false.
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view key, const Entry& e)>& visit) const;
+
+  // Applies `cp` and sets the checkpoint sequence to `seq`, atomically and durably.
+  // REQUIRES: seq >= checkpoint_seq(). InvalidArgument otherwise; Aborted when read-only.
+  Status Apply(Checkpoint cp, uint64_t seq);
+
+  // Compacts the whole key range (expired entries dropped by the filter).
+  Status CompactAll();
+
+  // RocksDB's estimate of the number of keys and the bytes of its live SST files.
+  uint64_t EstimateKeys() const;
+  uint64_t LiveBytes() const;
+
+ private:
+  RocksStore() = default;
+
+  std::unique_ptr<ExpiryFilter> filter_;  // outlives db_, which points to it
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string path_;
+  bool read_only_ = false;
+  uint64_t checkpoint_seq_ = 0;
+};
+
+}  // namespace walcache::engine
+
+#endif  // WALCACHE_ENGINE_ROCKS_STORE_H_
