@@ -13,19 +13,16 @@
 
 #include "wal/batch.h"
 #include "walcache/result.h"
+#include "walcache/types.h"
 
 namespace walcache::engine {
 
-struct Entry {
-  std::string value;
-  uint64_t update_id = 0;
-  uint64_t expires_at = 0;  // milliseconds since the Unix epoch; 0 = never
-  std::vector<wal::RelatedKey> related;
+using Entry = walcache::Entry;
 
-  // True iff the entry has an expiry at or before `now_ms`.
-  bool ExpiredAt(uint64_t now_ms) const { return expires_at != 0 && expires_at <= now_ms; }
-  friend bool operator==(const Entry&, const Entry&) = default;
-};
+// True iff `e` has an expiry at or before `now_ms`.
+inline bool ExpiredAt(const Entry& e, uint64_t now_ms) {
+  return e.expires_at != 0 && e.expires_at <= now_ms;
+}
 
 // varint64 update_id ‖ varint64 expires_at ‖ value (varint32 length ‖ bytes) ‖
 // varint32 related count ‖ (key (varint32 length ‖ bytes) ‖ varint64 update_id)*

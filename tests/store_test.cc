@@ -34,9 +34,9 @@ TEST(EntryTest, RoundTripsAndRejectsEveryTruncation) {
     EXPECT_TRUE(DecodeEntry(std::string_view(enc.data(), n)).status().IsCorruption()) << n;
   }
   EXPECT_TRUE(DecodeEntry(enc + "x").status().IsCorruption());
-  EXPECT_TRUE(e.ExpiredAt(1700000000000));
-  EXPECT_FALSE(e.ExpiredAt(1699999999999));
-  EXPECT_FALSE(MakeEntry("", 1).ExpiredAt(UINT64_MAX)) << "0 means never";
+  EXPECT_TRUE(ExpiredAt(e, 1700000000000));
+  EXPECT_FALSE(ExpiredAt(e, 1699999999999));
+  EXPECT_FALSE(ExpiredAt(MakeEntry("", 1), UINT64_MAX)) << "0 means never";
 }
 
 class StoreTest : public ::testing::Test {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "walcache/result.h"
+#include "walcache/types.h"
 
 namespace walcache::wal {
 
@@ -34,11 +35,7 @@ enum class OpType : uint8_t {
 // The name of an op type ("put", "delete", "invalidate", "touch").
 std::string_view OpTypeName(OpType t);
 
-struct RelatedKey {
-  std::string key;
-  uint64_t update_id = 0;
-  friend bool operator==(const RelatedKey&, const RelatedKey&) = default;
-};
+using RelatedKey = walcache::RelatedKey;
 
 struct Op {
   OpType type = OpType::kPut;

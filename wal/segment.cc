@@ -107,4 +107,26 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
   return file;
 }
 
+Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_dir,
+                                       uint64_t covered_seq, uint64_t keep_from) {
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> segments, ListSegments(fs, wal_dir));
+  uint64_t deleted = 0;
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    if (segments[i].number >= keep_from) break;
+    // The successor's first seq bounds this segment's records: all are below it.
+    WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> next,
+                              fs->OpenReadable(segments[i + 1].path));
+    char buf[kSegmentHeaderSize];
+    size_t got = 0;
+    WALCACHE_RETURN_IF_ERROR(next->Read(0, sizeof(buf), buf, &got));
+    SegmentHeader h;
+    if (!DecodeSegmentHeader(std::string_view(buf, got), segments[i + 1].path, &h).ok()) break;
+    if (h.first_seq > covered_seq + 1) break;
+    WALCACHE_RETURN_IF_ERROR(fs->DeleteFile(segments[i].path));
+    ++deleted;
+  }
+  if (deleted > 0) WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  return deleted;
+}
+
 }  // namespace walcache::wal

@@ -1,0 +1,120 @@
+// CacheImpl: the engine behind walcache::Cache (include/walcache/cache.h).
+//
+// Commit path (engine/commit.cc): under the commit mutex (the sequencer) a transaction is
+// validated against the newest state of all (expectations, related updateIds), its cascading
+// invalidations and TTL clamps are computed into one wal::Batch, the batch is queued in the WAL
+// (which assigns the seq), and its versions are added to the MemTable, still invisible. Outside
+// the mutex the committer waits for its durability, marks the seq done, and waits until the
+// visible watermark reaches it. Readers only see versions at or below the watermark.
+//
+// Checkpoint (engine/checkpointer.cc): pins S = the watermark, syncs the WAL (so S is durable,
+// trap 1), writes every dirty key's newest version at or below S and the reverse-index changes
+// with checkpoint_seq = S as one synced RocksDB batch (trap 3), then deletes the WAL segments
+// that S covers (trap 2).
+//
+// Open (engine/open.cc): lock the directory, open RocksDB, replay the WAL after its checkpoint
+// into the MemTable (this class is the replay sink), repair a torn tail, start the WAL writer.
+//
+// Thread-safety: thread-safe.
+#ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
+#define WALCACHE_ENGINE_CACHE_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/key_locks.h"
+#include "engine/mem_table.h"
+#include "engine/rocks_store.h"
+#include "engine/txn_op.h"
+#include "engine/visibility.h"
+#include "recovery/replay.h"
+#include "util/file_system.h"
+#include "wal/writer.h"
+#include "walcache/cache.h"
+
+namespace walcache::engine {
+
+class CacheImpl final : public recovery::ReplaySink {
+ public:
+  static Result<std::unique_ptr<CacheImpl>> Open(const std::string& dir, const Options& options);
+  ~CacheImpl() override;
+
+  Result<Entry> Get(std::string_view key);
+  Result<uint64_t> Commit(const std::vector<Transaction::Op>& ops, Durability durability);
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, const Entry&)>& visit);
+  Status Checkpoint();
+  KeyLocks& key_locks() { return key_locks_; }
+
+  CacheStats Stats() const;
+  RecoveryInfo LastRecovery() const { return recovery_; }
+  Status health() const;
+  const Options& options() const { return options_; }
+
+  // recovery::ReplaySink: applies a logged transaction during Open.
+  Status Apply(uint64_t seq, const wal::Batch& batch) override;
+
+ private:
+  // The state a transaction builds before it is logged: key -> entry, or empty for deleted.
+  using Overlay = std::map<std::string, std::optional<Entry>>;
+
+  CacheImpl(std::string dir, const Options& options);
+  Status OpenImpl();
+  Status ValidateOps(const std::vector<Transaction::Op>& ops) const;
+  uint64_t NowMs() const;
+  std::string WalDir() const;
+
+  // The newest state of `key`, pending transactions included, reading through to RocksDB.
+  // Expired entries are absent. REQUIRES commit_mu_ (or Open's single thread).
+  Result<std::optional<Entry>> Latest(std::string_view key);
+  // Latest(), seen through the transaction's own overlay first.
+  Result<std::optional<Entry>> Current(const Overlay& ov, std::string_view key);
+  // Keys that may have been derived from `source` (a superset: callers check each entry).
+  Result<std::vector<std::string>> DependentCandidates(const std::string& source);
+  // Invalidates, transitively, every entry derived from `key`, into `ov` and `batch`.
+  Status Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count);
+  // Clamps the expiry of entries derived from `key` to `expires_at`, transitively.
+  Status ClampDependents(const std::string& key, uint64_t expires_at, Overlay* ov,
+                         wal::Batch* batch);
+  // Adds the overlay's versions at `seq` to memory and their reverse-index edges.
+  void Install(const Overlay& ov, uint64_t seq);
+  // Reads what readers may see of `key` (memory, else RocksDB).
+  Result<std::optional<Entry>> Visible(std::string_view key);
+  void Fail(const Status& s);
+
+  const std::string dir_;
+  const Options options_;
+  FileSystem* const fs_;
+
+  std::unique_ptr<FileLock> dir_lock_;
+  std::unique_ptr<RocksStore> store_;
+  std::unique_ptr<VisibilityTracker> tracker_;
+  std::unique_ptr<MemTable> mem_;
+  std::unique_ptr<wal::Writer> writer_;
+  KeyLocks key_locks_;
+  RecoveryInfo recovery_;
+
+  std::mutex commit_mu_;                  // the sequencer
+  uint64_t checkpoint_pin_ = UINT64_MAX;  // seq of a running checkpoint (guarded by commit_mu_)
+  std::mutex edges_mu_;
+  // Reverse-index edges added since the last checkpoint: source -> dependent -> seq.
+  std::unordered_map<std::string, std::map<std::string, uint64_t>> edges_;
+  std::mutex checkpoint_mu_;  // one checkpoint at a time
+
+  mutable std::mutex status_mu_;
+  Status failed_;
+
+  std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, reads_{0}, read_hits_{0},
+      read_through_{0}, mismatches_{0}, checkpoints_{0}, segments_deleted_{0};
+};
+
+}  // namespace walcache::engine
+
+#endif  // WALCACHE_ENGINE_CACHE_IMPL_H_

@@ -1,0 +1,82 @@
+// Checkpoints (see cache_impl.h and DESIGN.md §4).
+#include <algorithm>
+
+#include "engine/cache_impl.h"
+#include "util/status_macros.h"
+#include "wal/segment.h"
+
+namespace walcache::engine {
+
+Status CacheImpl::Checkpoint() {
+  if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
+  std::lock_guard<std::mutex> cpl(checkpoint_mu_);
+  WALCACHE_RETURN_IF_ERROR(health());
+  uint64_t seq = 0;
+  {
+    // Pin S: from now on the sequencer keeps every key's newest version at or below S.
+    std::lock_guard<std::mutex> l(commit_mu_);
+    seq = tracker_->visible();
+    checkpoint_pin_ = seq;
+  }
+  auto unpin = [this] {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    checkpoint_pin_ = UINT64_MAX;
+  };
+  // Everything at or below S was written (it is visible); after this sync it is durable, so
+  // RocksDB never gets ahead of the WAL (trap 1).
+  Status s = writer_->Sync();
+  if (!s.ok()) {
+    unpin();
+    Fail(s);
+    return s;
+  }
+  std::vector<std::pair<std::string, Version>> dirty;
+  mem_->ForEachDirty(seq,
+                     [&](const std::string& key, const Version& v) { dirty.emplace_back(key, v); });
+  RocksStore::Checkpoint cp;
+  for (const auto& [key, v] : dirty) {
+    // Keep the stored reverse index in step: drop the edges of the entry being replaced.
+    Result<std::optional<Entry>> old = store_->Get(key);
+    if (!old.ok()) {
+      unpin();
+      return old.status();
+    }
+    if (old->has_value()) {
+      for (const RelatedKey& r : (*old)->related) {
+        const bool still =
+            v.entry.has_value() && std::any_of(v.entry->related.begin(), v.entry->related.end(),
+                                               [&](const RelatedKey& n) { return n.key == r.key; });
+        if (!still) cp.RemoveDependent(r.key, key);
+      }
+    }
+    if (v.entry.has_value()) {
+      cp.Put(key, *v.entry);
+      for (const RelatedKey& r : v.entry->related) cp.AddDependent(r.key, key);
+    } else {
+      cp.Delete(key);
+    }
+  }
+  s = store_->Apply(std::move(cp), seq);  // one synced, atomic write (trap 3)
+  if (!s.ok()) {
+    unpin();
+    return s;
+  }
+  mem_->MarkCheckpointed(seq);
+  {
+    std::lock_guard<std::mutex> l(edges_mu_);
+    for (auto it = edges_.begin(); it != edges_.end();) {
+      std::erase_if(it->second, [&](const auto& kv) { return kv.second <= seq; });
+      it = it->second.empty() ? edges_.erase(it) : std::next(it);
+    }
+  }
+  unpin();
+  checkpoints_++;
+  // Only now may the WAL records at or below S go (trap 2).
+  Result<uint64_t> deleted =
+      wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
+  if (!deleted.ok()) return deleted.status();
+  segments_deleted_ += *deleted;
+  return Status::OK();
+}
+
+}  // namespace walcache::engine

@@ -1,0 +1,291 @@
+// The commit path: validation, cascading invalidation and TTL clamping under the sequencer,
+// then the WAL, then visibility (see cache_impl.h). Also the replay sink.
+#include <algorithm>
+#include <deque>
+
+#include "engine/cache_impl.h"
+#include "util/status_macros.h"
+
+namespace walcache::engine {
+namespace {
+
+using Kind = Transaction::Op::Kind;
+
+bool DerivesFrom(const Entry& e, const std::string& source) {
+  return std::any_of(e.related.begin(), e.related.end(),
+                     [&](const RelatedKey& r) { return r.key == source; });
+}
+
+// min of two expiries where 0 means never.
+uint64_t EarlierExpiry(uint64_t a, uint64_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
+}  // namespace
+
+Status CacheImpl::ValidateOps(const std::vector<Transaction::Op>& ops) const {
+  for (const Transaction::Op& op : ops) {
+    if (op.key.empty()) return Status::InvalidArgument("empty key");
+    if (op.key.size() > options_.max_key_size) {
+      return Status::InvalidArgument("key of " + std::to_string(op.key.size()) +
+                                     " bytes exceeds max_key_size " +
+                                     std::to_string(options_.max_key_size));
+    }
+    if (op.value.size() > options_.max_value_size) {
+      return Status::InvalidArgument(
+          "value of '" + op.key + "' has " + std::to_string(op.value.size()) +
+          " bytes, over max_value_size " + std::to_string(options_.max_value_size));
+    }
+    if (op.related.size() > options_.max_related) {
+      return Status::InvalidArgument("'" + op.key + "' names " + std::to_string(op.related.size()) +
+                                     " related keys, over max_related " +
+                                     std::to_string(options_.max_related));
+    }
+    if (op.ttl_ms > (UINT64_MAX >> 2)) {
+      return Status::InvalidArgument("ttl of '" + op.key + "' overflows");
+    }
+    for (const RelatedKey& r : op.related) {
+      if (r.key.empty() || r.key.size() > options_.max_key_size) {
+        return Status::InvalidArgument("'" + op.key + "' names an empty or oversize related key");
+      }
+      if (r.key == op.key) {
+        return Status::InvalidArgument("'" + op.key + "' names itself as related");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
+  std::optional<Entry> e;
+  std::optional<Version> v = mem_->ReadLatest(key);
+  if (v.has_value()) {
+    e = std::move(v->entry);
+  } else {
+    const uint64_t gen = mem_->erase_generation();
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+    if (stored.has_value()) {
+      std::optional<Version> seen;
+      if (!mem_->Fill(key, *stored, gen, &seen)) return Latest(key);
+      e = std::move(stored);
+    }
+  }
+  if (e.has_value() && ExpiredAt(*e, NowMs())) e.reset();
+  return e;
+}
+
+Result<std::optional<Entry>> CacheImpl::Current(const Overlay& ov, std::string_view key) {
+  auto it = ov.find(std::string(key));
+  if (it != ov.end()) return it->second;
+  return Latest(key);
+}
+
+Result<std::vector<std::string>> CacheImpl::DependentCandidates(const std::string& source) {
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> out, store_->Dependents(source));
+  std::lock_guard<std::mutex> l(edges_mu_);
+  auto it = edges_.find(source);
+  if (it != edges_.end()) {
+    for (const auto& [dependent, seq] : it->second) out.push_back(dependent);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count) {
+  std::deque<std::string> todo{key};
+  while (!todo.empty()) {
+    const std::string source = std::move(todo.front());
+    todo.pop_front();
+    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, DependentCandidates(source));
+    for (const std::string& d : candidates) {
+      if (d == key) continue;
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
+      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;
+      (*ov)[d] = std::nullopt;
+      batch->Invalidate(d);
+      ++*count;
+      todo.push_back(d);  // what was derived from d is stale too
+    }
+  }
+  return Status::OK();
+}
+
+Status CacheImpl::ClampDependents(const std::string& key, uint64_t expires_at, Overlay* ov,
+                                  wal::Batch* batch) {
+  if (expires_at == 0) return Status::OK();
+  std::deque<std::string> todo{key};
+  while (!todo.empty()) {
+    const std::string source = std::move(todo.front());
+    todo.pop_front();
+    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, DependentCandidates(source));
+    for (const std::string& d : candidates) {
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
+      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;
+      if (cur->expires_at != 0 && cur->expires_at <= expires_at) continue;
+      cur->expires_at = expires_at;
+      batch->Touch(d, expires_at);
+      (*ov)[d] = std::move(cur);
+      todo.push_back(d);
+    }
+  }
+  return Status::OK();
+}
+
+void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
+  const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
+  for (const auto& [key, e] : ov) {
+    if (e.has_value() && !e->related.empty()) {
+      std::lock_guard<std::mutex> l(edges_mu_);
+      for (const RelatedKey& r : e->related) edges_[r.key][key] = seq;
+    }
+    mem_->Add(key, Version{seq, e}, keep);
+  }
+}
+
+Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Durability durability) {
+  if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
+  WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
+  std::unique_lock<std::mutex> cl(commit_mu_);
+  WALCACHE_RETURN_IF_ERROR(health());
+  // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
+  const uint64_t seq = writer_->last_seq() + 1;
+  const uint64_t now = NowMs();
+  Overlay ov;
+  wal::Batch batch;
+  uint64_t invalidated = 0;
+  auto conflict = [&](const std::string& why) -> Status {
+    conflicts_++;
+    return Status::Conflict(why);
+  };
+  for (const Transaction::Op& op : ops) {
+    switch (op.kind) {
+      case Kind::kExpect: {
+        WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(ov, op.key));
+        if (!cur.has_value() || cur->update_id != op.update_id) {
+          return conflict("'" + op.key + "' is " +
+                          (cur ? "at update_id " + std::to_string(cur->update_id) : "absent") +
+                          ", expected " + std::to_string(op.update_id));
+        }
+        break;
+      }
+      case Kind::kExpectAbsent: {
+        WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(ov, op.key));
+        if (cur.has_value()) {
+          return conflict("'" + op.key + "' is present (update_id " +
+                          std::to_string(cur->update_id) + "), expected absent");
+        }
+        break;
+      }
+      case Kind::kPut: {
+        // Writing the key invalidates what was derived from it; then its own sources must hold
+        // (checked after, so a cycle through the key is caught as a conflict).
+        WALCACHE_RETURN_IF_ERROR(Cascade(op.key, &ov, &batch, &invalidated));
+        Entry e{op.value, seq, op.ttl_ms != 0 ? now + op.ttl_ms : 0, {}};
+        for (const RelatedKey& r : op.related) {
+          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Current(ov, r.key));
+          const uint64_t want = r.update_id == 0 ? seq : r.update_id;
+          if (!src.has_value() || src->update_id != want) {
+            return conflict("'" + op.key + "' derives from '" + r.key + "' at update_id " +
+                            std::to_string(want) + " but it is " +
+                            (src ? "at " + std::to_string(src->update_id) : "absent"));
+          }
+          e.related.push_back(RelatedKey{r.key, want});
+          e.expires_at = EarlierExpiry(e.expires_at, src->expires_at);
+        }
+        batch.Put(op.key, e.value, e.expires_at, e.related);
+        ov[op.key] = std::move(e);
+        break;
+      }
+      case Kind::kDelete:
+      case Kind::kInvalidate: {
+        WALCACHE_RETURN_IF_ERROR(Cascade(op.key, &ov, &batch, &invalidated));
+        if (op.kind == Kind::kDelete) {
+          batch.Delete(op.key);
+        } else {
+          batch.Invalidate(op.key);
+        }
+        ov[op.key] = std::nullopt;
+        break;
+      }
+      case Kind::kTouch: {
+        WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(ov, op.key));
+        if (!cur.has_value()) break;
+        uint64_t expires_at = op.ttl_ms != 0 ? now + op.ttl_ms : 0;
+        for (const RelatedKey& r : cur->related) {  // never outlive a source
+          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Current(ov, r.key));
+          if (src.has_value()) expires_at = EarlierExpiry(expires_at, src->expires_at);
+        }
+        cur->expires_at = expires_at;
+        batch.Touch(op.key, expires_at);
+        ov[op.key] = std::move(cur);
+        WALCACHE_RETURN_IF_ERROR(ClampDependents(op.key, expires_at, &ov, &batch));
+        break;
+      }
+    }
+  }
+  if (batch.empty()) return tracker_->visible();
+
+  WALCACHE_ASSIGN_OR_RETURN(wal::Writer::Ticket ticket,
+                            writer_->Submit(batch.Encode(), durability));
+  if (ticket.seq() != seq) {
+    const Status s = Status::Aborted("internal: WAL assigned seq " + std::to_string(ticket.seq()) +
+                                     ", expected " + std::to_string(seq));
+    Fail(s);
+    return s;
+  }
+  Install(ov, seq);
+  cl.unlock();
+
+  Status s = writer_->Wait(ticket);
+  if (!s.ok()) {
+    Fail(s);
+    return s;
+  }
+  tracker_->Done(seq);
+  tracker_->WaitVisible(seq);
+  commits_++;
+  invalidations_ += invalidated;
+  return seq;
+}
+
+Status CacheImpl::Apply(uint64_t seq, const wal::Batch& batch) {
+  // Replay: the batch holds every effect the commit computed; only Touch reads prior state.
+  Overlay ov;
+  for (const wal::Op& op : batch.ops()) {
+    switch (op.type) {
+      case wal::OpType::kPut:
+        ov[op.key] = Entry{op.value, seq, op.expires_at, op.related};
+        break;
+      case wal::OpType::kDelete:
+      case wal::OpType::kInvalidate:
+        ov[op.key] = std::nullopt;
+        break;
+      case wal::OpType::kTouch: {
+        auto it = ov.find(op.key);
+        std::optional<Entry> cur;
+        if (it != ov.end()) {
+          cur = it->second;
+        } else {
+          std::optional<Version> v = mem_->ReadLatest(op.key);
+          if (v.has_value()) {
+            cur = v->entry;
+          } else {
+            WALCACHE_ASSIGN_OR_RETURN(cur, store_->Get(op.key));
+          }
+        }
+        if (!cur.has_value()) break;  // expired and compacted away since: nothing to touch
+        cur->expires_at = op.expires_at;
+        ov[op.key] = std::move(cur);
+        break;
+      }
+    }
+  }
+  Install(ov, seq);
+  tracker_->Done(seq);
+  return Status::OK();
+}
+
+}  // namespace walcache::engine

@@ -1,0 +1,190 @@
+// CacheImpl lifecycle, reads and scans (see cache_impl.h).
+#include <chrono>
+#include <cstdio>
+
+#include "engine/cache_impl.h"
+#include "util/status_macros.h"
+
+namespace walcache::engine {
+
+CacheImpl::CacheImpl(std::string dir, const Options& options)
+    : dir_(std::move(dir)), options_(options), fs_(FileSystem::Default()) {}
+
+std::string CacheImpl::WalDir() const { return JoinPath(dir_, "wal"); }
+
+uint64_t CacheImpl::NowMs() const {
+  if (options_.clock_ms) return options_.clock_ms();
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+Result<std::unique_ptr<CacheImpl>> CacheImpl::Open(const std::string& dir, const Options& options) {
+  std::unique_ptr<CacheImpl> c(new CacheImpl(dir, options));
+  WALCACHE_RETURN_IF_ERROR(c->OpenImpl());
+  return c;
+}
+
+Status CacheImpl::OpenImpl() {
+  const auto start = std::chrono::steady_clock::now();
+  if (options_.read_only) {
+    Status e = fs_->Exists(dir_);
+    if (e.IsNotFound()) return Status::NotFound(dir_ + ": no such cache directory");
+    WALCACHE_RETURN_IF_ERROR(e);
+  } else {
+    WALCACHE_RETURN_IF_ERROR(fs_->CreateDir(dir_));
+  }
+  auto lock = fs_->LockFile(JoinPath(dir_, "LOCK"));
+  if (lock.status().IsBusy()) {
+    return Status::Busy(dir_ + " is already open: " + lock.status().message());
+  }
+  WALCACHE_ASSIGN_OR_RETURN(dir_lock_, std::move(lock));
+
+  StoreOptions so;
+  so.create_if_missing = !options_.read_only;
+  so.read_only = options_.read_only;
+  so.block_cache_bytes = options_.block_cache_bytes;
+  so.now_ms = [this] { return NowMs(); };
+  WALCACHE_ASSIGN_OR_RETURN(store_, RocksStore::Open(JoinPath(dir_, "rocksdb"), so));
+  const uint64_t s0 = store_->checkpoint_seq();
+  tracker_ = std::make_unique<VisibilityTracker>(s0);
+  mem_ = std::make_unique<MemTable>(tracker_->watermark());
+
+  recovery::ReplayOptions ro;
+  ro.from_seq = s0 + 1;
+  ro.repair_tail = !options_.read_only;
+  WALCACHE_ASSIGN_OR_RETURN(recovery::ReplayReport report,
+                            recovery::Replay(fs_, WalDir(), this, ro));
+  if (report.segments > 0 && report.last_seq < s0) {
+    return Status::Corruption(dir_ + ": RocksDB holds state as of seq " + std::to_string(s0) +
+                              " but the WAL ends at seq " + std::to_string(report.last_seq));
+  }
+  const uint64_t last = std::max(s0, report.last_seq);
+  recovery_.checkpoint_seq = s0;
+  recovery_.records_replayed = report.records_applied;
+  recovery_.bytes_replayed = report.bytes_applied;
+  recovery_.segments = report.segments;
+  recovery_.tail_bytes_dropped =
+      report.tail.state == wal::TailState::kTorn ? report.tail.dropped_bytes : 0;
+  recovery_.last_seq = last;
+
+  if (!options_.read_only) {
+    wal::WriterOptions wo;
+    wo.segment_size = options_.wal_segment_size;
+    wo.sync_interval = options_.sync_interval;
+    wo.compression.enabled = options_.compression;
+    wo.compression.threshold = options_.compression_threshold;
+    WALCACHE_ASSIGN_OR_RETURN(writer_, wal::Writer::Open(fs_, WalDir(), wo, last + 1));
+  }
+  recovery_.micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
+  recovery_.summary = "checkpoint seq " + std::to_string(s0) + "; " + report.ToString();
+  return Status::OK();
+}
+
+CacheImpl::~CacheImpl() {
+  if (writer_ != nullptr) {
+    if (health().ok()) (void)Checkpoint();
+    (void)writer_->Close();
+  }
+  writer_.reset();
+  store_.reset();
+  dir_lock_.reset();
+}
+
+Status CacheImpl::health() const {
+  std::lock_guard<std::mutex> l(status_mu_);
+  return failed_;
+}
+
+void CacheImpl::Fail(const Status& s) {
+  std::lock_guard<std::mutex> l(status_mu_);
+  if (failed_.ok()) failed_ = s;
+}
+
+Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
+  while (true) {
+    std::optional<Version> v = mem_->Read(key);
+    if (v.has_value()) {
+      read_hits_++;
+      return std::move(v->entry);
+    }
+    const uint64_t gen = mem_->erase_generation();
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+    if (!stored.has_value()) return std::optional<Entry>();
+    std::optional<Version> seen;
+    if (mem_->Fill(key, std::move(*stored), gen, &seen)) {
+      read_through_++;
+      return seen.has_value() ? std::move(seen->entry) : std::optional<Entry>();
+    }
+  }
+}
+
+Result<Entry> CacheImpl::Get(std::string_view key) {
+  reads_++;
+  WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
+  if (!e.has_value() || ExpiredAt(*e, NowMs())) return Status::NotFound(key);
+  if (options_.verify_related_on_read) {
+    for (const RelatedKey& r : e->related) {
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Visible(r.key));
+      const bool live = src.has_value() && !ExpiredAt(*src, NowMs());
+      if (live && src->update_id == r.update_id) continue;
+      mismatches_++;
+      std::fprintf(stderr,
+                   "walcache: %s: related-key mismatch: '%.*s' (update_id %llu) derives from "
+                   "'%s' at %llu, which is %s\n",
+                   dir_.c_str(), static_cast<int>(key.size()), key.data(),
+                   static_cast<unsigned long long>(e->update_id), r.key.c_str(),
+                   static_cast<unsigned long long>(r.update_id),
+                   live ? ("at " + std::to_string(src->update_id)).c_str() : "absent");
+      if (!options_.read_only) {
+        Transaction::Op expect{
+            Transaction::Op::Kind::kExpect, std::string(key), {}, 0, e->update_id, {}};
+        Transaction::Op inval{Transaction::Op::Kind::kInvalidate, std::string(key), {}, 0, 0, {}};
+        (void)Commit({expect, inval}, options_.durability);  // a conflict: already replaced
+      }
+      return Status::NotFound(key);
+    }
+  }
+  return std::move(e).value();
+}
+
+Status CacheImpl::Scan(std::string_view prefix,
+                       const std::function<bool(std::string_view, const Entry&)>& visit) {
+  // Memory first (it overrides RocksDB for every key it knows), then RocksDB for the rest.
+  std::map<std::string, std::optional<Entry>> merged;
+  mem_->ForEachPrefix(
+      prefix, [&](const std::string& key, const Version& v) { merged.emplace(key, v.entry); });
+  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key, const Entry& e) {
+    merged.emplace(std::string(key), e);  // no effect where memory already spoke
+    return true;
+  }));
+  const uint64_t now = NowMs();
+  for (const auto& [key, e] : merged) {
+    if (!e.has_value() || ExpiredAt(*e, now)) continue;
+    if (!visit(key, *e)) break;
+  }
+  return Status::OK();
+}
+
+CacheStats CacheImpl::Stats() const {
+  CacheStats s;
+  s.last_seq = tracker_->visible();
+  s.checkpoint_seq = store_->checkpoint_seq();
+  s.commits = commits_;
+  s.conflicts = conflicts_;
+  s.invalidations = invalidations_;
+  s.memory_entries = mem_->keys();
+  s.dirty_entries = mem_->dirty_keys();
+  s.reads = reads_;
+  s.read_hits_memory = read_hits_;
+  s.read_through = read_through_;
+  s.related_mismatches = mismatches_;
+  s.checkpoints = checkpoints_;
+  s.wal_segments_deleted = segments_deleted_;
+  s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
+  return s;
+}
+
+}  // namespace walcache::engine
