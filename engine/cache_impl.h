@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,6 +79,10 @@ class CacheImpl final : public recovery::ReplaySink {
   Result<std::optional<Entry>> Current(const Overlay& ov, std::string_view key);
   // Keys that may have been derived from `source` (a superset: callers check each entry).
   Result<std::vector<std::string>> DependentCandidates(const std::string& source);
+  // Walks, breadth first from `key`, the live entries derived from it; `step` may change the
+  // overlay and says whether to walk on from that entry.
+  Status WalkDerived(const std::string& key, Overlay* ov,
+                     const std::function<bool(const std::string& dependent, Entry* e)>& step);
   // Invalidates, transitively, every entry derived from `key`, into `ov` and `batch`.
   Status Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count);
   // Clamps the expiry of entries derived from `key` to `expires_at`, transitively.

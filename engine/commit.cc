@@ -94,7 +94,8 @@ Result<std::vector<std::string>> CacheImpl::DependentCandidates(const std::strin
   return out;
 }
 
-Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count) {
+Status CacheImpl::WalkDerived(const std::string& key, Overlay* ov,
+                              const std::function<bool(const std::string&, Entry*)>& step) {
   std::deque<std::string> todo{key};
   while (!todo.empty()) {
     const std::string source = std::move(todo.front());
@@ -103,35 +104,32 @@ Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch
     for (const std::string& d : candidates) {
       if (d == key) continue;
       WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
-      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;
-      (*ov)[d] = std::nullopt;
-      batch->Invalidate(d);
-      ++*count;
-      todo.push_back(d);  // what was derived from d is stale too
+      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;  // a stale index edge
+      if (step(d, &*cur)) todo.push_back(d);
     }
   }
   return Status::OK();
 }
 
+Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count) {
+  return WalkDerived(key, ov, [&](const std::string& d, Entry*) {
+    (*ov)[d] = std::nullopt;
+    batch->Invalidate(d);
+    ++*count;
+    return true;  // what was derived from d is stale too
+  });
+}
+
 Status CacheImpl::ClampDependents(const std::string& key, uint64_t expires_at, Overlay* ov,
                                   wal::Batch* batch) {
   if (expires_at == 0) return Status::OK();
-  std::deque<std::string> todo{key};
-  while (!todo.empty()) {
-    const std::string source = std::move(todo.front());
-    todo.pop_front();
-    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, DependentCandidates(source));
-    for (const std::string& d : candidates) {
-      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
-      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;
-      if (cur->expires_at != 0 && cur->expires_at <= expires_at) continue;
-      cur->expires_at = expires_at;
-      batch->Touch(d, expires_at);
-      (*ov)[d] = std::move(cur);
-      todo.push_back(d);
-    }
-  }
-  return Status::OK();
+  return WalkDerived(key, ov, [&](const std::string& d, Entry* cur) {
+    if (cur->expires_at != 0 && cur->expires_at <= expires_at) return false;
+    cur->expires_at = expires_at;
+    batch->Touch(d, expires_at);
+    (*ov)[d] = std::move(*cur);
+    return true;
+  });
 }
 
 void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
