@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -78,7 +79,9 @@ class CacheImpl final : public recovery::ReplaySink {
   // Latest(), seen through the transaction's own overlay first.
   Result<std::optional<Entry>> Current(const Overlay& ov, std::string_view key);
   // Keys that may have been derived from `source` (a superset: callers check each entry).
-  Result<std::vector<std::string>> DependentCandidates(const std::string& source);
+  std::vector<std::string> DependentCandidates(const std::string& source);
+  // Forgets the edge source -> dependent (it was found stale).
+  void DropEdge(const std::string& source, const std::string& dependent);
   // Walks, breadth first from `key`, the live entries derived from it; `step` may change the
   // overlay and says whether to walk on from that entry.
   Status WalkDerived(const std::string& key, Overlay* ov,
@@ -108,9 +111,12 @@ class CacheImpl final : public recovery::ReplaySink {
 
   std::mutex commit_mu_;                  // the sequencer
   uint64_t checkpoint_pin_ = UINT64_MAX;  // seq of a running checkpoint (guarded by commit_mu_)
+  // The reverse index, whole, in memory: source -> keys that may derive from it. A superset:
+  // loaded from RocksDB at open, extended when a derived entry is sequenced, and pruned when a
+  // walk finds an edge its dependent no longer has (so nothing on the commit path reads
+  // RocksDB's copy, which checkpoints keep for the next open).
   std::mutex edges_mu_;
-  // Reverse-index edges added since the last checkpoint: source -> dependent -> seq.
-  std::unordered_map<std::string, std::map<std::string, uint64_t>> edges_;
+  std::unordered_map<std::string, std::set<std::string>> edges_;
   std::mutex checkpoint_mu_;  // one checkpoint at a time
 
   mutable std::mutex status_mu_;

@@ -62,13 +62,6 @@ Status CacheImpl::Checkpoint() {
     return s;
   }
   mem_->MarkCheckpointed(seq);
-  {
-    std::lock_guard<std::mutex> l(edges_mu_);
-    for (auto it = edges_.begin(); it != edges_.end();) {
-      std::erase_if(it->second, [&](const auto& kv) { return kv.second <= seq; });
-      it = it->second.empty() ? edges_.erase(it) : std::next(it);
-    }
-  }
   unpin();
   checkpoints_++;
   // Only now may the WAL records at or below S go (trap 2).

@@ -82,16 +82,19 @@ Result<std::optional<Entry>> CacheImpl::Current(const Overlay& ov, std::string_v
   return Latest(key);
 }
 
-Result<std::vector<std::string>> CacheImpl::DependentCandidates(const std::string& source) {
-  WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> out, store_->Dependents(source));
+std::vector<std::string> CacheImpl::DependentCandidates(const std::string& source) {
   std::lock_guard<std::mutex> l(edges_mu_);
   auto it = edges_.find(source);
-  if (it != edges_.end()) {
-    for (const auto& [dependent, seq] : it->second) out.push_back(dependent);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  if (it == edges_.end()) return {};
+  return std::vector<std::string>(it->second.begin(), it->second.end());
+}
+
+void CacheImpl::DropEdge(const std::string& source, const std::string& dependent) {
+  std::lock_guard<std::mutex> l(edges_mu_);
+  auto it = edges_.find(source);
+  if (it == edges_.end()) return;
+  it->second.erase(dependent);
+  if (it->second.empty()) edges_.erase(it);
 }
 
 Status CacheImpl::WalkDerived(const std::string& key, Overlay* ov,
@@ -100,11 +103,15 @@ Status CacheImpl::WalkDerived(const std::string& key, Overlay* ov,
   while (!todo.empty()) {
     const std::string source = std::move(todo.front());
     todo.pop_front();
-    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, DependentCandidates(source));
-    for (const std::string& d : candidates) {
+    for (const std::string& d : DependentCandidates(source)) {
       if (d == key) continue;
       WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
-      if (!cur.has_value() || !DerivesFrom(*cur, source)) continue;  // a stale index edge
+      if (!cur.has_value() || !DerivesFrom(*cur, source)) {
+        // A stale edge. Pruning it is safe: the walk sees every pending version (Current), and a
+        // later version that derives from `source` adds the edge again (Install).
+        if (ov->find(d) == ov->end()) DropEdge(source, d);
+        continue;
+      }
       if (step(d, &*cur)) todo.push_back(d);
     }
   }
@@ -137,7 +144,7 @@ void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
   for (const auto& [key, e] : ov) {
     if (e.has_value() && !e->related.empty()) {
       std::lock_guard<std::mutex> l(edges_mu_);
-      for (const RelatedKey& r : e->related) edges_[r.key][key] = seq;
+      for (const RelatedKey& r : e->related) edges_[r.key].insert(key);
     }
     mem_->Add(key, Version{seq, e}, keep);
   }

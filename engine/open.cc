@@ -47,6 +47,10 @@ Status CacheImpl::OpenImpl() {
   so.now_ms = [this] { return NowMs(); };
   WALCACHE_ASSIGN_OR_RETURN(store_, RocksStore::Open(JoinPath(dir_, "rocksdb"), so));
   const uint64_t s0 = store_->checkpoint_seq();
+  WALCACHE_RETURN_IF_ERROR(
+      store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
+        edges_[std::string(source)].insert(std::string(dependent));
+      }));
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark());
 

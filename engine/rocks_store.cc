@@ -152,6 +152,21 @@ Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source)
   return out;
 }
 
+Status RocksStore::ForEachDependent(
+    const std::function<void(std::string_view, std::string_view)>& visit) const {
+  const std::string start(1, kDependentPrefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    std::string_view rest(it->key().data() + 1, it->key().size() - 1);
+    std::string_view source;
+    if (!GetLengthPrefixed(&rest, &source)) {
+      return Status::Corruption(path_ + ": malformed reverse-index key");
+    }
+    visit(source, rest);
+  }
+  return FromRocks(it->status(), "scan reverse index in", path_);
+}
+
 Status RocksStore::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, const Entry&)>& visit) const {
   const std::string start = EntryKey(prefix);

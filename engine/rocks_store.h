@@ -72,6 +72,9 @@ class RocksStore {
   Result<std::optional<Entry>> Get(std::string_view key) const;
   // The keys recorded as derived from `source`, in key order.
   Result<std::vector<std::string>> Dependents(std::string_view source) const;
+  // Visits every reverse-index edge (source, dependent).
+  Status ForEachDependent(
+      const std::function<void(std::string_view source, std::string_view dependent)>& visit) const;
   // Visits the entries whose keys start with `prefix`, in key order, until `visit` returns false.
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view key, const Entry& e)>& visit) const;

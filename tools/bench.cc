@@ -37,10 +37,14 @@ void RegisterBench(CLI::App* app, int* exit_code) {
       "  walcache bench --workload wal --threads 8 --durability sync --ops 20000 --json\n"
       "Quote results as ratios against a peer measured in the same run.");
   cmd->add_option("--workload", opts->workload,
-                  "wal: appends through the WAL writer; "
-                  "rocksdb: the same puts through RocksDB (the peer); "
-                  "fsync: write + fdatasync on a preallocated file (the disk's limit)")
-      ->check(CLI::IsMember({"wal", "rocksdb", "fsync"}))
+                  "wal: one-put records through the WAL writer (with --engine rocksdb: the same "
+                  "puts through RocksDB); txn: a source and two derived keys a transaction; "
+                  "get: random reads of a hot set; fsync: write + fdatasync on a preallocated "
+                  "file (the disk's limit)")
+      ->check(CLI::IsMember({"wal", "txn", "get", "fsync"}))
+      ->capture_default_str();
+  cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
+      ->check(CLI::IsMember({"walcache", "rocksdb"}))
       ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "Concurrent appenders")
       ->check(CLI::Range(1, 1024))
@@ -97,13 +101,21 @@ int RunBench(const BenchOptions& o) {
   spec.compression = o.compression;
   spec.group_wait_us = o.group_wait_us;
   FileSystem* files = FileSystem::Default();
-  const bool wal = o.workload == "wal";
-  const bool rocks = o.workload == "rocksdb";
-  Result<WorkloadResult> r = wal     ? RunWalWorkload(files, dir, spec)
-                             : rocks ? RunRocksDbWorkload(dir, spec)
-                                     : RunFsyncWorkload(files, JoinPath(dir, "fsync"), spec);
-  const char* engine = wal ? "walcache" : rocks ? "rocksdb" : "disk";
-  const bool logged = wal || rocks;  // has a durability mode and a read-back check
+  const bool rocks = o.engine == "rocksdb";
+  const bool wal = o.workload == "wal" && !rocks;
+  const bool fsync = o.workload == "fsync";
+  Result<WorkloadResult> r = Status::InvalidArgument("unknown workload " + o.workload);
+  if (o.workload == "wal") {
+    r = rocks ? RunRocksDbWorkload(dir, spec) : RunWalWorkload(files, dir, spec);
+  } else if (o.workload == "txn") {
+    r = RunTxnWorkload(dir, spec, rocks);
+  } else if (o.workload == "get") {
+    r = RunGetWorkload(dir, spec, rocks);
+  } else if (fsync) {
+    r = RunFsyncWorkload(files, JoinPath(dir, "fsync"), spec);
+  }
+  const char* engine = fsync ? "disk" : rocks ? "rocksdb" : "walcache";
+  const bool logged = !fsync;  // has a durability mode and a read-back check
   if (temporary) fs::remove_all(dir, ec);
   if (!r.ok()) {
     std::cerr << "walcache bench: " << r.status().ToString() << " (in " << dir << ")" << std::endl;

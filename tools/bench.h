@@ -14,7 +14,8 @@ class App;
 namespace walcache::tools {
 
 struct BenchOptions {
-  std::string workload = "wal";  // wal | fsync
+  std::string workload = "wal";     // wal | txn | get | fsync
+  std::string engine = "walcache";  // walcache | rocksdb
   int threads = 1;
   std::string durability = "sync";  // sync | buffered
   uint64_t ops = 10000;

@@ -46,6 +46,17 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
 // sync for kSync), in `dir`/rocksdb; every key is read back after reopening.
 Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const WorkloadSpec& spec);
 
+// One transaction a op: a source key and two keys derived from it (related at the
+// transaction's updateId), keys drawn from 100,000. With `rocksdb`, the same three puts plus the
+// updateId bookkeeping as one WriteBatch (sync per the durability).
+Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec& spec,
+                                      bool rocksdb);
+
+// Random reads over a hot set of 10,000 keys held in memory (walcache) or in RocksDB's block
+// cache (warmed first); every read must find its key.
+Result<WorkloadResult> RunGetWorkload(const std::string& dir, const WorkloadSpec& spec,
+                                      bool rocksdb);
+
 // The disk's own limit: each thread writes `value_size` bytes then fdatasyncs, in a loop, on its
 // own preallocated file in `dir`.
 Result<WorkloadResult> RunFsyncWorkload(FileSystem* fs, const std::string& dir,
