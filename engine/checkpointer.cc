@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine/cache_impl.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/segment.h"
 
@@ -56,7 +57,9 @@ Status CacheImpl::Checkpoint() {
       cp.Delete(key);
     }
   }
+  WALCACHE_KILL_POINT("checkpoint.before_store_write");
   s = store_->Apply(std::move(cp), seq);  // one synced, atomic write (trap 3)
+  WALCACHE_KILL_POINT("checkpoint.after_store_write");
   if (!s.ok()) {
     unpin();
     return s;
@@ -65,10 +68,12 @@ Status CacheImpl::Checkpoint() {
   unpin();
   checkpoints_++;
   // Only now may the WAL records at or below S go (trap 2).
+  WALCACHE_KILL_POINT("checkpoint.before_segment_delete");
   Result<uint64_t> deleted =
       wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
   if (!deleted.ok()) return deleted.status();
   segments_deleted_ += *deleted;
+  WALCACHE_KILL_POINT("checkpoint.after_segment_delete");
   return Status::OK();
 }
 

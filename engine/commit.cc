@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "engine/cache_impl.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 
 namespace walcache::engine {
@@ -242,6 +243,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     return s;
   }
   Install(ov, seq);
+  WALCACHE_KILL_POINT("engine.apply");
   cl.unlock();
 
   Status s = writer_->Wait(ticket);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "recovery/tail_repair.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 
 namespace walcache::recovery {
@@ -47,6 +48,7 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     }
     WALCACHE_RETURN_IF_ERROR(
         sink->Apply(rec.seq, *batch).WithContext("replaying seq " + std::to_string(rec.seq)));
+    WALCACHE_KILL_POINT("recovery.replay");
     if (report.records_applied == 0) report.first_applied_seq = rec.seq;
     ++report.records_applied;
     report.bytes_applied += wal::kRecordHeaderSize + rec.stored_bytes;
@@ -59,6 +61,7 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     report.records_read += s.records;
   }
   if (options.repair_tail && report.tail.state == wal::TailState::kTorn) {
+    WALCACHE_KILL_POINT("recovery.before_tail_repair");
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));
     report.tail_repaired = true;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/segment.h"
 #include "wal/writer.h"
@@ -172,7 +173,9 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
     AppendRecord(q->record, q->seq, segment_number_, &buf);
     offset_ += size;
   }
+  WALCACHE_KILL_POINT("wal.before_write");
   WALCACHE_RETURN_IF_ERROR(active_->Write(buf_offset, buf));
+  WALCACHE_KILL_POINT("wal.after_write");
   const uint64_t last = group.back()->seq;
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -180,7 +183,9 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
   }
   if (!sync) return Status::OK();
   const auto t0 = std::chrono::steady_clock::now();
+  WALCACHE_KILL_POINT("wal.before_sync");
   Status s = active_->Sync();
+  WALCACHE_KILL_POINT("wal.after_sync");
   const double us =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> g(mu_);
@@ -191,6 +196,7 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
 }
 
 Status Writer::Rotate(uint64_t first_seq) {
+  WALCACHE_KILL_POINT("wal.rotate");
   Status s = active_->Sync();
   {
     std::lock_guard<std::mutex> g(mu_);

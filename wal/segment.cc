@@ -6,6 +6,7 @@
 
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/format.h"
 
@@ -124,6 +125,7 @@ Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_di
     if (h.first_seq > covered_seq + 1) break;
     WALCACHE_RETURN_IF_ERROR(fs->DeleteFile(segments[i].path));
     ++deleted;
+    WALCACHE_KILL_POINT("wal.segment_deleted");
   }
   if (deleted > 0) WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
   return deleted;
