@@ -30,13 +30,6 @@ uint64_t SystemNowMs() {
                                    .count());
 }
 
-// Owns the filter for as long as the DB lives (Options::compaction_filter is a raw pointer).
-struct FilterHolder {
-  static ExpiryFilter* Make(std::function<uint64_t()> now) {
-    return new ExpiryFilter(now ? std::move(now) : std::function<uint64_t()>(&SystemNowMs));
-  }
-};
-
 }  // namespace
 
 bool ExpiryFilter::Filter(int level, const rocksdb::Slice& key,
@@ -77,7 +70,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   std::unique_ptr<RocksStore> store(new RocksStore());
   store->path_ = path;
   store->read_only_ = options.read_only;
-  store->filter_.reset(FilterHolder::Make(options.now_ms));
+  store->filter_ = std::make_unique<ExpiryFilter>(options.now_ms ? options.now_ms : &SystemNowMs);
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
@@ -201,18 +194,6 @@ Status RocksStore::CompactAll() {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   return FromRocks(db_->CompactRange(o, nullptr, nullptr), "compact", path_);
-}
-
-uint64_t RocksStore::EstimateKeys() const {
-  uint64_t n = 0;
-  db_->GetIntProperty("rocksdb.estimate-num-keys", &n);
-  return n;
-}
-
-uint64_t RocksStore::LiveBytes() const {
-  uint64_t n = 0;
-  db_->GetIntProperty("rocksdb.live-sst-files-size", &n);
-  return n;
 }
 
 }  // namespace walcache::engine

@@ -86,10 +86,6 @@ class RocksStore {
   // Compacts the whole key range (expired entries dropped by the filter).
   Status CompactAll();
 
-  // RocksDB's estimate of the number of keys and the bytes of its live SST files.
-  uint64_t EstimateKeys() const;
-  uint64_t LiveBytes() const;
-
  private:
   RocksStore() = default;
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -76,8 +77,11 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
     WALCACHE_ASSIGN_OR_RETURN(wal::Batch b, wal::Batch::Decode(rec.batch));
     const std::string& key = b.ops().empty() ? std::string() : b.ops()[0].key;
     // Keys of one thread appear in the order that thread appended them.
-    const size_t colon = key.find(':', 6);
-    const int t = colon == std::string::npos ? -1 : std::atoi(key.c_str() + 6);
+    // Keys are "bench:<thread>:<index>" (KeyFor).
+    int t = -1;
+    if (key.starts_with("bench:")) {
+      std::from_chars(key.data() + 6, key.data() + key.size(), t);
+    }
     if (b.size() != 1 || t < 0 || t >= spec.threads || key != KeyFor(t, next_index[t]) ||
         b.ops()[0].value != values[t]) {
       return Status::Corruption("record seq " + std::to_string(rec.seq) + " holds an unexpected " +

@@ -48,11 +48,6 @@ class JsonObject {
     }
     return *this;
   }
-  JsonObject& AddObject(std::string_view key, const JsonObject& value) {
-    Key(key);
-    out_ += value.str();
-    return *this;
-  }
 
   std::string str() const { return "{" + out_ + "}"; }
 

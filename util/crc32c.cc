@@ -70,6 +70,4 @@ uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
   return Dispatch()(init_crc, data, n);
 }
 
-bool IsHardwareAccelerated() { return Dispatch() != &ExtendPortable; }
-
 }  // namespace walcache::crc32c

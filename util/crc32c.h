@@ -20,9 +20,6 @@ uint32_t Extend(uint32_t init_crc, const char* data, size_t n);
 inline uint32_t Value(const char* data, size_t n) { return Extend(0, data, n); }
 inline uint32_t Value(std::string_view s) { return Extend(0, s.data(), s.size()); }
 
-// True iff the hardware (SSE4.2) path is in use.
-bool IsHardwareAccelerated();
-
 // The portable implementation, exposed so tests can compare it with the hardware one.
 uint32_t ExtendPortable(uint32_t init_crc, const char* data, size_t n);
 

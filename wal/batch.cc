@@ -16,20 +16,6 @@ Status Bad(std::string_view what, size_t op_index) {
 
 }  // namespace
 
-std::string_view OpTypeName(OpType t) {
-  switch (t) {
-    case OpType::kPut:
-      return "put";
-    case OpType::kDelete:
-      return "delete";
-    case OpType::kInvalidate:
-      return "invalidate";
-    case OpType::kTouch:
-      return "touch";
-  }
-  return "unknown";
-}
-
 void Batch::Put(std::string_view key, std::string_view value, uint64_t expires_at,
                 std::vector<RelatedKey> related) {
   ops_.push_back(

@@ -32,9 +32,6 @@ enum class OpType : uint8_t {
   kTouch = 4,       // set key's expiry
 };
 
-// The name of an op type ("put", "delete", "invalidate", "touch").
-std::string_view OpTypeName(OpType t);
-
 using RelatedKey = walcache::RelatedKey;
 
 struct Op {
