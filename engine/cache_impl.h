@@ -13,13 +13,20 @@
 // that S covers (trap 2).
 //
 // Open (engine/open.cc): lock the directory, open RocksDB, replay the WAL after its checkpoint
-// into the MemTable (this class is the replay sink), repair a torn tail, start the WAL writer.
+// into the MemTable (this class is the replay sink), repair a torn tail, start the WAL writer,
+// prewarm (engine/prewarm.cc), start the maintenance thread.
+//
+// Maintenance (engine/maintenance.cc): one background thread runs checkpoints when a trigger
+// fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
+// memory. A commit that finds memory full of dirty entries waits for a checkpoint (a stall).
 //
 // Thread-safety: thread-safe.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +35,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -69,6 +77,8 @@ class CacheImpl final : public recovery::ReplaySink {
 
   CacheImpl(std::string dir, const Options& options);
   Status OpenImpl();
+  // Loads up to Options::prewarm_bytes of the most recently updated stored entries.
+  Status Prewarm();
   Status ValidateOps(const std::vector<Transaction::Op>& ops) const;
   uint64_t NowMs() const;
   std::string WalDir() const;
@@ -97,6 +107,20 @@ class CacheImpl final : public recovery::ReplaySink {
   Result<std::optional<Entry>> Visible(std::string_view key);
   void Fail(const Status& s);
 
+  // Maintenance (engine/maintenance.cc).
+  void StartMaintenance();
+  void StopMaintenance();
+  void MaintenanceLoop();
+  // Why a checkpoint is due now, or empty.
+  const char* CheckpointTrigger() const;
+  // Wakes the maintenance thread to checkpoint.
+  void RequestCheckpoint();
+  // After a commit was sequenced: wakes the maintenance thread if a size trigger fired.
+  void AfterCommit(size_t wal_bytes);
+  // Before a commit: while dirty entries fill the memory budget, waits for checkpoints.
+  void StallWhileMemoryFull();
+  size_t DirtyTriggerBytes() const;
+
   const std::string dir_;
   const Options options_;
   FileSystem* const fs_;
@@ -119,11 +143,24 @@ class CacheImpl final : public recovery::ReplaySink {
   std::unordered_map<std::string, std::set<std::string>> edges_;
   std::mutex checkpoint_mu_;  // one checkpoint at a time
 
+  // Maintenance state, guarded by maint_mu_.
+  std::mutex maint_mu_;
+  std::condition_variable maint_cv_;         // wakes the thread: a request, or stop
+  std::condition_variable checkpointed_cv_;  // a maintenance pass ended
+  bool maint_stop_ = false;
+  bool checkpoint_requested_ = false;
+  uint64_t maint_passes_ = 0;
+  std::thread maint_thread_;
+  // Trigger inputs: WAL bytes logged (the sequencer adds), and at the last checkpoint.
+  std::atomic<uint64_t> wal_bytes_{0}, wal_bytes_at_checkpoint_{0};
+  std::atomic<int64_t> last_checkpoint_ns_{0};  // steady clock
+  std::atomic<bool> wakeup_pending_{false};
+
   mutable std::mutex status_mu_;
   Status failed_;
 
-  std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, reads_{0}, read_hits_{0},
-      read_through_{0}, mismatches_{0}, checkpoints_{0}, segments_deleted_{0};
+  std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
+      checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};
 };
 
 }  // namespace walcache::engine

@@ -1,5 +1,6 @@
 // Checkpoints (see cache_impl.h and DESIGN.md §4).
 #include <algorithm>
+#include <chrono>
 
 #include "engine/cache_impl.h"
 #include "util/kill_point.h"
@@ -13,11 +14,13 @@ Status CacheImpl::Checkpoint() {
   std::lock_guard<std::mutex> cpl(checkpoint_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   uint64_t seq = 0;
+  uint64_t wal_bytes = 0;
   {
     // Pin S: from now on the sequencer keeps every key's newest version at or below S.
     std::lock_guard<std::mutex> l(commit_mu_);
     seq = tracker_->visible();
     checkpoint_pin_ = seq;
+    wal_bytes = wal_bytes_.load(std::memory_order_relaxed);
   }
   auto unpin = [this] {
     std::lock_guard<std::mutex> l(commit_mu_);
@@ -67,6 +70,12 @@ Status CacheImpl::Checkpoint() {
   mem_->MarkCheckpointed(seq);
   unpin();
   checkpoints_++;
+  // Re-arm the triggers (engine/maintenance.cc).
+  wal_bytes_at_checkpoint_.store(wal_bytes, std::memory_order_relaxed);
+  last_checkpoint_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count());
+  wakeup_pending_.store(false, std::memory_order_relaxed);
   // Only now may the WAL records at or below S go (trap 2).
   WALCACHE_KILL_POINT("checkpoint.before_segment_delete");
   Result<uint64_t> deleted =

@@ -65,11 +65,13 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
   if (v.has_value()) {
     e = std::move(v->entry);
   } else {
-    const uint64_t gen = mem_->erase_generation();
+    const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
-    if (stored.has_value()) {
+    if (stored.has_value() && !ExpiredAt(*stored, NowMs())) {
       std::optional<Version> seen;
-      if (!mem_->Fill(key, *stored, gen, &seen)) return Latest(key);
+      if (mem_->Fill(key, *stored, gen, &seen) == MemTable::FillResult::kRetry) {
+        return Latest(key);
+      }
       e = std::move(stored);
     }
   }
@@ -154,6 +156,7 @@ void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
 Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Durability durability) {
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
   WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
+  StallWhileMemoryFull();
   std::unique_lock<std::mutex> cl(commit_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
@@ -234,8 +237,10 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   if (batch.empty()) return tracker_->visible();
 
+  std::string encoded = batch.Encode();
+  const size_t logged = encoded.size();
   WALCACHE_ASSIGN_OR_RETURN(wal::Writer::Ticket ticket,
-                            writer_->Submit(batch.Encode(), durability));
+                            writer_->Submit(std::move(encoded), durability));
   if (ticket.seq() != seq) {
     const Status s = Status::Aborted("internal: WAL assigned seq " + std::to_string(ticket.seq()) +
                                      ", expected " + std::to_string(seq));
@@ -244,6 +249,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   Install(ov, seq);
   WALCACHE_KILL_POINT("engine.apply");
+  AfterCommit(logged);
   cl.unlock();
 
   Status s = writer_->Wait(ticket);

@@ -4,13 +4,24 @@
 #include <algorithm>
 
 namespace walcache::engine {
+namespace {
 
-MemTable::MemTable(const std::atomic<uint64_t>* visible, size_t shards)
-    : visible_(visible), shards_(shards) {}
+// Per key: the hash node, the key string, the slot, its queue node and allocator slack. Measured
+// (RSS growth over 1M keys of 16 bytes with 8-byte values): 299 bytes a key; charged: 304.
+constexpr size_t kKeyOverhead = 192;
+constexpr size_t kVersionOverhead = sizeof(Version);
+
+}  // namespace
+
+MemTable::MemTable(const std::atomic<uint64_t>* visible, size_t budget_bytes, size_t shards)
+    : visible_(visible), budget_(budget_bytes), shards_(shards) {
+  for (Shard& sh : shards_) sh.fifo.set_capacity(budget_bytes / shards);
+}
 
 MemTable::Shard& MemTable::ShardOf(std::string_view key) const {
-  const size_t h = std::hash<std::string_view>()(key);
-  return const_cast<Shard&>(shards_[h % shards_.size()]);
+  const size_t h = Hash()(key);
+  // The low bits pick the hash bucket inside the shard's map; the shard uses the high bits.
+  return const_cast<Shard&>(shards_[(h >> 32) % shards_.size()]);
 }
 
 const Version* MemTable::NewestAtOrBelow(const Slot& s, uint64_t max_seq) {
@@ -20,20 +31,79 @@ const Version* MemTable::NewestAtOrBelow(const Slot& s, uint64_t max_seq) {
   return nullptr;
 }
 
+size_t MemTable::ChargeOf(const Slot& s) {
+  size_t c = kKeyOverhead + s.key->size();
+  for (const Version& v : s.versions) {
+    c += kVersionOverhead;
+    if (!v.entry.has_value()) continue;
+    c += v.entry->value.size();
+    for (const RelatedKey& r : v.entry->related) c += sizeof(RelatedKey) + r.key.size();
+  }
+  return c;
+}
+
+size_t MemTable::EntryCharge(std::string_view key, const Entry& e) {
+  size_t c = kKeyOverhead + kVersionOverhead + key.size() + e.value.size();
+  for (const RelatedKey& r : e.related) c += sizeof(RelatedKey) + r.key.size();
+  return c;
+}
+
+MemTable::Slot& MemTable::SlotFor(Shard& sh, std::string_view key, bool warm) {
+  auto it = sh.map.find(key);
+  if (it != sh.map.end()) return it->second;
+  it = sh.map.try_emplace(std::string(key)).first;
+  Slot& s = it->second;
+  s.key = &it->first;
+  const size_t charge = ChargeOf(s);
+  sh.fifo.Insert(&s, Hash()(key), charge, warm);
+  bytes_.fetch_add(charge, std::memory_order_relaxed);
+  return s;
+}
+
+void MemTable::Settle(Shard& sh, Slot& s, size_t old_charge, bool was_dirty) {
+  const size_t charge = ChargeOf(s);
+  sh.fifo.Recharge(&s, charge);
+  bytes_.fetch_add(charge - old_charge, std::memory_order_relaxed);  // modular: may shrink
+  if (was_dirty) dirty_bytes_.fetch_sub(old_charge, std::memory_order_relaxed);
+  if (s.dirty) dirty_bytes_.fetch_add(charge, std::memory_order_relaxed);
+}
+
+void MemTable::Erase(Shard& sh, Slot& s, bool queued) {
+  if (queued) sh.fifo.Remove(&s);
+  bytes_.fetch_sub(s.s3fifo.charge, std::memory_order_relaxed);
+  if (s.dirty) dirty_bytes_.fetch_sub(s.s3fifo.charge, std::memory_order_relaxed);
+  // Before the key goes: a read-through that started earlier must not cache its older read.
+  sh.erase_gen.fetch_add(1, std::memory_order_acq_rel);
+  sh.map.erase(sh.map.find(*s.key));
+}
+
+void MemTable::EvictLocked(Shard& sh) {
+  if (sh.fifo.bytes() <= sh.fifo.capacity()) return;
+  sh.evictions += sh.fifo.Evict([](const Slot* s) { return s->dirty; },
+                                [&](Slot* s) { Erase(sh, *s, /*queued=*/false); });
+}
+
 std::optional<Version> MemTable::Read(std::string_view key) const {
   Shard& sh = ShardOf(key);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(std::string(key));
-  if (it == sh.map.end()) return std::nullopt;
-  const Version* v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
-  if (v == nullptr) return std::nullopt;
+  auto it = sh.map.find(key);
+  const Version* v = nullptr;
+  if (it != sh.map.end()) {
+    v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
+  }
+  if (v == nullptr) {
+    ++sh.misses;
+    return std::nullopt;
+  }
+  ++sh.hits;
+  S3Fifo<Slot>::Access(&it->second);
   return *v;
 }
 
 std::optional<Version> MemTable::ReadLatest(std::string_view key) const {
   Shard& sh = ShardOf(key);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(std::string(key));
+  auto it = sh.map.find(key);
   if (it == sh.map.end() || it->second.versions.empty()) return std::nullopt;
   return it->second.versions.back();
 }
@@ -41,7 +111,9 @@ std::optional<Version> MemTable::ReadLatest(std::string_view key) const {
 void MemTable::Add(std::string_view key, Version v, uint64_t keep) {
   Shard& sh = ShardOf(key);
   std::lock_guard<std::mutex> l(sh.mu);
-  Slot& slot = sh.map[std::string(key)];
+  Slot& slot = SlotFor(sh, key, /*warm=*/false);
+  const size_t old_charge = slot.s3fifo.charge;
+  const bool was_dirty = slot.dirty;
   // Keep the newest version at or below `keep` (readers or a checkpoint need it); drop older.
   auto& vs = slot.versions;
   size_t newest_visible = vs.size();
@@ -53,22 +125,35 @@ void MemTable::Add(std::string_view key, Version v, uint64_t keep) {
   }
   vs.push_back(std::move(v));
   slot.dirty = true;
+  S3Fifo<Slot>::Access(&slot);  // written keys tend to be read
+  Settle(sh, slot, old_charge, was_dirty);
+  EvictLocked(sh);
 }
 
-bool MemTable::Fill(std::string_view key, Entry e, uint64_t generation,
-                    std::optional<Version>* seen) {
+uint64_t MemTable::erase_generation(std::string_view key) const {
+  return ShardOf(key).erase_gen.load(std::memory_order_acquire);
+}
+
+MemTable::FillResult MemTable::Fill(std::string_view key, Entry e, uint64_t generation,
+                                    std::optional<Version>* seen, bool warm) {
   Shard& sh = ShardOf(key);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(std::string(key));
+  auto it = sh.map.find(key);
   if (it == sh.map.end()) {
-    if (erase_gen_.load(std::memory_order_acquire) != generation) return false;
-    it = sh.map.try_emplace(std::string(key)).first;
-    it->second.versions.push_back(Version{0, std::move(e)});
+    if (sh.erase_gen.load(std::memory_order_acquire) != generation) return FillResult::kRetry;
+    Slot& slot = SlotFor(sh, key, warm);
+    const size_t old_charge = slot.s3fifo.charge;
+    slot.versions.push_back(Version{0, e});
+    Settle(sh, slot, old_charge, false);
+    ++sh.fills;
+    *seen = slot.versions.back();
+    EvictLocked(sh);  // may drop the new key itself; `seen` is a copy
+    return FillResult::kCached;
   }
   const Version* v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
   // Only invisible versions in memory: what readers see is still RocksDB's (read just now).
   *seen = v == nullptr ? Version{0, std::move(e)} : *v;
-  return true;
+  return FillResult::kKnown;
 }
 
 void MemTable::ForEachDirty(
@@ -88,24 +173,43 @@ void MemTable::MarkCheckpointed(uint64_t seq) {
     std::lock_guard<std::mutex> l(sh.mu);
     for (auto it = sh.map.begin(); it != sh.map.end();) {
       Slot& slot = it->second;
-      if (slot.dirty) {
-        auto& vs = slot.versions;
-        // Versions older than the newest one at or below `seq` are in RocksDB or superseded.
-        size_t keep_from = 0;
-        for (size_t i = 0; i < vs.size(); ++i) {
-          if (vs[i].seq <= seq) keep_from = i;
-        }
-        vs.erase(vs.begin(), vs.begin() + static_cast<std::ptrdiff_t>(keep_from));
-        slot.dirty = vs.back().seq > seq;
-        if (!slot.dirty && vs.size() == 1 && !vs[0].entry.has_value()) {
-          erase_gen_.fetch_add(1, std::memory_order_acq_rel);
-          it = sh.map.erase(it);  // RocksDB has the delete; memory need not remember it
-          continue;
-        }
+      ++it;  // `slot` may be erased below
+      if (!slot.dirty) continue;
+      const size_t old_charge = slot.s3fifo.charge;
+      auto& vs = slot.versions;
+      // Versions older than the newest one at or below `seq` are in RocksDB or superseded.
+      size_t keep_from = 0;
+      for (size_t i = 0; i < vs.size(); ++i) {
+        if (vs[i].seq <= seq) keep_from = i;
       }
+      vs.erase(vs.begin(), vs.begin() + static_cast<std::ptrdiff_t>(keep_from));
+      slot.dirty = vs.back().seq > seq;
+      Settle(sh, slot, old_charge, /*was_dirty=*/true);
+      if (!slot.dirty && vs.size() == 1 && !vs[0].entry.has_value()) {
+        Erase(sh, slot, /*queued=*/true);  // RocksDB has the delete; memory need not remember it
+      }
+    }
+    EvictLocked(sh);
+  }
+}
+
+size_t MemTable::Sweep(uint64_t now_ms) {
+  size_t n = 0;
+  for (Shard& sh : shards_) {
+    std::lock_guard<std::mutex> l(sh.mu);
+    for (auto it = sh.map.begin(); it != sh.map.end();) {
+      Slot& slot = it->second;
       ++it;
+      if (slot.dirty) continue;  // the next checkpoint stores it; the sweep after drops it
+      const Version& v = slot.versions.back();
+      if (v.entry.has_value() && ExpiredAt(*v.entry, now_ms)) {
+        Erase(sh, slot, /*queued=*/true);
+        ++sh.expired;
+        ++n;
+      }
     }
   }
+  return n;
 }
 
 void MemTable::ForEachPrefix(
@@ -122,22 +226,21 @@ void MemTable::ForEachPrefix(
   }
 }
 
-size_t MemTable::keys() const {
-  size_t n = 0;
+MemTableStats MemTable::Stats() const {
+  MemTableStats s;
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
-    n += sh.map.size();
+    s.keys += sh.map.size();
+    for (const auto& [key, slot] : sh.map) s.dirty_keys += slot.dirty ? 1 : 0;
+    s.hits += sh.hits;
+    s.misses += sh.misses;
+    s.fills += sh.fills;
+    s.evictions += sh.evictions;
+    s.expired += sh.expired;
   }
-  return n;
-}
-
-size_t MemTable::dirty_keys() const {
-  size_t n = 0;
-  for (const Shard& sh : shards_) {
-    std::lock_guard<std::mutex> l(sh.mu);
-    for (const auto& [key, slot] : sh.map) n += slot.dirty ? 1 : 0;
-  }
-  return n;
+  s.bytes = bytes();
+  s.dirty_bytes = dirty_bytes();
+  return s;
 }
 
 }  // namespace walcache::engine

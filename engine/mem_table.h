@@ -5,9 +5,11 @@
 // sequencer asks for the newest version of all (max_seq = UINT64_MAX), so it validates against
 // every transaction ordered before it.
 //
-// A key is dirty while it has a version newer than the checkpoint sequence; only clean keys may
-// ever be dropped from memory. Versions loaded from RocksDB (read-through) get seq 0: older than
-// any transaction the store does not already contain.
+// A key is dirty while it has a version newer than the checkpoint sequence. Memory is bounded by
+// a byte budget: each shard evicts clean keys (RocksDB holds exactly their version) in S3-FIFO
+// order (engine/s3fifo.h) when over its share; dirty keys are never evicted, so a checkpoint is
+// what lets a table full of dirty keys shrink. Versions loaded from RocksDB (read-through) get
+// seq 0: older than any transaction the store does not already contain.
 //
 // Readers load the visible watermark inside the shard lock, after any Add that trimmed versions
 // below it, so the version they need is never trimmed away under them.
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "engine/entry.h"
+#include "engine/s3fifo.h"
 
 namespace walcache::engine {
 
@@ -36,13 +39,23 @@ struct Version {
   std::optional<Entry> entry;  // empty: a tombstone (deleted or invalidated at seq)
 };
 
+struct MemTableStats {
+  uint64_t keys = 0, dirty_keys = 0;
+  uint64_t bytes = 0, dirty_bytes = 0;  // charged bytes (payload plus per-key overhead)
+  uint64_t hits = 0, misses = 0;        // Read
+  uint64_t fills = 0;                   // keys cached by Fill (read-through, prewarm)
+  uint64_t evictions = 0;               // clean keys dropped for the budget
+  uint64_t expired = 0;                 // clean keys dropped by Sweep
+};
+
 class MemTable {
  public:
-  // `visible` is the watermark readers see up to; it must outlive the table.
-  explicit MemTable(const std::atomic<uint64_t>* visible, size_t shards = 64);
+  // `visible` is the watermark readers see up to; it must outlive the table. `budget_bytes` is
+  // shared evenly by the shards.
+  MemTable(const std::atomic<uint64_t>* visible, size_t budget_bytes, size_t shards = 64);
 
   // The newest version of `key` that readers may see (seq <= the visible watermark); empty when
-  // memory does not know the key (the caller reads through to RocksDB).
+  // memory does not know the key (the caller reads through to RocksDB). Counts a hit or a miss.
   std::optional<Version> Read(std::string_view key) const;
   // The newest version of all, visible or not (for the sequencer).
   std::optional<Version> ReadLatest(std::string_view key) const;
@@ -52,47 +65,78 @@ class MemTable {
   // REQUIRES: v.seq is greater than every version the key has.
   void Add(std::string_view key, Version v, uint64_t keep);
 
-  // Read-through protocol: take erase_generation() before reading RocksDB, then Fill with it.
+  // Read-through protocol: take erase_generation(key) before reading RocksDB, then Fill with it.
   // Fill caches the entry as version 0 unless memory learned of the key meanwhile, and returns
-  // what readers see of the key (the entry itself if memory holds only invisible versions). Returns
-  // false (nothing cached, retry the read) if memory dropped a key since `generation`: the RocksDB
-  // read may predate the checkpoint that let it.
-  uint64_t erase_generation() const { return erase_gen_.load(std::memory_order_acquire); }
-  bool Fill(std::string_view key, Entry e, uint64_t generation, std::optional<Version>* seen);
+  // what readers see of the key (the entry itself if memory holds only invisible versions).
+  // Returns kRetry (nothing cached, retry the read) if memory dropped a key of the shard since
+  // `generation`: the RocksDB read may predate the checkpoint that let it go. `warm`: the key is
+  // known to be hot (prewarm) and is queued as such.
+  enum class FillResult { kCached, kKnown, kRetry };  // kKnown: memory had the key; not cached
+  uint64_t erase_generation(std::string_view key) const;
+  FillResult Fill(std::string_view key, Entry e, uint64_t generation, std::optional<Version>* seen,
+                  bool warm = false);
+
+  // What a key holding just `e` is charged against the budget.
+  static size_t EntryCharge(std::string_view key, const Entry& e);
 
   // Calls `visit` for every dirty key with its newest version at or below `seq` (none: skipped).
   void ForEachDirty(
       uint64_t seq,
       const std::function<void(const std::string& key, const Version& v)>& visit) const;
 
-  // After a checkpoint at `seq`: keys with no version newer than `seq` become clean; versions
-  // the checkpoint made redundant are dropped; tombstones at or below it leave memory.
+  // After a checkpoint at `seq`: keys with no version newer than `seq` become clean (evictable);
+  // versions the checkpoint made redundant are dropped; tombstones at or below it leave memory.
   void MarkCheckpointed(uint64_t seq);
+
+  // Drops clean keys whose entry expired at or before `now_ms`; returns how many.
+  size_t Sweep(uint64_t now_ms);
 
   // Calls `visit` for every key starting with `prefix` with what readers see of it.
   void ForEachPrefix(
       std::string_view prefix,
       const std::function<void(const std::string& key, const Version& v)>& visit) const;
 
-  size_t keys() const;
-  size_t dirty_keys() const;
+  // Cheap, approximate while writers run.
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  uint64_t dirty_bytes() const { return dirty_bytes_.load(std::memory_order_relaxed); }
+  uint64_t budget_bytes() const { return budget_; }
+  MemTableStats Stats() const;
 
  private:
   struct Slot {
     std::vector<Version> versions;  // ascending seq
     bool dirty = false;
+    const std::string* key = nullptr;  // the map node's own key
+    S3Fifo<Slot>::Hook s3fifo;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Slot> map;
+    std::unordered_map<std::string, Slot, Hash, std::equal_to<>> map;
+    S3Fifo<Slot> fifo{0};
+    std::atomic<uint64_t> erase_gen{0};
+    mutable uint64_t hits = 0, misses = 0;
+    uint64_t fills = 0, evictions = 0, expired = 0;
   };
 
   Shard& ShardOf(std::string_view key) const;
   static const Version* NewestAtOrBelow(const Slot& s, uint64_t max_seq);
+  static size_t ChargeOf(const Slot& s);
+  // Finds or creates the slot of `key`, queued.
+  Slot& SlotFor(Shard& sh, std::string_view key, bool warm);
+  // Re-accounts `s` after its versions or dirty flag changed from (old_charge, was_dirty).
+  void Settle(Shard& sh, Slot& s, size_t old_charge, bool was_dirty);
+  // Removes `s` from the map (and its queue, if `queued`).
+  void Erase(Shard& sh, Slot& s, bool queued);
+  void EvictLocked(Shard& sh);
 
   const std::atomic<uint64_t>* const visible_;
-  std::atomic<uint64_t> erase_gen_{0};
+  const size_t budget_;
   std::vector<Shard> shards_;
+  std::atomic<uint64_t> bytes_{0}, dirty_bytes_{0};
 };
 
 }  // namespace walcache::engine

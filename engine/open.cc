@@ -52,7 +52,7 @@ Status CacheImpl::OpenImpl() {
         edges_[std::string(source)].insert(std::string(dependent));
       }));
   tracker_ = std::make_unique<VisibilityTracker>(s0);
-  mem_ = std::make_unique<MemTable>(tracker_->watermark());
+  mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes);
 
   recovery::ReplayOptions ro;
   ro.from_seq = s0 + 1;
@@ -80,14 +80,21 @@ Status CacheImpl::OpenImpl() {
     wo.compression.threshold = options_.compression_threshold;
     WALCACHE_ASSIGN_OR_RETURN(writer_, wal::Writer::Open(fs_, WalDir(), wo, last + 1));
   }
+  WALCACHE_RETURN_IF_ERROR(Prewarm());
   recovery_.micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());
   recovery_.summary = "checkpoint seq " + std::to_string(s0) + "; " + report.ToString();
+  if (recovery_.prewarmed_entries > 0) {
+    recovery_.summary += "; prewarmed " + std::to_string(recovery_.prewarmed_entries) +
+                         " entries (" + std::to_string(recovery_.prewarmed_bytes) + " bytes)";
+  }
+  StartMaintenance();
   return Status::OK();
 }
 
 CacheImpl::~CacheImpl() {
+  StopMaintenance();
   if (writer_ != nullptr) {
     if (health().ok()) (void)Checkpoint();
     (void)writer_->Close();
@@ -110,23 +117,20 @@ void CacheImpl::Fail(const Status& s) {
 Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
   while (true) {
     std::optional<Version> v = mem_->Read(key);
-    if (v.has_value()) {
-      read_hits_++;
-      return std::move(v->entry);
-    }
-    const uint64_t gen = mem_->erase_generation();
+    if (v.has_value()) return std::move(v->entry);
+    const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
     if (!stored.has_value()) return std::optional<Entry>();
+    // Expired: absent, and not worth memory (RocksDB drops it when it compacts).
+    if (ExpiredAt(*stored, NowMs())) return std::optional<Entry>();
     std::optional<Version> seen;
-    if (mem_->Fill(key, std::move(*stored), gen, &seen)) {
-      read_through_++;
+    if (mem_->Fill(key, std::move(*stored), gen, &seen) != MemTable::FillResult::kRetry) {
       return seen.has_value() ? std::move(seen->entry) : std::optional<Entry>();
     }
   }
 }
 
 Result<Entry> CacheImpl::Get(std::string_view key) {
-  reads_++;
   WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
   if (!e.has_value() || ExpiredAt(*e, NowMs())) return Status::NotFound(key);
   if (options_.verify_related_on_read) {
@@ -179,11 +183,17 @@ CacheStats CacheImpl::Stats() const {
   s.commits = commits_;
   s.conflicts = conflicts_;
   s.invalidations = invalidations_;
-  s.memory_entries = mem_->keys();
-  s.dirty_entries = mem_->dirty_keys();
-  s.reads = reads_;
-  s.read_hits_memory = read_hits_;
-  s.read_through = read_through_;
+  const MemTableStats m = mem_->Stats();
+  s.memory_entries = m.keys;
+  s.dirty_entries = m.dirty_keys;
+  s.memory_bytes = m.bytes;
+  s.dirty_bytes = m.dirty_bytes;
+  s.evictions = m.evictions;
+  s.expired_swept = m.expired;
+  s.reads = m.hits + m.misses;
+  s.read_hits_memory = m.hits;
+  s.read_through = m.fills - recovery_.prewarmed_entries;
+  s.write_stalls = write_stalls_;
   s.related_mismatches = mismatches_;
   s.checkpoints = checkpoints_;
   s.wal_segments_deleted = segments_deleted_;

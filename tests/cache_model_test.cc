@@ -141,7 +141,9 @@ TEST_F(CacheModelTest, RandomHistoriesMatchTheModelAcrossCleanReopensAndCheckpoi
       ExpectSame(c->get(), m, "after reopen " + std::to_string(round));
       for (int i = 0; i < 150; ++i) {
         Step(c->get(), &m, &rng);
-        if (i % 50 == 49) ASSERT_TRUE((*c)->Checkpoint().ok());
+        if (i % 50 == 49) {
+          ASSERT_TRUE((*c)->Checkpoint().ok());
+        }
       }
       ExpectSame(c->get(), m, "before close " + std::to_string(round));
     }

@@ -100,9 +100,14 @@ struct CacheStats {
   uint64_t invalidations = 0;   // entries invalidated because a source changed
   uint64_t memory_entries = 0;  // keys held in memory (dirty or cached)
   uint64_t dirty_entries = 0;   // keys changed since the last checkpoint
-  uint64_t reads = 0;
+  uint64_t memory_bytes = 0;    // charged against Options::memory_budget_bytes
+  uint64_t dirty_bytes = 0;
+  uint64_t evictions = 0;      // clean entries dropped for the memory budget
+  uint64_t expired_swept = 0;  // expired entries dropped from memory by the sweeper
+  uint64_t reads = 0;          // memory lookups by Get (verify_related_on_read checks too)
   uint64_t read_hits_memory = 0;
-  uint64_t read_through = 0;        // misses served from RocksDB
+  uint64_t read_through = 0;        // entries loaded from RocksDB on a miss
+  uint64_t write_stalls = 0;        // commits that waited for a checkpoint (memory full of dirty)
   uint64_t related_mismatches = 0;  // verify_related_on_read findings
   uint64_t checkpoints = 0;
   uint64_t wal_segments_deleted = 0;
@@ -116,7 +121,9 @@ struct RecoveryInfo {
   uint64_t segments = 0;
   uint64_t tail_bytes_dropped = 0;
   uint64_t last_seq = 0;
-  uint64_t micros = 0;
+  uint64_t micros = 0;             // lock, replay, repair and prewarm
+  uint64_t prewarmed_entries = 0;  // loaded into memory by Options::prewarm_bytes
+  uint64_t prewarmed_bytes = 0;
   std::string summary;  // one line
 };
 

@@ -23,6 +23,29 @@ struct Options {
   bool compression = true;             // LZ4 per WAL record, when it pays
   size_t compression_threshold = 256;  // bytes; smaller records are never compressed
 
+  // Memory the in-memory map may use for entries (values, keys, related keys and per-key
+  // overhead). Only clean entries (already in RocksDB) are evicted, in S3-FIFO order
+  // (docs/eviction.md); misses read through from RocksDB and are cached. Dirty entries are never
+  // evicted: a checkpoint starts when they reach half the budget, and commits wait while they
+  // fill all of it.
+  size_t memory_budget_bytes = 256 << 20;
+
+  // Background checkpoints start when any trigger fires (0 disables that trigger): dirty entries
+  // reach this many bytes (at most half the memory budget), the WAL grew by this many bytes
+  // since the last checkpoint, or this much time passed since it. Checkpoint() and close
+  // checkpoint regardless.
+  size_t checkpoint_dirty_bytes = 64 << 20;
+  uint64_t checkpoint_wal_bytes = 256ull << 20;
+  std::chrono::milliseconds checkpoint_interval{60'000};
+
+  // Expired entries leave memory at this period (RocksDB drops them as it compacts).
+  std::chrono::milliseconds expiry_sweep_interval{1'000};
+
+  // After recovery, load up to this many bytes of the most recently updated entries from RocksDB
+  // into memory (capped by the memory budget). Open then reads the whole store once, so the
+  // default is off.
+  size_t prewarm_bytes = 0;
+
   // Limits; a transaction over any of them is InvalidArgument and writes nothing.
   size_t max_key_size = 64 << 10;
   size_t max_value_size = 64 << 20;
