@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "tools/bench_workloads.h"
+#include "tools/hit_ratio.h"
 #include "tools/json.h"
 
 namespace walcache::tools {
@@ -23,6 +24,37 @@ constexpr int kExitCannotRun = 2;
 std::string FreshDir() {
   const auto now = std::chrono::system_clock::now().time_since_epoch().count();
   return "walcache-bench-" + std::to_string(::getpid()) + "-" + std::to_string(now);
+}
+
+int RunHitRatio(const BenchOptions& o, const std::string& dir) {
+  HitRatioSpec spec;
+  spec.keys = o.keys;
+  spec.requests = o.ops;
+  spec.value_size = o.value_size;
+  spec.dir = dir;
+  Result<std::vector<HitRatioRow>> rows = RunHitRatioStudy(spec);
+  if (!rows.ok()) {
+    std::cerr << "walcache bench: " << rows.status().ToString() << std::endl;
+    return rows.status().IsCorruption() ? kExitProblem : kExitCannotRun;
+  }
+  if (!o.json) std::printf("%-16s %-10s %8s %9s\n", "trace", "policy", "cache", "hit ratio");
+  for (const HitRatioRow& r : *rows) {
+    if (o.json) {
+      JsonObject j;
+      j.Add("workload", "hit-ratio")
+          .Add("trace", r.trace)
+          .Add("policy", r.policy)
+          .Add("keys", o.keys)
+          .Add("requests", o.ops)
+          .Add("cache_fraction", r.cache_fraction)
+          .Add("hit_ratio", r.hit_ratio);
+      std::cout << j.str() << std::endl;
+    } else {
+      std::printf("%-16s %-10s %7.1f%% %9.4f\n", r.trace.c_str(), r.policy.c_str(),
+                  r.cache_fraction * 100, r.hit_ratio);
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -40,8 +72,10 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "wal: one-put records through the WAL writer (with --engine rocksdb: the same "
                   "puts through RocksDB); txn: a source and two derived keys a transaction; "
                   "get: random reads of a hot set; fsync: write + fdatasync on a preallocated "
-                  "file (the disk's limit)")
-      ->check(CLI::IsMember({"wal", "txn", "get", "fsync"}))
+                  "file (the disk's limit); hit-ratio: LRU, CLOCK and S3-FIFO on Zipfian traces "
+                  "of --ops requests over --keys keys, and the engine on one of them (one JSON "
+                  "line a row with --json)")
+      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio"}))
       ->capture_default_str();
   cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
       ->check(CLI::IsMember({"walcache", "rocksdb"}))
@@ -59,6 +93,9 @@ void RegisterBench(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--value-size", opts->value_size, "Bytes of each value (wal) or write (fsync)")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--keys", opts->keys, "Distinct keys of the hit-ratio traces")
+      ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}))
       ->capture_default_str();
   cmd->add_option("--dir", opts->dir,
                   "Directory to work in (must not hold a WAL yet; kept "
@@ -90,6 +127,12 @@ int RunBench(const BenchOptions& o) {
   if (!fs::create_directories(dir, ec) && ec) {
     std::cerr << "walcache bench: cannot create " << dir << ": " << ec.message() << std::endl;
     return kExitCannotRun;
+  }
+
+  if (o.workload == "hit-ratio") {
+    const int rc = RunHitRatio(o, JoinPath(dir, "cache"));
+    if (temporary) fs::remove_all(dir, ec);
+    return rc;
   }
 
   WorkloadSpec spec;

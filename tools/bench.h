@@ -14,13 +14,14 @@ class App;
 namespace walcache::tools {
 
 struct BenchOptions {
-  std::string workload = "wal";     // wal | txn | get | fsync
+  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio
   std::string engine = "walcache";  // walcache | rocksdb
   int threads = 1;
   std::string durability = "sync";  // sync | buffered
   uint64_t ops = 10000;
   size_t value_size = 100;
-  std::string dir;  // empty: a fresh directory under the current one, removed afterwards
+  uint64_t keys = 100'000;  // hit-ratio
+  std::string dir;          // empty: a fresh directory under the current one, removed afterwards
   uint64_t segment_size = 64ull << 20;
   bool compression = true;
   int64_t group_wait_us = 200;
