@@ -81,6 +81,8 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Prewarm();
   Status ValidateOps(const std::vector<Transaction::Op>& ops) const;
   uint64_t NowMs() const;
+  // ExpiredAt(e, NowMs()), reading the clock only for entries with an expiry.
+  bool Expired(const Entry& e) const { return e.expires_at != 0 && e.expires_at <= NowMs(); }
   std::string WalDir() const;
 
   // The newest state of `key`, pending transactions included, reading through to RocksDB.

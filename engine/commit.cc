@@ -67,7 +67,7 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
   } else {
     const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
-    if (stored.has_value() && !ExpiredAt(*stored, NowMs())) {
+    if (stored.has_value() && !Expired(*stored)) {
       std::optional<Version> seen;
       if (mem_->Fill(key, *stored, gen, &seen) == MemTable::FillResult::kRetry) {
         return Latest(key);
@@ -75,7 +75,7 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
       e = std::move(stored);
     }
   }
-  if (e.has_value() && ExpiredAt(*e, NowMs())) e.reset();
+  if (e.has_value() && Expired(*e)) e.reset();
   return e;
 }
 

@@ -18,10 +18,9 @@ MemTable::MemTable(const std::atomic<uint64_t>* visible, size_t budget_bytes, si
   for (Shard& sh : shards_) sh.fifo.set_capacity(budget_bytes / shards);
 }
 
-MemTable::Shard& MemTable::ShardOf(std::string_view key) const {
-  const size_t h = Hash()(key);
+MemTable::Shard& MemTable::ShardOf(size_t hash) const {
   // The low bits pick the hash bucket inside the shard's map; the shard uses the high bits.
-  return const_cast<Shard&>(shards_[(h >> 32) % shards_.size()]);
+  return const_cast<Shard&>(shards_[(hash >> 32) % shards_.size()]);
 }
 
 const Version* MemTable::NewestAtOrBelow(const Slot& s, uint64_t max_seq) {
@@ -84,9 +83,10 @@ void MemTable::EvictLocked(Shard& sh) {
 }
 
 std::optional<Version> MemTable::Read(std::string_view key) const {
-  Shard& sh = ShardOf(key);
+  const HashedKey k{key, Hash()(key)};
+  Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(key);
+  auto it = sh.map.find(k);
   const Version* v = nullptr;
   if (it != sh.map.end()) {
     v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
@@ -101,9 +101,10 @@ std::optional<Version> MemTable::Read(std::string_view key) const {
 }
 
 std::optional<Version> MemTable::ReadLatest(std::string_view key) const {
-  Shard& sh = ShardOf(key);
+  const HashedKey k{key, Hash()(key)};
+  Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(key);
+  auto it = sh.map.find(k);
   if (it == sh.map.end() || it->second.versions.empty()) return std::nullopt;
   return it->second.versions.back();
 }

@@ -109,20 +109,33 @@ class MemTable {
     const std::string* key = nullptr;  // the map node's own key
     S3Fifo<Slot>::Hook s3fifo;
   };
+  // Lookups hash a key once: the shard takes the high bits, the shard's map the whole hash.
+  struct HashedKey {
+    std::string_view key;
+    size_t hash;
+  };
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  struct Eq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+    bool operator()(const HashedKey& a, std::string_view b) const { return a.key == b; }
+    bool operator()(std::string_view a, const HashedKey& b) const { return a == b.key; }
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Slot, Hash, std::equal_to<>> map;
+    std::unordered_map<std::string, Slot, Hash, Eq> map;
     S3Fifo<Slot> fifo{0};
     std::atomic<uint64_t> erase_gen{0};
     mutable uint64_t hits = 0, misses = 0;
     uint64_t fills = 0, evictions = 0, expired = 0;
   };
 
-  Shard& ShardOf(std::string_view key) const;
+  Shard& ShardOf(size_t hash) const;
+  Shard& ShardOf(std::string_view key) const { return ShardOf(Hash()(key)); }
   static const Version* NewestAtOrBelow(const Slot& s, uint64_t max_seq);
   static size_t ChargeOf(const Slot& s);
   // Finds or creates the slot of `key`, queued.

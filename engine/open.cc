@@ -122,7 +122,7 @@ Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
     if (!stored.has_value()) return std::optional<Entry>();
     // Expired: absent, and not worth memory (RocksDB drops it when it compacts).
-    if (ExpiredAt(*stored, NowMs())) return std::optional<Entry>();
+    if (Expired(*stored)) return std::optional<Entry>();
     std::optional<Version> seen;
     if (mem_->Fill(key, std::move(*stored), gen, &seen) != MemTable::FillResult::kRetry) {
       return seen.has_value() ? std::move(seen->entry) : std::optional<Entry>();
@@ -132,11 +132,11 @@ Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
 
 Result<Entry> CacheImpl::Get(std::string_view key) {
   WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
-  if (!e.has_value() || ExpiredAt(*e, NowMs())) return Status::NotFound(key);
+  if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
   if (options_.verify_related_on_read) {
     for (const RelatedKey& r : e->related) {
       WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Visible(r.key));
-      const bool live = src.has_value() && !ExpiredAt(*src, NowMs());
+      const bool live = src.has_value() && !Expired(*src);
       if (live && src->update_id == r.update_id) continue;
       mismatches_++;
       std::fprintf(stderr,
