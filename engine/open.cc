@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/cache_impl.h"
+#include "engine/recovery_record.h"
 #include "util/status_macros.h"
 
 namespace walcache::engine {
@@ -89,6 +90,14 @@ Status CacheImpl::OpenImpl() {
     recovery_.summary += "; prewarmed " + std::to_string(recovery_.prewarmed_entries) +
                          " entries (" + std::to_string(recovery_.prewarmed_bytes) + " bytes)";
   }
+  if (!options_.read_only) {
+    // Informational (for `walcache inspect`): a failure to write it does not fail the open.
+    const Status w = WriteRecoveryRecord(fs_, dir_, recovery_, NowMs());
+    if (!w.ok()) {
+      std::fprintf(stderr, "walcache: %s: cannot record the recovery report: %s\n", dir_.c_str(),
+                   w.ToString().c_str());
+    }
+  }
   StartMaintenance();
   return Status::OK();
 }
@@ -131,13 +140,23 @@ Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
 }
 
 Result<Entry> CacheImpl::Get(std::string_view key) {
-  WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
-  if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
-  if (options_.verify_related_on_read) {
+  while (true) {
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
+    if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
+    if (!options_.verify_related_on_read) return std::move(e).value();
+    bool retry = false;
     for (const RelatedKey& r : e->related) {
       WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Visible(r.key));
       const bool live = src.has_value() && !Expired(*src);
       if (live && src->update_id == r.update_id) continue;
+      // The source was read after the entry: a commit in between may have changed both (one
+      // transaction), or time may have expired both. Only an entry that is still the same while
+      // its source is not is a real mismatch; otherwise read again.
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> again, Visible(key));
+      if (!again.has_value() || Expired(*again) || again->update_id != e->update_id) {
+        retry = true;
+        break;
+      }
       mismatches_++;
       std::fprintf(stderr,
                    "walcache: %s: related-key mismatch: '%.*s' (update_id %llu) derives from "
@@ -154,8 +173,8 @@ Result<Entry> CacheImpl::Get(std::string_view key) {
       }
       return Status::NotFound(key);
     }
+    if (!retry) return std::move(e).value();
   }
-  return std::move(e).value();
 }
 
 Status CacheImpl::Scan(std::string_view prefix,
