@@ -96,6 +96,7 @@ Status Cache::Scan(std::string_view prefix,
 }
 
 Status Cache::Checkpoint() { return impl_->Checkpoint(); }
+Status Cache::Compact() { return impl_->Compact(); }
 CacheStats Cache::Stats() const { return impl_->Stats(); }
 RecoveryInfo Cache::LastRecovery() const { return impl_->LastRecovery(); }
 Status Cache::health() const { return impl_->health(); }

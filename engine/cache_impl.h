@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/batch_effects.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
 #include "engine/rocks_store.h"
@@ -61,6 +62,7 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, const Entry&)>& visit);
   Status Checkpoint();
+  Status Compact();
   KeyLocks& key_locks() { return key_locks_; }
 
   CacheStats Stats() const;
@@ -73,7 +75,7 @@ class CacheImpl final : public recovery::ReplaySink {
 
  private:
   // The state a transaction builds before it is logged: key -> entry, or empty for deleted.
-  using Overlay = std::map<std::string, std::optional<Entry>>;
+  using Overlay = Effects;
 
   CacheImpl(std::string dir, const Options& options);
   Status OpenImpl();

@@ -86,4 +86,9 @@ Status CacheImpl::Checkpoint() {
   return Status::OK();
 }
 
+Status CacheImpl::Compact() {
+  WALCACHE_RETURN_IF_ERROR(Checkpoint());
+  return store_->CompactAll();
+}
+
 }  // namespace walcache::engine

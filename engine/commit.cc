@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "engine/batch_effects.h"
 #include "engine/cache_impl.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
@@ -265,37 +266,15 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
 }
 
 Status CacheImpl::Apply(uint64_t seq, const wal::Batch& batch) {
-  // Replay: the batch holds every effect the commit computed; only Touch reads prior state.
   Overlay ov;
-  for (const wal::Op& op : batch.ops()) {
-    switch (op.type) {
-      case wal::OpType::kPut:
-        ov[op.key] = Entry{op.value, seq, op.expires_at, op.related};
-        break;
-      case wal::OpType::kDelete:
-      case wal::OpType::kInvalidate:
-        ov[op.key] = std::nullopt;
-        break;
-      case wal::OpType::kTouch: {
-        auto it = ov.find(op.key);
-        std::optional<Entry> cur;
-        if (it != ov.end()) {
-          cur = it->second;
-        } else {
-          std::optional<Version> v = mem_->ReadLatest(op.key);
-          if (v.has_value()) {
-            cur = v->entry;
-          } else {
-            WALCACHE_ASSIGN_OR_RETURN(cur, store_->Get(op.key));
-          }
-        }
-        if (!cur.has_value()) break;  // expired and compacted away since: nothing to touch
-        cur->expires_at = op.expires_at;
-        ov[op.key] = std::move(cur);
-        break;
-      }
-    }
-  }
+  WALCACHE_RETURN_IF_ERROR(BatchEffects(
+      seq, batch,
+      [this](const std::string& key) -> Result<std::optional<Entry>> {
+        std::optional<Version> v = mem_->ReadLatest(key);
+        if (v.has_value()) return std::move(v->entry);
+        return store_->Get(key);
+      },
+      &ov));
   Install(ov, seq);
   tracker_->Done(seq);
   return Status::OK();

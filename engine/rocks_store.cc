@@ -2,6 +2,7 @@
 #include "engine/rocks_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/table.h>
 
 #include <chrono>
@@ -13,6 +14,12 @@
 
 namespace walcache::engine {
 namespace {
+
+class SilentLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path) {
   if (s.ok()) return Status::OK();
@@ -65,6 +72,11 @@ void RocksStore::Checkpoint::RemoveDependent(std::string_view source, std::strin
   ++ops_;
 }
 
+uint64_t RocksStore::IntProperty(const std::string& name) const {
+  uint64_t v = 0;
+  return db_->GetIntProperty(name, &v) ? v : 0;
+}
+
 Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
                                                      const StoreOptions& options) {
   std::unique_ptr<RocksStore> store(new RocksStore());
@@ -74,6 +86,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
+  // Read-only opens write nothing, not even RocksDB's info LOG (tools inspect live directories).
+  if (options.read_only) opts.info_log = std::make_shared<SilentLogger>();
   opts.compaction_filter = store->filter_.get();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);

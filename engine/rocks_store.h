@@ -83,6 +83,9 @@ class RocksStore {
   // REQUIRES: seq >= checkpoint_seq(). InvalidArgument otherwise; Aborted when read-only.
   Status Apply(Checkpoint cp, uint64_t seq);
 
+  // A RocksDB integer property (e.g. "rocksdb.total-sst-files-size"); 0 if unavailable.
+  uint64_t IntProperty(const std::string& name) const;
+
   // Compacts the whole key range (expired entries dropped by the filter).
   Status CompactAll();
 

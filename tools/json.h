@@ -1,5 +1,5 @@
-// A minimal JSON object writer for the CLI's --json output: one flat or nested object, keys in
-// insertion order, strings escaped per RFC 8259. Not thread-safe (a plain value).
+// A minimal JSON writer for the CLI's --json output: objects (keys in insertion order) and
+// arrays, strings escaped per RFC 8259. Not thread-safe (a plain value).
 #ifndef WALCACHE_TOOLS_JSON_H_
 #define WALCACHE_TOOLS_JSON_H_
 
@@ -10,6 +10,39 @@
 #include <string_view>
 
 namespace walcache::tools {
+
+// Appends `s` as a JSON string literal.
+inline void AppendJsonString(std::string* out, std::string_view s) {
+  *out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          *out += buf;
+        } else {
+          *out += static_cast<char>(c);
+        }
+    }
+  }
+  *out += '"';
+}
 
 class JsonObject {
  public:
@@ -49,6 +82,13 @@ class JsonObject {
     return *this;
   }
 
+  // `json` must be one valid JSON value (a nested object or array's str()).
+  JsonObject& AddRaw(std::string_view key, std::string_view json) {
+    Key(key);
+    out_ += json;
+    return *this;
+  }
+
   std::string str() const { return "{" + out_ + "}"; }
 
  private:
@@ -57,38 +97,28 @@ class JsonObject {
     Quote(key);
     out_ += ": ";
   }
-  void Quote(std::string_view s) {
-    out_ += '"';
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += static_cast<char>(c);
-          }
-      }
-    }
-    out_ += '"';
-  }
+  void Quote(std::string_view s) { AppendJsonString(&out_, s); }
 
+  std::string out_;
+};
+
+// An array of JSON values, each given as its own valid JSON text.
+class JsonArray {
+ public:
+  JsonArray& AddRaw(std::string_view json) {
+    if (!out_.empty()) out_ += ", ";
+    out_ += json;
+    return *this;
+  }
+  JsonArray& Add(const JsonObject& o) { return AddRaw(o.str()); }
+  JsonArray& AddString(std::string_view s) {
+    if (!out_.empty()) out_ += ", ";
+    AppendJsonString(&out_, s);
+    return *this;
+  }
+  std::string str() const { return "[" + out_ + "]"; }
+
+ private:
   std::string out_;
 };
 

@@ -3,6 +3,7 @@
 // problem) or 2 (could not run).
 #include <CLI/CLI.hpp>
 
+#include "tools/admin_commands.h"
 #include "tools/bench.h"
 #include "walcache/version.h"
 
@@ -11,6 +12,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(walcache::Version()));
   app.require_subcommand(1);
   int exit_code = 0;
+  walcache::tools::RegisterInspect(&app, &exit_code);
+  walcache::tools::RegisterGetScan(&app, &exit_code);
+  walcache::tools::RegisterPutDel(&app, &exit_code);
+  walcache::tools::RegisterWalDump(&app, &exit_code);
+  walcache::tools::RegisterVerify(&app, &exit_code);
+  walcache::tools::RegisterRepair(&app, &exit_code);
+  walcache::tools::RegisterCompact(&app, &exit_code);
   walcache::tools::RegisterBench(&app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -153,6 +153,8 @@ class Cache {
   // Writes every change up to the newest durable transaction into RocksDB (one synced atomic
   // write) and deletes the WAL segments that checkpoint covers.
   Status Checkpoint();
+  // Checkpoint(), then a full RocksDB compaction (expired entries dropped). Blocks until done.
+  Status Compact();
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const;

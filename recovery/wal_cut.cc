@@ -1,0 +1,59 @@
+// WAL cut (see wal_cut.h).
+#include "recovery/wal_cut.h"
+
+#include <algorithm>
+
+#include "util/status_macros.h"
+
+namespace walcache::recovery {
+
+Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
+                         const std::vector<wal::SegmentSummary>& segments) {
+  CutReport report;
+  if (tail.state == wal::TailState::kClean || tail.file.empty()) return report;
+  // (1) Save what follows the cut in its segment.
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> in, fs->OpenReadable(tail.file));
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, in->Size());
+  if (size > tail.valid_end) {
+    const std::string saved = tail.file + ".cut-" + std::to_string(tail.valid_end);
+    (void)fs->DeleteFile(saved);  // a copy from an interrupted earlier run
+    WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out,
+                              fs->OpenWritable(saved, OpenMode::kCreateNew));
+    std::string buf(1 << 20, '\0');
+    for (uint64_t off = tail.valid_end; off < size;) {
+      size_t got = 0;
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+      WALCACHE_RETURN_IF_ERROR(in->Read(off, want, buf.data(), &got));
+      if (got == 0) break;
+      WALCACHE_RETURN_IF_ERROR(out->Write(off - tail.valid_end, std::string_view(buf.data(), got)));
+      off += got;
+      report.bytes_saved += got;
+    }
+    WALCACHE_RETURN_IF_ERROR(out->Sync());
+    WALCACHE_RETURN_IF_ERROR(out->Close());
+    report.saved.push_back(saved);
+  }
+  // (2) Move later segments aside: their records follow the damage, so replay cannot reach them.
+  for (const wal::SegmentSummary& s : segments) {
+    if (s.number <= tail.segment) continue;
+    WALCACHE_RETURN_IF_ERROR(fs->RenameFile(s.path, s.path + ".cut"));
+    report.saved.push_back(s.path + ".cut");
+    report.bytes_saved += s.file_bytes;
+    ++report.segments_moved;
+  }
+  WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  // (3) Cut.
+  if (tail.valid_end == 0) {
+    WALCACHE_RETURN_IF_ERROR(fs->DeleteFile(tail.file));
+  } else {
+    WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
+                              fs->OpenWritable(tail.file, OpenMode::kOpenExisting));
+    WALCACHE_RETURN_IF_ERROR(f->Truncate(tail.valid_end));
+    WALCACHE_RETURN_IF_ERROR(f->Sync());
+    WALCACHE_RETURN_IF_ERROR(f->Close());
+  }
+  WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  return report;
+}
+
+}  // namespace walcache::recovery

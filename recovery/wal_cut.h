@@ -1,0 +1,38 @@
+// WAL cut: the explicit repair of `walcache repair`. Where a reader found the valid data to end
+// (a torn tail, or corruption the engine refuses to open past), the WAL is cut: nothing before
+// the cut changes, and nothing after it is destroyed — the bytes after the cut in that segment are
+// saved beside it, and later segments are moved aside, so an operator can still look at them.
+//
+// Thread-safety: REQUIRES exclusive use of the WAL directory (the caller holds the directory's
+// lock).
+#ifndef WALCACHE_RECOVERY_WAL_CUT_H_
+#define WALCACHE_RECOVERY_WAL_CUT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/file_system.h"
+#include "wal/reader.h"
+#include "walcache/result.h"
+
+namespace walcache::recovery {
+
+struct CutReport {
+  uint64_t bytes_saved = 0;        // bytes after the cut, kept in the saved files
+  uint64_t segments_moved = 0;     // later segments renamed aside
+  std::vector<std::string> saved;  // paths of the files that now hold what was cut
+};
+
+// Cuts the WAL at tail.valid_end of tail.file, for a tail that is torn or corrupt (Clean: OK,
+// nothing done). Steps, each durable before the next: (1) the bytes of tail.file from valid_end
+// to its end are copied to "<file>.cut-<valid_end>"; (2) every segment after tail.file (from
+// `segments`) is renamed to "<segment>.cut"; (3) tail.file is truncated to valid_end (deleted if
+// valid_end is 0: its header never became valid). Interrupted, the next run (or the next open,
+// which sees at most a torn tail) finishes the job; readers ignore the ".cut" names.
+Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
+                         const std::vector<wal::SegmentSummary>& segments);
+
+}  // namespace walcache::recovery
+
+#endif  // WALCACHE_RECOVERY_WAL_CUT_H_

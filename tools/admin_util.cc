@@ -1,0 +1,75 @@
+// Shared pieces of the admin subcommands (see admin_util.h).
+#include "tools/admin_util.h"
+
+#include <iostream>
+
+namespace walcache::tools {
+
+int CannotRun(std::string_view cmd, std::string_view message) {
+  std::cerr << "walcache " << cmd << ": " << message << std::endl;
+  return kExitCannotRun;
+}
+
+int CannotRun(std::string_view cmd, const Status& s) { return CannotRun(cmd, s.message()); }
+
+bool Printable(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string Show(std::string_view s, bool* hex) {
+  *hex = !Printable(s);
+  if (!*hex) return std::string(s);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+JsonObject EntryJson(std::string_view key, const Entry& e) {
+  JsonObject j;
+  bool hex = false;
+  const std::string k = Show(key, &hex);
+  j.Add("key", k);
+  if (hex) j.Add("key_hex", true);
+  const std::string v = Show(e.value, &hex);
+  j.Add("value", v);
+  if (hex) j.Add("value_hex", true);
+  j.Add("update_id", e.update_id).Add("expires_at", e.expires_at);
+  JsonArray related;
+  for (const RelatedKey& r : e.related) {
+    JsonObject rj;
+    bool rhex = false;
+    rj.Add("key", Show(r.key, &rhex));
+    if (rhex) rj.Add("key_hex", true);
+    rj.Add("update_id", r.update_id);
+    related.Add(rj);
+  }
+  j.AddRaw("related", related.str());
+  return j;
+}
+
+std::string EntryLine(std::string_view key, const Entry& e) {
+  bool hex = false;
+  std::string line = Show(key, &hex);
+  if (hex) line = "0x" + line;
+  const std::string v = Show(e.value, &hex);
+  line += " = " + (hex ? "0x" + v : v) + "  (update_id " + std::to_string(e.update_id);
+  if (e.expires_at != 0) line += ", expires_at " + std::to_string(e.expires_at);
+  if (!e.related.empty()) {
+    line += ", related ";
+    for (size_t i = 0; i < e.related.size(); ++i) {
+      if (i > 0) line += ",";
+      line += Show(e.related[i].key, &hex) + "@" + std::to_string(e.related[i].update_id);
+    }
+  }
+  return line + ")";
+}
+
+}  // namespace walcache::tools

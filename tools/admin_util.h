@@ -1,0 +1,38 @@
+// Shared pieces of the admin subcommands (inspect, get, scan, put, del, wal dump, verify, repair,
+// compact): exit codes, one-line errors, and how keys, values and entries are shown.
+// Thread-safety: plain functions.
+#ifndef WALCACHE_TOOLS_ADMIN_UTIL_H_
+#define WALCACHE_TOOLS_ADMIN_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tools/json.h"
+#include "walcache/status.h"
+#include "walcache/types.h"
+
+namespace walcache::tools {
+
+// Exit codes of every subcommand (CLI11's own parse errors keep theirs, 100 and up).
+constexpr int kExitOk = 0;
+constexpr int kExitProblem = 1;    // the command ran and found something wrong
+constexpr int kExitCannotRun = 2;  // missing or foreign directory, I/O error, refused
+
+// Prints "walcache CMD: MESSAGE" on stderr; returns kExitCannotRun.
+int CannotRun(std::string_view cmd, const Status& s);
+int CannotRun(std::string_view cmd, std::string_view message);
+
+// True iff every byte is printable ASCII (space included).
+bool Printable(std::string_view s);
+// `s` as text when printable, else lowercase hex; *hex says which.
+std::string Show(std::string_view s, bool* hex);
+
+// {"key", "key_hex"?, "value", "value_hex"?, "update_id", "expires_at", "related": [...]}.
+JsonObject EntryJson(std::string_view key, const Entry& e);
+// One line: KEY = VALUE  (update_id U, expires_at T, related A@1,B@2).
+std::string EntryLine(std::string_view key, const Entry& e);
+
+}  // namespace walcache::tools
+
+#endif  // WALCACHE_TOOLS_ADMIN_UTIL_H_

@@ -1,0 +1,110 @@
+// `walcache put DIR KEY VALUE [--ttl S] [--related KEY@UPDATE_ID]...` and `walcache del DIR KEY`:
+// one transaction each, through the engine (logged in the WAL, durable before it returns). put
+// creates the directory when missing; del does not. Both refuse while a process holds DIR.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+#include <memory>
+
+#include "tools/admin_commands.h"
+#include "tools/admin_util.h"
+#include "tools/db_view.h"
+#include "walcache/cache.h"
+
+namespace walcache::tools {
+namespace {
+
+struct Args {
+  std::string dir, key, value;
+  uint64_t ttl_s = 0;
+  std::vector<std::string> related;
+  bool json = false;
+};
+
+Result<RelatedKey> ParseRelated(const std::string& s) {
+  const size_t at = s.rfind('@');
+  uint64_t id = 0;
+  if (at == std::string::npos || at == 0) {
+    return Status::InvalidArgument("--related " + s + ": expected KEY@UPDATE_ID");
+  }
+  const char* end = s.data() + s.size();
+  const auto [p, ec] = std::from_chars(s.data() + at + 1, end, id);
+  if (ec != std::errc() || p != end || id == 0) {
+    return Status::InvalidArgument("--related " + s + ": UPDATE_ID must be a positive integer");
+  }
+  return RelatedKey{s.substr(0, at), id};
+}
+
+int Report(const char* cmd, const Args& a, const Result<uint64_t>& id) {
+  if (!id.ok()) {
+    if (id.status().IsConflict() || id.status().IsInvalidArgument()) {
+      std::cerr << "walcache " << cmd << ": " << id.status().message() << std::endl;
+      return id.status().IsConflict() ? kExitProblem : kExitCannotRun;
+    }
+    return CannotRun(cmd, id.status());
+  }
+  if (a.json) {
+    JsonObject j;
+    bool hex = false;
+    j.Add("key", Show(a.key, &hex)).Add("update_id", *id);
+    std::cout << j.str() << std::endl;
+  } else {
+    std::cout << cmd << " " << a.key << ": update_id " << *id << std::endl;
+  }
+  return kExitOk;
+}
+
+int RunPut(const Args& a) {
+  PutOptions po;
+  if (a.ttl_s > (UINT64_MAX / 4000)) return CannotRun("put", "--ttl is too large");
+  po.ttl_ms = a.ttl_s * 1000;
+  for (const std::string& r : a.related) {
+    Result<RelatedKey> rk = ParseRelated(r);
+    if (!rk.ok()) return CannotRun("put", rk.status());
+    po.related.push_back(*rk);
+  }
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
+  if (!c.ok()) return CannotRun("put", c.status());
+  return Report("put", a, (*c)->Put(a.key, a.value, po));
+}
+
+int RunDel(const Args& a) {
+  // Only an existing cache: a typo in DIR must not create one.
+  if (Result<std::unique_ptr<DbView>> v = DbView::Open(a.dir, false); !v.ok()) {
+    return CannotRun("del", v.status());
+  }
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
+  if (!c.ok()) return CannotRun("del", c.status());
+  return Report("del", a, (*c)->Delete(a.key));
+}
+
+}  // namespace
+
+void RegisterPutDel(CLI::App* app, int* exit_code) {
+  auto a = std::make_shared<Args>();
+  CLI::App* put = app->add_subcommand(
+      "put", "Write one entry through the engine (exit 1 if a related key does not match)");
+  put->footer(
+      "Example:\n  walcache put /var/lib/app/cache profile:1 '<html>' --ttl 3600 "
+      "--related user:1@42");
+  put->add_option("DIR", a->dir, "Cache directory (created if missing)")->required();
+  put->add_option("KEY", a->key, "Key")->required();
+  put->add_option("VALUE", a->value, "Value")->required();
+  put->add_option("--ttl", a->ttl_s, "Time to live in seconds (0: never expires)");
+  put->add_option("--related", a->related,
+                  "A source this entry derives from, at the updateId it was derived from "
+                  "(repeatable)");
+  put->add_flag("--json", a->json, "Print one JSON object");
+  put->callback([a, exit_code] { *exit_code = RunPut(*a); });
+
+  auto b = std::make_shared<Args>();
+  CLI::App* del = app->add_subcommand(
+      "del", "Delete one key through the engine (and invalidate what derives from it)");
+  del->footer("Example:\n  walcache del /var/lib/app/cache user:1");
+  del->add_option("DIR", b->dir, "Cache directory")->required();
+  del->add_option("KEY", b->key, "Key")->required();
+  del->add_flag("--json", b->json, "Print one JSON object");
+  del->callback([b, exit_code] { *exit_code = RunDel(*b); });
+}
+
+}  // namespace walcache::tools

@@ -1,0 +1,145 @@
+// `walcache repair DIR [--yes]`: cuts a torn or corrupt WAL tail (keeping the cut bytes in named
+// files beside it) and rebuilds the stored dependents index from the stored entries. Asks before
+// changing anything unless --yes; refuses while a process holds DIR, and holds DIR's lock while it
+// works. Prints "analyzed: ... ok_up_to=SEQ dropped=BYTES ...".
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "engine/rocks_store.h"
+#include "recovery/wal_cut.h"
+#include "tools/admin_commands.h"
+#include "tools/admin_util.h"
+#include "tools/db_view.h"
+
+namespace walcache::tools {
+namespace {
+
+struct Args {
+  std::string dir;
+  bool yes = false;
+};
+
+using Edge = std::pair<std::string, std::string>;
+
+// The stored index's edges that no stored entry needs, and the needed ones it lacks.
+Status IndexDiff(const engine::RocksStore& store, std::set<Edge>* stale, std::set<Edge>* missing) {
+  std::set<Edge> have, need;
+  Status s = store.ForEachDependent([&](std::string_view src, std::string_view dep) {
+    have.emplace(std::string(src), std::string(dep));
+  });
+  if (!s.ok()) return s;
+  s = store.Scan("", [&](std::string_view key, const Entry& e) {
+    for (const RelatedKey& r : e.related) need.emplace(r.key, std::string(key));
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (const Edge& e : have) {
+    if (need.count(e) == 0) stale->insert(e);
+  }
+  for (const Edge& e : need) {
+    if (have.count(e) == 0) missing->insert(e);
+  }
+  return Status::OK();
+}
+
+int Run(const Args& a) {
+  if (Result<std::unique_ptr<DbView>> probe = DbView::Open(a.dir, false); !probe.ok()) {
+    return CannotRun("repair", probe.status());
+  }
+  if (const std::string holder = LockHolder(a.dir); !holder.empty()) {
+    return CannotRun("repair", a.dir + " is open (" + holder + "); close it first");
+  }
+  FileSystem* fs = FileSystem::Default();
+  Result<std::unique_ptr<FileLock>> lock = fs->LockFile(JoinPath(a.dir, "LOCK"));
+  if (!lock.ok()) return CannotRun("repair", lock.status());
+
+  // Analyze under the lock: nothing changes the directory from here on but this command.
+  uint64_t checkpoint_seq = 0;
+  wal::TailReport tail;
+  std::vector<wal::SegmentSummary> segments;
+  std::string wal_error;
+  std::set<Edge> stale, missing;
+  {
+    Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
+    if (!view.ok()) return CannotRun("repair", view.status());
+    checkpoint_seq = (*view)->checkpoint_seq();
+    tail = (*view)->tail();
+    segments = (*view)->segments();
+    if (!(*view)->wal_error().ok()) wal_error = (*view)->wal_error().message();
+    const Status s = IndexDiff((*view)->store(), &stale, &missing);
+    if (!s.ok()) return CannotRun("repair", s);
+  }
+  const bool cut = tail.state != wal::TailState::kClean;
+  uint64_t dropped = 0, records = 0;
+  for (const wal::SegmentSummary& s : segments) {
+    records += s.records;
+    if (!cut) continue;
+    if (s.number == tail.segment) dropped += s.file_bytes - std::min(s.file_bytes, tail.valid_end);
+    if (s.number > tail.segment) dropped += s.file_bytes;
+  }
+  std::cout << "analyzed: segments=" << segments.size() << " records=" << records
+            << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
+            << " dropped=" << dropped << " index_missing=" << missing.size()
+            << " index_stale=" << stale.size() << std::endl;
+  if (!wal_error.empty()) std::cout << "damage: " << wal_error << std::endl;
+  if (!cut && missing.empty() && stale.empty()) {
+    std::cout << "nothing to repair" << std::endl;
+    return kExitOk;
+  }
+  if (!a.yes) {
+    std::cout << "This will"
+              << (cut ? " cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
+                            " (the cut bytes are "
+                            "kept beside it) and"
+                      : "")
+              << " rewrite the dependents index. Proceed? [y/N] " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
+      std::cout << "nothing changed" << std::endl;
+      return kExitProblem;
+    }
+  }
+  if (cut) {
+    Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
+    if (!r.ok()) return CannotRun("repair", r.status());
+    std::cout << "cut: WAL ends at seq " << tail.last_seq << "; " << r->bytes_saved
+              << " bytes kept in";
+    for (const std::string& f : r->saved) std::cout << " " << f;
+    std::cout << std::endl;
+  }
+  if (!missing.empty() || !stale.empty()) {
+    engine::StoreOptions so;
+    so.create_if_missing = false;
+    Result<std::unique_ptr<engine::RocksStore>> store =
+        engine::RocksStore::Open(JoinPath(a.dir, "rocksdb"), so);
+    if (!store.ok()) return CannotRun("repair", store.status());
+    engine::RocksStore::Checkpoint cp;
+    for (const Edge& e : stale) cp.RemoveDependent(e.first, e.second);
+    for (const Edge& e : missing) cp.AddDependent(e.first, e.second);
+    const Status s = (*store)->Apply(std::move(cp), checkpoint_seq);
+    if (!s.ok()) return CannotRun("repair", s);
+    std::cout << "index: " << missing.size() << " edges added, " << stale.size() << " removed"
+              << std::endl;
+  }
+  std::cout << "repaired" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterRepair(CLI::App* app, int* exit_code) {
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand(
+      "repair", "Cut a torn or corrupt WAL tail (cut bytes kept) and rebuild the dependents index");
+  cmd->footer(
+      "Example:\n  walcache repair /var/lib/app/cache --yes\nRefuses while the cache is open.");
+  cmd->add_option("DIR", a->dir, "Cache directory")->required();
+  cmd->add_flag("--yes,-y", a->yes, "Do not ask before changing files");
+  cmd->callback([a, exit_code] { *exit_code = Run(*a); });
+}
+
+}  // namespace walcache::tools

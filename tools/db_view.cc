@@ -1,0 +1,139 @@
+// DbView (see db_view.h).
+#include "tools/db_view.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "util/status_macros.h"
+#include "wal/format.h"
+
+namespace walcache::tools {
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_records) {
+  FileSystem* fs = FileSystem::Default();
+  Status e = fs->Exists(dir);
+  if (e.IsNotFound()) return Status::NotFound(dir + ": no such directory");
+  WALCACHE_RETURN_IF_ERROR(e);
+  if (!fs->Exists(JoinPath(dir, "rocksdb")).ok()) {
+    return Status::InvalidArgument(dir + " is not a walcache directory (it has no rocksdb/)");
+  }
+  std::unique_ptr<DbView> v(new DbView());
+  v->dir_ = dir;
+  engine::StoreOptions so;
+  so.create_if_missing = false;
+  so.read_only = true;
+  so.block_cache_bytes = 8 << 20;
+  WALCACHE_ASSIGN_OR_RETURN(v->store_, engine::RocksStore::Open(JoinPath(dir, "rocksdb"), so));
+  WALCACHE_RETURN_IF_ERROR(v->ReadWal(keep_records));
+  return v;
+}
+
+Status DbView::ReadWal(bool keep_records) {
+  const uint64_t s0 = store_->checkpoint_seq();
+  last_seq_ = s0;
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<wal::Reader> reader,
+                            wal::Reader::Open(FileSystem::Default(), JoinPath(dir_, "wal")));
+  wal::WalRecord rec;
+  while (true) {
+    Result<bool> more = reader->Next(&rec);
+    if (!more.ok()) {
+      wal_error_ = more.status();
+      break;
+    }
+    if (!*more) break;
+    Result<wal::Batch> batch = wal::Batch::Decode(rec.batch);
+    if (!batch.ok()) {  // the CRC held, so the writer wrote it so: corrupt all the same
+      wal_error_ =
+          batch.status().WithContext(rec.file + " at offset " + std::to_string(rec.offset));
+      break;
+    }
+    if (keep_records) {
+      WalRecordInfo info;
+      info.file = rec.file.starts_with(dir_) ? rec.file.substr(dir_.size()) : rec.file;
+      while (!info.file.empty() && info.file.front() == '/') info.file.erase(0, 1);
+      info.offset = rec.offset;
+      info.length = wal::kRecordHeaderSize + rec.stored_bytes;
+      info.seq = rec.seq;
+      info.ops = batch->ops().size();
+      for (const wal::Op& op : batch->ops()) info.keys.push_back(op.key);
+      info.raw_bytes = rec.batch.size();
+      info.stored_bytes = rec.stored_bytes;
+      info.compressed = rec.compressed;
+      records_.push_back(std::move(info));
+    }
+    if (rec.seq <= s0) continue;  // the checkpoint holds it already
+    engine::Effects fx;
+    WALCACHE_RETURN_IF_ERROR(engine::BatchEffects(
+        rec.seq, *batch, [this](const std::string& k) { return Get(k); }, &fx));
+    for (auto& [k, v] : fx) overlay_[k] = std::move(v);
+    last_seq_ = rec.seq;
+    ++replayed_;
+  }
+  tail_ = reader->tail();
+  segments_ = reader->segments();
+  return Status::OK();
+}
+
+Result<std::optional<Entry>> DbView::Get(const std::string& key) const {
+  auto it = overlay_.find(key);
+  if (it != overlay_.end()) return it->second;
+  return store_->Get(key);
+}
+
+Status DbView::Scan(const std::string& prefix,
+                    const std::function<bool(const std::string&, const Entry&)>& visit) const {
+  // Merge RocksDB's keys with the overlay's, both in order; the overlay wins on equal keys.
+  auto it = overlay_.lower_bound(prefix);
+  auto in_prefix = [&] { return it != overlay_.end() && it->first.starts_with(prefix); };
+  bool go = true;
+  auto overlay_below = [&](const std::string* bound) {
+    for (; go && in_prefix() && (bound == nullptr || it->first < *bound); ++it) {
+      if (it->second.has_value()) go = visit(it->first, *it->second);
+    }
+  };
+  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view k, const Entry& e) {
+    const std::string key(k);
+    overlay_below(&key);
+    if (!go) return false;
+    if (in_prefix() && it->first == key) {
+      if (it->second.has_value()) go = visit(key, *it->second);
+      ++it;
+    } else {
+      go = visit(key, e);
+    }
+    return go;
+  }));
+  overlay_below(nullptr);
+  return Status::OK();
+}
+
+std::string LockHolder(const std::string& dir) {
+  struct stat st;
+  if (::stat(JoinPath(dir, "LOCK").c_str(), &st) != 0) return "";
+  // /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (pid, then maj:min:inode).
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream in(line);
+    std::string id, kind, advisory, mode, pid, where;
+    if (!(in >> id >> kind)) continue;
+    if (kind == "->") in >> kind;  // a blocked waiter
+    if (!(in >> advisory >> mode >> pid >> where)) continue;
+    if (kind != "FLOCK") continue;
+    const size_t colon = where.rfind(':');
+    if (colon == std::string::npos) continue;
+    if (where.substr(colon + 1) == std::to_string(st.st_ino)) return "pid " + pid;
+  }
+  return "";
+}
+
+}  // namespace walcache::tools

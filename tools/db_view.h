@@ -1,0 +1,86 @@
+// DbView: a read-only look at a walcache directory for the admin commands. It takes no lock and
+// writes nothing (RocksDB opened read-only with its info log silenced; the WAL only read), so it
+// works beside a live process that holds the directory, at the price of seeing the WAL's tail
+// as it is at that moment (an append in flight reads as a torn tail).
+//
+// The state it shows is what the next open would recover: RocksDB's checkpoint, then every WAL
+// record after checkpoint_seq applied with the engine's own BatchEffects. If the WAL is corrupt
+// mid-log, the state stops at the last record before the damage and wal_error() says where.
+//
+// Thread-safety: not thread-safe.
+#ifndef WALCACHE_TOOLS_DB_VIEW_H_
+#define WALCACHE_TOOLS_DB_VIEW_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/batch_effects.h"
+#include "engine/rocks_store.h"
+#include "wal/reader.h"
+
+namespace walcache::tools {
+
+struct WalRecordInfo {
+  std::string file;  // relative to the cache directory, e.g. "wal/000001.wal"
+  uint64_t offset = 0;
+  uint64_t length = 0;  // header and stored payload
+  uint64_t seq = 0;
+  size_t ops = 0;
+  std::vector<std::string> keys;
+  uint64_t raw_bytes = 0;     // the batch, uncompressed
+  uint64_t stored_bytes = 0;  // the payload as stored
+  bool compressed = false;
+};
+
+class DbView {
+ public:
+  // NotFound: `dir` does not exist. InvalidArgument: it is not a walcache directory. Reads the
+  // whole WAL; with `keep_records`, keeps a description of every valid record.
+  static Result<std::unique_ptr<DbView>> Open(const std::string& dir, bool keep_records);
+
+  const std::string& dir() const { return dir_; }
+  uint64_t checkpoint_seq() const { return store_->checkpoint_seq(); }
+  uint64_t last_seq() const { return last_seq_; }
+  const wal::TailReport& tail() const { return tail_; }
+  const std::vector<wal::SegmentSummary>& segments() const { return segments_; }
+  const std::vector<WalRecordInfo>& records() const { return records_; }
+  // OK, or the error that stopped the WAL reading (mid-log corruption, an unsupported version).
+  const Status& wal_error() const { return wal_error_; }
+  uint64_t records_after_checkpoint() const { return replayed_; }
+  const engine::RocksStore& store() const { return *store_; }
+
+  // The entry the next open would recover for `key` (expired ones included), or empty.
+  Result<std::optional<Entry>> Get(const std::string& key) const;
+  // Entries whose keys start with `prefix`, in key order, expired included, WAL over RocksDB.
+  Status Scan(const std::string& prefix,
+              const std::function<bool(const std::string& key, const Entry& e)>& visit) const;
+
+ private:
+  DbView() = default;
+  Status ReadWal(bool keep_records);
+
+  std::string dir_;
+  std::unique_ptr<engine::RocksStore> store_;
+  engine::Effects overlay_;  // the WAL's effects after the checkpoint
+  uint64_t last_seq_ = 0;
+  uint64_t replayed_ = 0;
+  wal::TailReport tail_;
+  std::vector<wal::SegmentSummary> segments_;
+  std::vector<WalRecordInfo> records_;
+  Status wal_error_;
+};
+
+// Whether a process holds `dir` open: "pid N" from the flock on DIR/LOCK as /proc/locks lists it
+// (read without taking the lock), or empty.
+std::string LockHolder(const std::string& dir);
+
+// The current time in ms since the Unix epoch.
+uint64_t NowMs();
+
+}  // namespace walcache::tools
+
+#endif  // WALCACHE_TOOLS_DB_VIEW_H_
