@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "util/status_macros.h"
+#include "wal/tail_scan.h"
 
 namespace walcache::recovery {
 
@@ -13,7 +14,10 @@ Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::
   if (tail.state == wal::TailState::kClean || tail.file.empty()) return report;
   // (1) Save what follows the cut in its segment.
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> in, fs->OpenReadable(tail.file));
-  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, in->Size());
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t file_size, in->Size());
+  // Segments are preallocated: only up to the last non-zero byte is worth keeping.
+  wal::SegmentView view(in.get(), file_size);
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, wal::NonZeroEnd(&view, tail.valid_end));
   if (size > tail.valid_end) {
     const std::string saved = tail.file + ".cut-" + std::to_string(tail.valid_end);
     (void)fs->DeleteFile(saved);  // a copy from an interrupted earlier run
@@ -38,7 +42,7 @@ Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::
     if (s.number <= tail.segment) continue;
     WALCACHE_RETURN_IF_ERROR(fs->RenameFile(s.path, s.path + ".cut"));
     report.saved.push_back(s.path + ".cut");
-    report.bytes_saved += s.file_bytes;
+    report.bytes_moved += s.file_bytes;
     ++report.segments_moved;
   }
   WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));

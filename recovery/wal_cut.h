@@ -19,17 +19,21 @@
 namespace walcache::recovery {
 
 struct CutReport {
-  uint64_t bytes_saved = 0;        // bytes after the cut, kept in the saved files
+  // Bytes after the cut in its segment, up to the last non-zero one (the rest is preallocation),
+  // kept aside; bytes of the later segments, moved aside whole.
+  uint64_t bytes_saved = 0;
+  uint64_t bytes_moved = 0;
   uint64_t segments_moved = 0;     // later segments renamed aside
   std::vector<std::string> saved;  // paths of the files that now hold what was cut
 };
 
 // Cuts the WAL at tail.valid_end of tail.file, for a tail that is torn or corrupt (Clean: OK,
 // nothing done). Steps, each durable before the next: (1) the bytes of tail.file from valid_end
-// to its end are copied to "<file>.cut-<valid_end>"; (2) every segment after tail.file (from
-// `segments`) is renamed to "<segment>.cut"; (3) tail.file is truncated to valid_end (deleted if
-// valid_end is 0: its header never became valid). Interrupted, the next run (or the next open,
-// which sees at most a torn tail) finishes the job; readers ignore the ".cut" names.
+// to its last non-zero byte are copied to "<file>.cut-<valid_end>"; (2) every segment after
+// tail.file (from `segments`) is renamed to "<segment>.cut"; (3) tail.file is truncated to
+// valid_end (deleted if valid_end is 0: its header never became valid). Interrupted, the next run
+// (or the next open, which sees at most a torn tail) finishes the job; readers ignore the ".cut"
+// names.
 Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
                          const std::vector<wal::SegmentSummary>& segments);
 

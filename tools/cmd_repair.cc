@@ -74,29 +74,42 @@ int Run(const Args& a) {
     if (!s.ok()) return CannotRun("repair", s);
   }
   const bool cut = tail.state != wal::TailState::kClean;
-  uint64_t dropped = 0, records = 0;
+  // Dropped: what the next open would no longer read. For a torn tail, its non-zero bytes; for
+  // corruption, everything after the damage (the later segments whole).
+  uint64_t dropped = 0, records = 0, later_segments = 0;
   for (const wal::SegmentSummary& s : segments) {
     records += s.records;
-    if (!cut) continue;
-    if (s.number == tail.segment) dropped += s.file_bytes - std::min(s.file_bytes, tail.valid_end);
-    if (s.number > tail.segment) dropped += s.file_bytes;
+    if (!cut || s.number <= tail.segment) continue;
+    dropped += s.file_bytes;
+    ++later_segments;
+  }
+  if (tail.state == wal::TailState::kTorn) {
+    dropped += tail.dropped_bytes;
+  } else if (cut) {
+    for (const wal::SegmentSummary& s : segments) {
+      if (s.number == tail.segment)
+        dropped += s.file_bytes - std::min(s.file_bytes, tail.valid_end);
+    }
   }
   std::cout << "analyzed: segments=" << segments.size() << " records=" << records
             << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
-            << " dropped=" << dropped << " index_missing=" << missing.size()
-            << " index_stale=" << stale.size() << std::endl;
+            << " dropped=" << dropped << " later_segments=" << later_segments
+            << " index_missing=" << missing.size() << " index_stale=" << stale.size() << std::endl;
   if (!wal_error.empty()) std::cout << "damage: " << wal_error << std::endl;
   if (!cut && missing.empty() && stale.empty()) {
     std::cout << "nothing to repair" << std::endl;
     return kExitOk;
   }
   if (!a.yes) {
-    std::cout << "This will"
-              << (cut ? " cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
-                            " (the cut bytes are "
-                            "kept beside it) and"
-                      : "")
-              << " rewrite the dependents index. Proceed? [y/N] " << std::flush;
+    std::string plan;
+    if (cut) {
+      plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
+             " (the cut bytes are kept beside it)";
+    }
+    if (!missing.empty() || !stale.empty()) {
+      plan += std::string(plan.empty() ? "" : " and ") + "rewrite the dependents index";
+    }
+    std::cout << "This will " << plan << ". Proceed? [y/N] " << std::flush;
     std::string answer;
     if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
       std::cout << "nothing changed" << std::endl;
@@ -107,7 +120,8 @@ int Run(const Args& a) {
     Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
     if (!r.ok()) return CannotRun("repair", r.status());
     std::cout << "cut: WAL ends at seq " << tail.last_seq << "; " << r->bytes_saved
-              << " bytes kept in";
+              << " bytes after the cut and " << r->segments_moved << " later segments ("
+              << r->bytes_moved << " bytes) kept in";
     for (const std::string& f : r->saved) std::cout << " " << f;
     std::cout << std::endl;
   }
