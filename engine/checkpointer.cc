@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/cache_impl.h"
+#include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/segment.h"
@@ -59,6 +60,10 @@ Status CacheImpl::Checkpoint() {
     } else {
       cp.Delete(key);
     }
+  }
+  if (BugInjected(InjectedBug::kDeleteWalBeforeCheckpoint)) {
+    Result<uint64_t> early = wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
+    if (early.ok()) segments_deleted_ += *early;
   }
   WALCACHE_KILL_POINT("checkpoint.before_store_write");
   s = store_->Apply(std::move(cp), seq);  // one synced, atomic write (trap 3)

@@ -5,6 +5,7 @@
 
 #include "engine/batch_effects.h"
 #include "engine/cache_impl.h"
+#include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 
@@ -123,6 +124,7 @@ Status CacheImpl::WalkDerived(const std::string& key, Overlay* ov,
 }
 
 Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count) {
+  if (BugInjected(InjectedBug::kSkipRelatedInvalidation)) return Status::OK();
   return WalkDerived(key, ov, [&](const std::string& d, Entry*) {
     (*ov)[d] = std::nullopt;
     batch->Invalidate(d);
@@ -238,11 +240,26 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   if (batch.empty()) return tracker_->visible();
 
+  if (BugInjected(InjectedBug::kAckBeforeSync)) durability = Durability::kBuffered;
   std::string encoded = batch.Encode();
-  const size_t logged = encoded.size();
+  size_t logged = encoded.size();
+  if (BugInjected(InjectedBug::kSplitTransaction) && batch.ops().size() >= 2) {
+    // The first half as a record of its own, ahead of the rest.
+    wal::Batch first;
+    const size_t half = batch.ops().size() / 2;
+    for (size_t i = 0; i < half; ++i) first.Add(batch.ops()[i]);
+    wal::Batch rest;
+    for (size_t i = half; i < batch.ops().size(); ++i) rest.Add(batch.ops()[i]);
+    WALCACHE_ASSIGN_OR_RETURN(wal::Writer::Ticket t1, writer_->Submit(first.Encode(), durability));
+    WALCACHE_RETURN_IF_ERROR(writer_->Wait(t1));
+    tracker_->Done(t1.seq());
+    encoded = rest.Encode();
+    logged = encoded.size();
+  }
+  const uint64_t seq_logged = writer_->last_seq() + 1;
   WALCACHE_ASSIGN_OR_RETURN(wal::Writer::Ticket ticket,
                             writer_->Submit(std::move(encoded), durability));
-  if (ticket.seq() != seq) {
+  if (ticket.seq() != seq_logged) {
     const Status s = Status::Aborted("internal: WAL assigned seq " + std::to_string(ticket.seq()) +
                                      ", expected " + std::to_string(seq));
     Fail(s);
@@ -258,8 +275,8 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     Fail(s);
     return s;
   }
-  tracker_->Done(seq);
-  tracker_->WaitVisible(seq);
+  tracker_->Done(ticket.seq());  // == seq, unless a planted bug split the record
+  tracker_->WaitVisible(ticket.seq());
   commits_++;
   invalidations_ += invalidated;
   return seq;

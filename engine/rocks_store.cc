@@ -10,6 +10,8 @@
 #include "engine/expiry_filter.h"
 #include "engine/store_keys.h"
 #include "util/coding.h"
+#include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 
 namespace walcache::engine {
@@ -195,9 +197,14 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
   }
   std::string enc;
   PutFixed64(&enc, seq);
-  cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
   rocksdb::WriteOptions wo;
   wo.sync = true;  // RocksDB's WAL is on: the batch is durable, and atomic, when Write returns
+  if (BugInjected(InjectedBug::kCheckpointMarkerBeforeData)) {
+    WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Put(wo, std::string(kMetaCheckpointSeq), enc),
+                                       "checkpoint marker into", path_));
+    WALCACHE_KILL_POINT("checkpoint.marker_written");
+  }
+  cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
   WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &cp.batch_), "checkpoint into", path_));
   checkpoint_seq_ = seq;
   return Status::OK();

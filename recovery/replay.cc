@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "recovery/tail_repair.h"
+#include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 
@@ -60,7 +61,8 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     if (s.skipped) ++report.segments_skipped;
     report.records_read += s.records;
   }
-  if (options.repair_tail && report.tail.state == wal::TailState::kTorn) {
+  if (options.repair_tail && report.tail.state == wal::TailState::kTorn &&
+      !BugInjected(InjectedBug::kIgnoreTornTail)) {
     WALCACHE_KILL_POINT("recovery.before_tail_repair");
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));
     report.tail_repaired = true;

@@ -19,6 +19,7 @@ void RegisterWalDump(CLI::App* app, int* exit_code);  // wal dump
 void RegisterVerify(CLI::App* app, int* exit_code);
 void RegisterRepair(CLI::App* app, int* exit_code);
 void RegisterCompact(CLI::App* app, int* exit_code);
+void RegisterCrashTest(CLI::App* app, int* exit_code);
 
 }  // namespace walcache::tools
 

@@ -75,7 +75,11 @@ class FileSystem {
   virtual ~FileSystem() = default;
 
   // The process-wide POSIX file system. Never null; never destroyed.
+  // The file system walcache uses: the POSIX one, unless the crash checker's child replaced it
+  // (a power-loss layer over the POSIX one) before opening its cache.
   static FileSystem* Default();
+  static FileSystem* Posix();
+  static void SetDefaultForCrashTest(FileSystem* fs);
 
   virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                              OpenMode mode) = 0;

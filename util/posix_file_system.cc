@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "util/file_system.h"
@@ -226,9 +227,22 @@ class PosixFileSystem final : public FileSystem {
 
 }  // namespace
 
-FileSystem* FileSystem::Default() {
+namespace {
+std::atomic<FileSystem*> default_override{nullptr};
+}  // namespace
+
+FileSystem* FileSystem::Posix() {
   static PosixFileSystem* const fs = new PosixFileSystem();
   return fs;
+}
+
+FileSystem* FileSystem::Default() {
+  FileSystem* o = default_override.load(std::memory_order_acquire);
+  return o != nullptr ? o : Posix();
+}
+
+void FileSystem::SetDefaultForCrashTest(FileSystem* fs) {
+  default_override.store(fs, std::memory_order_release);
 }
 
 std::string JoinPath(std::string_view dir, std::string_view name) {

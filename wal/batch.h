@@ -50,6 +50,7 @@ class Batch {
   void Delete(std::string_view key);
   void Invalidate(std::string_view key);
   void Touch(std::string_view key, uint64_t expires_at);
+  void Add(Op op) { ops_.push_back(std::move(op)); }
 
   const std::vector<Op>& ops() const { return ops_; }
   size_t size() const { return ops_.size(); }

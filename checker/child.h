@@ -1,0 +1,47 @@
+// The crash-test child: opens the cache (recovering what the last death left), sends the whole
+// recovered state to the parent, then runs a multi-threaded transactional workload — source keys,
+// entries derived from them at the updateIds it read (Expect), multi-key transactions, deletes,
+// invalidations, touches, checkpoints, both durability modes — telling the parent each
+// transaction it is about to commit and each outcome, until it dies as planned.
+//
+// Thread-safety: runs in its own (forked) process; never returns.
+#ifndef WALCACHE_CHECKER_CHILD_H_
+#define WALCACHE_CHECKER_CHILD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "util/power_loss_file_system.h"
+
+namespace walcache::checker {
+
+enum class Death : uint8_t {
+  kSignal,     // the parent sends SIGKILL after a delay
+  kKillPoint,  // _exit at the kill_hit-th pass of kill_point
+  kPowerLoss,  // there, the unsynced WAL bytes are lost first (PowerLossFileSystem)
+  kNone,       // verification only: dump and close cleanly
+};
+
+enum class DurabilityMix : uint8_t { kSync, kBuffered, kMixed };
+
+struct ChildPlan {
+  std::string dir;
+  uint64_t seed = 0;
+  uint64_t cycle = 0;
+  int threads = 4;
+  DurabilityMix durability = DurabilityMix::kMixed;
+  Death death = Death::kSignal;
+  std::string kill_point;
+  uint64_t kill_hit = 1;
+  PowerLossFileSystem::Tear tear = PowerLossFileSystem::Tear::kDrop;
+  std::string inject_bug;
+};
+
+[[noreturn]] void RunChild(const ChildPlan& plan, int fd);
+
+// CLOCK_MONOTONIC in microseconds (comparable between parent and child).
+int64_t MonotonicUs();
+
+}  // namespace walcache::checker
+
+#endif  // WALCACHE_CHECKER_CHILD_H_

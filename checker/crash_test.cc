@@ -1,0 +1,328 @@
+// The crash-consistency checker's parent (see crash_test.h).
+#include "checker/crash_test.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <random>
+
+#include "checker/protocol.h"
+#include "util/file_system.h"
+#include "util/injected_bug.h"
+
+namespace walcache::checker {
+namespace {
+
+constexpr int64_t kDumpDeadlineUs = 10'000'000;  // recovery and dump
+constexpr int64_t kWorkMaxUs = 1'500'000;        // a kill point that never fires: SIGKILL then
+constexpr size_t kTimelineLines = 12;
+
+struct PointRange {
+  const char* name;
+  uint64_t max_hit;  // the kill fires at a pass drawn from [1, max_hit]
+};
+
+const std::vector<PointRange>& Points() {
+  static const std::vector<PointRange> points = {
+      {"wal.before_write", 150},
+      {"wal.after_write", 150},
+      {"wal.before_sync", 100},
+      {"wal.after_sync", 100},
+      {"wal.rotate", 3},
+      {"wal.segment_deleted", 3},
+      {"engine.apply", 150},
+      {"checkpoint.before_store_write", 4},
+      {"checkpoint.after_store_write", 4},
+      {"checkpoint.before_segment_delete", 4},
+      {"checkpoint.after_segment_delete", 4},
+      {"recovery.replay", 30},
+      {"recovery.before_tail_repair", 1},
+  };
+  return points;
+}
+
+ChildPlan PlanCycle(const CrashTestOptions& o, uint64_t cycle, std::mt19937_64* rng) {
+  ChildPlan p;
+  p.dir = o.dir;
+  p.seed = o.seed;
+  p.cycle = cycle;
+  p.threads = o.threads;
+  p.durability = o.durability;
+  p.inject_bug = o.inject_bug;
+  Mode m = o.mode;
+  if (m == Mode::kMixed) {
+    const uint64_t r = (*rng)() % 10;
+    m = r < 3 ? Mode::kSignal : r < 7 ? Mode::kKillPoint : Mode::kPowerLoss;
+  }
+  p.death = m == Mode::kSignal      ? Death::kSignal
+            : m == Mode::kKillPoint ? Death::kKillPoint
+                                    : Death::kPowerLoss;
+  std::vector<PointRange> points = Points();
+  if (o.inject_bug == "checkpoint-marker-before-data") {
+    points.push_back({"checkpoint.marker_written", 4});
+    points.push_back({"checkpoint.marker_written", 4});  // twice the odds: the bug's window
+  }
+  const PointRange& pr = points[(*rng)() % points.size()];
+  p.kill_point = pr.name;
+  p.kill_hit = 1 + (*rng)() % pr.max_hit;
+  const uint64_t t = (*rng)() % 3;
+  p.tear = t == 0   ? PowerLossFileSystem::Tear::kDrop
+           : t == 1 ? PowerLossFileSystem::Tear::kSector
+                    : PowerLossFileSystem::Tear::kGarbage;
+  return p;
+}
+
+// A timeline entry without its time.
+std::string Line(const Message& m) {
+  switch (m.type) {
+    case 'I': {
+      std::string ops;
+      for (const TxnOp& op : m.txn.ops) {
+        ops += std::string(" ") + static_cast<char>(op.kind) + ":" + op.key;
+        for (const RelatedKey& r : op.related) {
+          ops += "<-" + r.key + "@" + std::to_string(r.update_id);
+        }
+        if (op.kind == TxnOp::kExpect) ops += "@" + std::to_string(op.update_id);
+      }
+      return "commit   txn " + std::to_string(m.txn.id) + (m.txn.sync ? " sync" : " buffered") +
+             ops;
+    }
+    case 'A':
+      return "ack      txn " + std::to_string(m.id) + " update_id " + std::to_string(m.update_id);
+    case 'C':
+      return "conflict txn " + std::to_string(m.id);
+    default:
+      return "failed   txn " + std::to_string(m.id);
+  }
+}
+
+}  // namespace
+
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kSignal:
+      return "signal";
+    case Mode::kKillPoint:
+      return "killpoint";
+    case Mode::kPowerLoss:
+      return "powerloss";
+    case Mode::kMixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+const char* DurabilityName(DurabilityMix d) {
+  return d == DurabilityMix::kSync ? "sync" : d == DurabilityMix::kBuffered ? "buffered" : "mixed";
+}
+
+const std::vector<std::string>& KillPoints() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const PointRange& p : Points()) n.emplace_back(p.name);
+    return n;
+  }();
+  return names;
+}
+
+std::string ReplayCommand(const CrashTestOptions& o, uint64_t cycle) {
+  std::string cmd = "walcache crash-test --dir FRESH_DIR --seed " + std::to_string(o.seed) +
+                    " --cycles " + std::to_string(cycle) + " --mode " + ModeName(o.mode) +
+                    " --threads " + std::to_string(o.threads) + " --durability " +
+                    DurabilityName(o.durability);
+  if (!o.inject_bug.empty()) cmd += " --inject-bug " + o.inject_bug;
+  return cmd;
+}
+
+Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
+  namespace fs = std::filesystem;
+  if (o.dir.empty()) return Status::InvalidArgument("crash-test needs a directory");
+  if (Status s = InjectBug(o.inject_bug); !s.ok()) return s;  // validates the name
+  (void)InjectBug("");                                        // only children run with it
+  std::error_code ec;
+  fs::create_directories(o.dir, ec);
+  if (ec) return Status::IOError("cannot create " + o.dir + ": " + ec.message());
+  if (!o.keep_failures.empty()) {
+    fs::create_directories(o.keep_failures, ec);
+    if (ec) return Status::IOError("cannot create " + o.keep_failures + ": " + ec.message());
+  }
+
+  CrashTestReport report;
+  report.seed = o.seed;
+  std::mt19937_64 rng(o.seed);
+  State base;
+  uint64_t base_seq = 0;
+  bool have_base = false;  // the first dump sets the baseline (a directory may start non-empty)
+  Pending pending;
+  std::deque<std::pair<int64_t, std::string>> timeline;  // (monotonic us, what)
+  const int64_t start = MonotonicUs();
+  int64_t last_death_us = start;  // the death whose aftermath the next dump shows
+  const std::string pre = o.keep_failures.empty() ? "" : JoinPath(o.keep_failures, ".pre-recovery");
+
+  for (uint64_t cycle = 0;; ++cycle) {
+    const double elapsed = static_cast<double>(MonotonicUs() - start) / 1e6;
+    const bool last = o.seconds > 0 ? elapsed >= o.seconds : cycle >= o.cycles;
+    ChildPlan plan = PlanCycle(o, cycle, &rng);
+    if (last) plan.death = Death::kNone;  // the final recovery, verified like the others
+    const uint64_t signal_delay_us = 20'000 + rng() % 600'000;
+
+    if (!pre.empty()) {
+      fs::remove_all(pre, ec);
+      fs::copy(o.dir, pre, fs::copy_options::recursive, ec);
+    }
+    int fds[2];
+    if (::pipe(fds) != 0) return Status::IOError("pipe: " + std::string(strerror(errno)));
+    const pid_t pid = ::fork();
+    if (pid < 0) return Status::IOError("fork: " + std::string(strerror(errno)));
+    if (pid == 0) {
+      ::close(fds[0]);
+      RunChild(plan, fds[1]);
+    }
+    ::close(fds[1]);
+
+    const int64_t t_fork = MonotonicUs();
+    int64_t deadline = t_fork + kDumpDeadlineUs;
+    bool killed = false, dumped = false, fired = false, timeout = false;
+    State recovered;
+    std::string buf, failed_open;
+    int64_t death_us = 0;
+    std::vector<Violation> violations;
+    auto handle = [&](const Message& m) {
+      if (!violations.empty() || !failed_open.empty()) return;  // the run stops here
+      switch (m.type) {
+        case 'S':
+          if (!dumped) recovered[m.key] = m.entry;
+          break;
+        case 'L': {
+          dumped = true;
+          report.recovery_us.push_back(m.recovery_us);
+          violations = CheckRelated(recovered);
+          if (have_base) {
+            Reconciled r = Reconcile(base, base_seq, pending, recovered, m.update_id);
+            violations.insert(violations.end(), r.violations.begin(), r.violations.end());
+            report.transactions_in_flight_committed += r.committed_in_flight.size();
+          }
+          if (violations.empty()) {
+            base = std::move(recovered);
+            base_seq = m.update_id;
+            have_base = true;
+            pending.Clear();
+            timeline.clear();
+          }
+          deadline = plan.death == Death::kSignal
+                         ? MonotonicUs() + static_cast<int64_t>(signal_delay_us)
+                         : MonotonicUs() + kWorkMaxUs;
+          break;
+        }
+        case 'F':
+          failed_open = m.text;
+          break;
+        case 'K':
+          fired = true;
+          report.kill_points[m.text]++;
+          break;
+        case 'I':
+          pending.intents[m.txn.id] = m.txn;
+          break;
+        case 'A':
+          pending.acked[m.id] = m.update_id;
+          report.transactions_committed++;
+          break;
+        case 'C':
+          pending.conflicted.insert(m.id);
+          break;
+        default:
+          break;
+      }
+      if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'X') {
+        timeline.emplace_back(m.type == 'I' ? m.txn.ts_us : m.ts_us, Line(m));
+        if (timeline.size() > kTimelineLines) timeline.pop_front();
+      }
+    };
+    while (true) {
+      const int64_t now = MonotonicUs();
+      if (!killed && now >= deadline) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+        timeout = plan.death != Death::kSignal || !dumped;
+      }
+      pollfd pfd{fds[0], POLLIN, 0};
+      const int wait_ms =
+          killed ? 1000 : static_cast<int>(std::max<int64_t>(1, (deadline - now) / 1000));
+      const int pr = ::poll(&pfd, 1, wait_ms);
+      if (pr < 0 && errno == EINTR) continue;
+      if (pr <= 0) continue;
+      char chunk[1 << 16];
+      const ssize_t n = ::read(fds[0], chunk, sizeof(chunk));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      size_t pos;
+      while ((pos = buf.find('\n')) != std::string::npos) {
+        std::optional<Message> m = Decode(std::string_view(buf.data(), pos));
+        buf.erase(0, pos + 1);
+        if (m.has_value()) handle(*m);
+      }
+      if (!violations.empty() || !failed_open.empty()) {
+        if (!killed) ::kill(pid, SIGKILL);
+        killed = true;
+      }
+    }
+    death_us = MonotonicUs();
+    const int64_t previous_death_us = last_death_us;
+    last_death_us = death_us;
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    report.cycles = plan.death == Death::kNone ? cycle : cycle + 1;
+
+    if (!failed_open.empty()) {
+      violations.push_back(Violation{"recovery", "the cache did not open: " + failed_open, {}});
+    }
+    if (!violations.empty()) {
+      Failure f;
+      f.cycle = cycle;
+      f.violation = violations.front();
+      for (const auto& [ts, what] : timeline) {
+        char when[32];
+        std::snprintf(when, sizeof(when), "%+9.3f ms  ",
+                      static_cast<double>(ts - previous_death_us) / 1000.0);
+        f.timeline.push_back(when + what);
+      }
+      f.replay = ReplayCommand(o, cycle);  // its final recovery is this cycle's
+      if (!pre.empty()) {
+        f.kept_dir = JoinPath(o.keep_failures, "cycle-" + std::to_string(cycle));
+        fs::remove_all(f.kept_dir, ec);
+        fs::rename(pre, f.kept_dir, ec);
+        if (ec) f.kept_dir.clear();
+      }
+      report.failures.push_back(std::move(f));
+      for (size_t i = 1; i < violations.size() && i < 5; ++i) {
+        report.failures.push_back(Failure{cycle, violations[i], {}, "", ReplayCommand(o, cycle)});
+      }
+      break;
+    }
+    if (plan.death == Death::kNone) break;
+    if (!dumped) report.deaths_in_recovery++;
+    if (fired) {
+      report.kills[plan.death == Death::kPowerLoss ? "powerloss" : "killpoint"]++;
+    } else {
+      report.kills[timeout ? "timeout" : "signal"]++;
+    }
+    report.seconds = static_cast<double>(MonotonicUs() - start) / 1e6;
+    if (o.on_cycle) o.on_cycle(report);
+  }
+  report.seconds = static_cast<double>(MonotonicUs() - start) / 1e6;
+  if (!pre.empty()) fs::remove_all(pre, ec);
+  return report;
+}
+
+}  // namespace walcache::checker

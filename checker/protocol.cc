@@ -1,0 +1,127 @@
+// The crash-test pipe protocol (see protocol.h).
+#include "checker/protocol.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+
+namespace walcache::checker {
+
+std::string EncodeIntent(const Txn& t) {
+  std::string s = "I " + std::to_string(t.id) + " " + std::to_string(t.ts_us) + " " +
+                  (t.sync ? "1" : "0") + " " + std::to_string(t.ops.size());
+  for (const TxnOp& op : t.ops) {
+    s += std::string(" ") + static_cast<char>(op.kind) + " " + op.key;
+    switch (op.kind) {
+      case TxnOp::kPut:
+        s += " " + op.value + " " + std::to_string(op.ttl_ms) + " " +
+             std::to_string(op.related.size());
+        for (const RelatedKey& r : op.related) s += " " + r.key + " " + std::to_string(r.update_id);
+        break;
+      case TxnOp::kTouch:
+        s += " " + std::to_string(op.ttl_ms);
+        break;
+      case TxnOp::kExpect:
+        s += " " + std::to_string(op.update_id);
+        break;
+      default:
+        break;
+    }
+  }
+  return s;
+}
+
+std::string EncodeEntry(const std::string& key, const ModelEntry& e) {
+  std::string s = "S " + key + " " + std::to_string(e.update_id) + " " + (e.expires ? "1" : "0") +
+                  " " + e.value + " " + std::to_string(e.related.size());
+  for (const RelatedKey& r : e.related) s += " " + r.key + " " + std::to_string(r.update_id);
+  return s;
+}
+
+std::optional<Message> Decode(std::string_view line) {
+  std::istringstream in{std::string(line)};
+  Message m;
+  std::string type;
+  if (!(in >> type) || type.size() != 1) return std::nullopt;
+  m.type = type[0];
+  auto related = [&](std::vector<RelatedKey>* out) {
+    size_t n = 0;
+    if (!(in >> n) || n > 1024) return false;
+    for (size_t i = 0; i < n; ++i) {
+      RelatedKey r;
+      if (!(in >> r.key >> r.update_id)) return false;
+      out->push_back(std::move(r));
+    }
+    return true;
+  };
+  switch (m.type) {
+    case 'S': {
+      int expires = 0;
+      if (!(in >> m.key >> m.entry.update_id >> expires >> m.entry.value)) return std::nullopt;
+      m.entry.expires = expires != 0;
+      if (!related(&m.entry.related)) return std::nullopt;
+      return m;
+    }
+    case 'L':
+      if (!(in >> m.update_id >> m.recovery_us)) return std::nullopt;
+      return m;
+    case 'F':
+    case 'K':
+      std::getline(in >> std::ws, m.text);
+      return m;
+    case 'A':
+      if (!(in >> m.id >> m.ts_us >> m.update_id)) return std::nullopt;
+      return m;
+    case 'C':
+    case 'X':
+      if (!(in >> m.id >> m.ts_us)) return std::nullopt;
+      return m;
+    case 'I': {
+      int sync = 0;
+      size_t n = 0;
+      if (!(in >> m.txn.id >> m.txn.ts_us >> sync >> n) || n > 1024) return std::nullopt;
+      m.txn.sync = sync != 0;
+      for (size_t i = 0; i < n; ++i) {
+        TxnOp op;
+        std::string kind;
+        if (!(in >> kind >> op.key) || kind.size() != 1) return std::nullopt;
+        op.kind = static_cast<TxnOp::Kind>(kind[0]);
+        switch (op.kind) {
+          case TxnOp::kPut:
+            if (!(in >> op.value >> op.ttl_ms) || !related(&op.related)) return std::nullopt;
+            break;
+          case TxnOp::kTouch:
+            if (!(in >> op.ttl_ms)) return std::nullopt;
+            break;
+          case TxnOp::kExpect:
+            if (!(in >> op.update_id)) return std::nullopt;
+            break;
+          case TxnOp::kDelete:
+          case TxnOp::kInvalidate:
+          case TxnOp::kExpectAbsent:
+            break;
+          default:
+            return std::nullopt;
+        }
+        m.txn.ops.push_back(std::move(op));
+      }
+      return m;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+bool Send(int fd, std::string line) {
+  line.push_back('\n');
+  if (line.size() > PIPE_BUF) return false;
+  ssize_t n;
+  do {
+    n = ::write(fd, line.data(), line.size());
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(line.size());
+}
+
+}  // namespace walcache::checker

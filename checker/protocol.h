@@ -1,0 +1,48 @@
+// The pipe between a crash-test child and its parent: one text line a message, each written
+// with a single write(2) of at most PIPE_BUF bytes, so a death never interleaves or half-writes
+// one (a torn last line is dropped by the reader). Keys and values of the workload are ASCII
+// without spaces.
+//
+//   S key update_id expires value nrel [rkey ruid]...   a recovered entry (the dump)
+//   L last_seq recovery_us                              end of the dump
+//   F message                                           the child could not open or dump
+//   I id ts_us sync nops op...                          a transaction about to be committed
+//   A id ts_us update_id | C id ts_us | X id ts_us      acknowledged | conflict | failed
+//   K name                                              the kill point that is about to fire
+//
+// Thread-safety: pure functions; Send is safe from many threads on one fd.
+#ifndef WALCACHE_CHECKER_PROTOCOL_H_
+#define WALCACHE_CHECKER_PROTOCOL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "checker/model.h"
+
+namespace walcache::checker {
+
+struct Message {
+  char type = 0;
+  Txn txn;                   // I
+  uint64_t id = 0;           // A C X
+  int64_t ts_us = 0;         // A C X
+  uint64_t update_id = 0;    // A; L: last_seq
+  uint64_t recovery_us = 0;  // L
+  std::string key;           // S
+  ModelEntry entry;          // S
+  std::string text;          // F K
+};
+
+std::string EncodeIntent(const Txn& t);
+std::string EncodeEntry(const std::string& key, const ModelEntry& e);
+// Parses one line (without its newline); empty if malformed.
+std::optional<Message> Decode(std::string_view line);
+
+// Writes `line` and a newline with one write(2); lines over PIPE_BUF are refused (false).
+bool Send(int fd, std::string line);
+
+}  // namespace walcache::checker
+
+#endif  // WALCACHE_CHECKER_PROTOCOL_H_

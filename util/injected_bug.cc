@@ -1,0 +1,44 @@
+// Planted bugs (see injected_bug.h).
+#include "util/injected_bug.h"
+
+#include <string>
+
+namespace walcache {
+namespace internal {
+std::atomic<int> injected_bug{0};
+}  // namespace internal
+
+const std::vector<InjectedBugInfo>& InjectedBugs() {
+  static const std::vector<InjectedBugInfo> bugs = {
+      {InjectedBug::kAckBeforeSync, "ack-before-sync",
+       "durability: a sync commit is acknowledged before fdatasync, so power loss takes it back"},
+      {InjectedBug::kSplitTransaction, "split-transaction",
+       "atomicity: a multi-op transaction is logged as two records, so a crash can keep half"},
+      {InjectedBug::kSkipRelatedInvalidation, "skip-related-invalidation",
+       "related-key consistency: writing a source leaves stale derived entries"},
+      {InjectedBug::kCheckpointMarkerBeforeData, "checkpoint-marker-before-data",
+       "durability: checkpoint_seq is stored before the data, so a crash between loses commits"},
+      {InjectedBug::kDeleteWalBeforeCheckpoint, "delete-wal-before-checkpoint",
+       "durability: WAL segments are deleted before the checkpoint covering them is written"},
+      {InjectedBug::kIgnoreTornTail, "ignore-torn-tail",
+       "recovery: a torn tail is left in place, so the next recovery finds mid-log corruption"},
+  };
+  return bugs;
+}
+
+Status InjectBug(std::string_view name) {
+  if (name.empty()) {
+    internal::injected_bug.store(0);
+    return Status::OK();
+  }
+  for (const InjectedBugInfo& b : InjectedBugs()) {
+    if (b.name == name) {
+      internal::injected_bug.store(static_cast<int>(b.bug));
+      return Status::OK();
+    }
+  }
+  return Status::InvalidArgument("unknown bug '" + std::string(name) +
+                                 "' (walcache crash-test --list-bugs)");
+}
+
+}  // namespace walcache

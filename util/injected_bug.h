@@ -1,0 +1,49 @@
+// Planted bugs: deliberate defects in walcache that the crash checker must catch (DESIGN.md §6),
+// switched on by `walcache crash-test --inject-bug NAME` in the process under test. Off, a switch
+// costs one relaxed atomic load where it sits.
+//
+// Thread-safety: thread-safe; switch before the cache opens.
+#ifndef WALCACHE_UTIL_INJECTED_BUG_H_
+#define WALCACHE_UTIL_INJECTED_BUG_H_
+
+#include <atomic>
+#include <string_view>
+#include <vector>
+
+#include "walcache/status.h"
+
+namespace walcache {
+
+enum class InjectedBug : int {
+  kNone = 0,
+  kAckBeforeSync,               // a sync commit is acknowledged before its fdatasync
+  kSplitTransaction,            // a transaction with several ops is logged as two records
+  kSkipRelatedInvalidation,     // writing a source leaves entries derived from it in place
+  kCheckpointMarkerBeforeData,  // checkpoint_seq is written (synced) before the data it covers
+  kDeleteWalBeforeCheckpoint,   // covered WAL segments go before the checkpoint is durable
+  kIgnoreTornTail,              // recovery leaves a torn tail in place and appends after it
+};
+
+struct InjectedBugInfo {
+  InjectedBug bug;
+  std::string_view name;
+  std::string_view breaks;
+};
+
+// Every planted bug, with its name and what it breaks.
+const std::vector<InjectedBugInfo>& InjectedBugs();
+
+// Switches on the bug named `name` (InvalidArgument for an unknown name), or all off for "".
+Status InjectBug(std::string_view name);
+
+namespace internal {
+extern std::atomic<int> injected_bug;
+}  // namespace internal
+
+inline bool BugInjected(InjectedBug b) {
+  return internal::injected_bug.load(std::memory_order_relaxed) == static_cast<int>(b);
+}
+
+}  // namespace walcache
+
+#endif  // WALCACHE_UTIL_INJECTED_BUG_H_
