@@ -124,6 +124,10 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
     auto e = expected.find(k);
     if (e == expected.end()) continue;
     const uint64_t uid = e->second.update_id;
+    auto found = recovered.find(k);
+    // Missing or older than the transaction: its write did not land (a different value at the
+    // same updateId is not half a transaction, it is a wrong one).
+    if (found != recovered.end() && found->second.update_id >= uid) continue;
     const bool sibling_found = std::any_of(recovered.begin(), recovered.end(), [&](const auto& kv) {
       return kv.second.update_id == uid && expected.count(kv.first) > 0 &&
              expected.at(kv.first).update_id == uid;
