@@ -4,9 +4,37 @@
 #include <algorithm>
 
 #include "util/status_macros.h"
+#include "wal/format.h"
 #include "wal/tail_scan.h"
 
 namespace walcache::recovery {
+
+Result<uint64_t> KeptEnd(const ReadableFile* file, uint64_t file_size,
+                         const wal::TailReport& tail) {
+  // Segments are preallocated: what follows the last non-zero byte is zeros never written...
+  wal::SegmentView view(file, file_size);
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t end, wal::NonZeroEnd(&view, tail.valid_end));
+  // ...except that a valid record after the damage may end in zero bytes: keep every such record
+  // whole.
+  const uint64_t budget = 4 * file_size + (1 << 20);
+  for (uint64_t from = tail.valid_end;;) {
+    WALCACHE_ASSIGN_OR_RETURN(wal::ResyncResult r,
+                              wal::FindValidRecordAfter(&view, from, tail.segment, 0, budget));
+    if (!r.found) break;
+    uint64_t off = r.offset;
+    while (true) {
+      wal::RecordHeader h;
+      std::string_view payload;
+      WALCACHE_ASSIGN_OR_RETURN(wal::ProbeResult p,
+                                wal::ProbeRecord(&view, off, tail.segment, &h, &payload));
+      if (p != wal::ProbeResult::kValid) break;
+      off += wal::kRecordHeaderSize + h.length;
+    }
+    end = std::max(end, off);
+    from = off;
+  }
+  return end;
+}
 
 Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
                          const std::vector<wal::SegmentSummary>& segments) {
@@ -15,9 +43,7 @@ Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::
   // (1) Save what follows the cut in its segment.
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> in, fs->OpenReadable(tail.file));
   WALCACHE_ASSIGN_OR_RETURN(uint64_t file_size, in->Size());
-  // Segments are preallocated: only up to the last non-zero byte is worth keeping.
-  wal::SegmentView view(in.get(), file_size);
-  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, wal::NonZeroEnd(&view, tail.valid_end));
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, KeptEnd(in.get(), file_size, tail));
   if (size > tail.valid_end) {
     const std::string saved = tail.file + ".cut-" + std::to_string(tail.valid_end);
     (void)fs->DeleteFile(saved);  // a copy from an interrupted earlier run

@@ -1,6 +1,7 @@
 // Shared pieces of the admin subcommands (see admin_util.h).
 #include "tools/admin_util.h"
 
+#include <cstring>
 #include <iostream>
 
 namespace walcache::tools {
@@ -10,7 +11,11 @@ int CannotRun(std::string_view cmd, std::string_view message) {
   return kExitCannotRun;
 }
 
-int CannotRun(std::string_view cmd, const Status& s) { return CannotRun(cmd, s.message()); }
+int CannotRun(std::string_view cmd, const Status& s) {
+  std::string m(s.message());
+  if (s.sys_errno() != 0) m += ": " + std::string(std::strerror(s.sys_errno()));
+  return CannotRun(cmd, m);
+}
 
 bool Printable(std::string_view s) {
   for (unsigned char c : s) {

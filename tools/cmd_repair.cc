@@ -74,8 +74,8 @@ int Run(const Args& a) {
     if (!s.ok()) return CannotRun("repair", s);
   }
   const bool cut = tail.state != wal::TailState::kClean;
-  // Dropped: what the next open would no longer read. For a torn tail, its non-zero bytes; for
-  // corruption, everything after the damage (the later segments whole).
+  // Dropped: the bytes the cut sets aside — after the cut in its segment (without preallocated
+  // zeros) and the later segments whole.
   uint64_t dropped = 0, records = 0, later_segments = 0;
   for (const wal::SegmentSummary& s : segments) {
     records += s.records;
@@ -83,13 +83,14 @@ int Run(const Args& a) {
     dropped += s.file_bytes;
     ++later_segments;
   }
-  if (tail.state == wal::TailState::kTorn) {
-    dropped += tail.dropped_bytes;
-  } else if (cut) {
-    for (const wal::SegmentSummary& s : segments) {
-      if (s.number == tail.segment)
-        dropped += s.file_bytes - std::min(s.file_bytes, tail.valid_end);
-    }
+  if (cut && !tail.file.empty()) {  // what follows the cut in its segment, as CutWal keeps it
+    Result<std::unique_ptr<ReadableFile>> f = fs->OpenReadable(tail.file);
+    if (!f.ok()) return CannotRun("repair", f.status());
+    Result<uint64_t> size = (*f)->Size();
+    if (!size.ok()) return CannotRun("repair", size.status());
+    Result<uint64_t> end = recovery::KeptEnd(f->get(), *size, tail);
+    if (!end.ok()) return CannotRun("repair", end.status());
+    dropped += *end - std::min(*end, tail.valid_end);
   }
   std::cout << "analyzed: segments=" << segments.size() << " records=" << records
             << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq

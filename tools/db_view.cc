@@ -23,9 +23,11 @@ Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_r
   Status e = fs->Exists(dir);
   if (e.IsNotFound()) return Status::NotFound(dir + ": no such directory");
   WALCACHE_RETURN_IF_ERROR(e);
-  if (!fs->Exists(JoinPath(dir, "rocksdb")).ok()) {
+  Status rocks = fs->Exists(JoinPath(dir, "rocksdb"));
+  if (rocks.IsNotFound()) {
     return Status::InvalidArgument(dir + " is not a walcache directory (it has no rocksdb/)");
   }
+  WALCACHE_RETURN_IF_ERROR(rocks);  // e.g. permission denied: say so, not "foreign"
   std::unique_ptr<DbView> v(new DbView());
   v->dir_ = dir;
   engine::StoreOptions so;
