@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "checker/protocol.h"
+#include "engine/rocks_power_loss.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "walcache/cache.h"
@@ -25,6 +26,7 @@ constexpr uint64_t kLongTtlMs = 3'600'000;  // far beyond any run: nothing expir
 int g_fd = -1;
 const ChildPlan* g_plan = nullptr;
 PowerLossFileSystem* g_power = nullptr;
+engine::RocksPowerLossFs* g_rocks_power = nullptr;
 std::atomic<uint64_t> g_hits{0};
 
 void OnKillPoint(const char* name) {
@@ -34,6 +36,7 @@ void OnKillPoint(const char* name) {
   if (g_power != nullptr) {
     (void)g_power->PowerLoss(g_plan->tear, g_plan->seed ^ (g_plan->cycle * 0x9E3779B97F4A7C15ull));
   }
+  if (g_rocks_power != nullptr) (void)g_rocks_power->PowerLoss();
   ::_exit(0);
 }
 
@@ -139,6 +142,9 @@ void RunChild(const ChildPlan& plan, int fd) {
   if (plan.death == Death::kPowerLoss) {
     g_power = new PowerLossFileSystem(FileSystem::Posix());
     FileSystem::SetDefaultForCrashTest(g_power);
+    auto rocks = std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default());
+    g_rocks_power = rocks.get();
+    engine::SetRocksFileSystemForCrashTest(rocks);
   }
   if (plan.death == Death::kKillPoint || plan.death == Death::kPowerLoss) {
     SetKillPointHandler(&OnKillPoint);

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "engine/expiry_filter.h"
+#include "engine/rocks_power_loss.h"
 #include "engine/store_keys.h"
 #include "util/coding.h"
 #include "util/injected_bug.h"
@@ -88,6 +89,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
+  if (rocksdb::Env* env = RocksEnvForCrashTest(); env != nullptr) opts.env = env;
   // Read-only opens write nothing, not even RocksDB's info LOG (tools inspect live directories).
   if (options.read_only) opts.info_log = std::make_shared<SilentLogger>();
   opts.compaction_filter = store->filter_.get();
@@ -199,6 +201,7 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
   PutFixed64(&enc, seq);
   rocksdb::WriteOptions wo;
   wo.sync = true;  // RocksDB's WAL is on: the batch is durable, and atomic, when Write returns
+  if (BugInjected(InjectedBug::kCheckpointWithoutSync)) wo.sync = false;
   if (BugInjected(InjectedBug::kCheckpointMarkerBeforeData)) {
     WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Put(wo, std::string(kMetaCheckpointSeq), enc),
                                        "checkpoint marker into", path_));

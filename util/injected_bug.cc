@@ -22,6 +22,8 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
        "durability: WAL segments are deleted before the checkpoint covering them is written"},
       {InjectedBug::kIgnoreTornTail, "ignore-torn-tail",
        "recovery: a torn tail is left in place, so the next recovery finds mid-log corruption"},
+      {InjectedBug::kCheckpointWithoutSync, "checkpoint-without-sync",
+       "durability: the checkpoint is not synced in RocksDB, yet the WAL it covers is deleted"},
   };
   return bugs;
 }

@@ -22,6 +22,7 @@ enum class InjectedBug : int {
   kCheckpointMarkerBeforeData,  // checkpoint_seq is written (synced) before the data it covers
   kDeleteWalBeforeCheckpoint,   // covered WAL segments go before the checkpoint is durable
   kIgnoreTornTail,              // recovery leaves a torn tail in place and appends after it
+  kCheckpointWithoutSync,       // the checkpoint's RocksDB write is not synced
 };
 
 struct InjectedBugInfo {
