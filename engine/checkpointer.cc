@@ -62,7 +62,8 @@ Status CacheImpl::Checkpoint() {
     }
   }
   if (BugInjected(InjectedBug::kDeleteWalBeforeCheckpoint)) {
-    Result<uint64_t> early = wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
+    Result<uint64_t> early =
+        wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
     if (early.ok()) segments_deleted_ += *early;
   }
   WALCACHE_KILL_POINT("checkpoint.before_store_write");

@@ -45,9 +45,7 @@ int Run(const Args& a) {
   uint64_t opened_at = 0;
   Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);
   const wal::TailReport& t = v.tail();
-  const std::string tail_file = t.file.starts_with(a.dir)
-                                    ? t.file.substr(a.dir.size() + (a.dir.ends_with('/') ? 0 : 1))
-                                    : t.file;
+  const std::string tail_file = RelativeTo(a.dir, t.file);
   const uint64_t sst = store.IntProperty("rocksdb.total-sst-files-size");
   const uint64_t live_sst = store.IntProperty("rocksdb.live-sst-files-size");
   const uint64_t memtables = store.IntProperty("rocksdb.cur-size-all-mem-tables");

@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
-#include <set>
 
 #include "engine/rocks_store.h"
 #include "recovery/wal_cut.h"
@@ -22,29 +21,6 @@ struct Args {
   std::string dir;
   bool yes = false;
 };
-
-using Edge = std::pair<std::string, std::string>;
-
-// The stored index's edges that no stored entry needs, and the needed ones it lacks.
-Status IndexDiff(const engine::RocksStore& store, std::set<Edge>* stale, std::set<Edge>* missing) {
-  std::set<Edge> have, need;
-  Status s = store.ForEachDependent([&](std::string_view src, std::string_view dep) {
-    have.emplace(std::string(src), std::string(dep));
-  });
-  if (!s.ok()) return s;
-  s = store.Scan("", [&](std::string_view key, const Entry& e) {
-    for (const RelatedKey& r : e.related) need.emplace(r.key, std::string(key));
-    return true;
-  });
-  if (!s.ok()) return s;
-  for (const Edge& e : have) {
-    if (need.count(e) == 0) stale->insert(e);
-  }
-  for (const Edge& e : need) {
-    if (have.count(e) == 0) missing->insert(e);
-  }
-  return Status::OK();
-}
 
 int Run(const Args& a) {
   if (Result<std::unique_ptr<DbView>> probe = DbView::Open(a.dir, false); !probe.ok()) {
@@ -62,7 +38,7 @@ int Run(const Args& a) {
   wal::TailReport tail;
   std::vector<wal::SegmentSummary> segments;
   std::string wal_error;
-  std::set<Edge> stale, missing;
+  IndexDiff index;
   {
     Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
     if (!view.ok()) return CannotRun("repair", view.status());
@@ -70,8 +46,9 @@ int Run(const Args& a) {
     tail = (*view)->tail();
     segments = (*view)->segments();
     if (!(*view)->wal_error().ok()) wal_error = (*view)->wal_error().message();
-    const Status s = IndexDiff((*view)->store(), &stale, &missing);
-    if (!s.ok()) return CannotRun("repair", s);
+    Result<IndexDiff> diff = DiffDependentsIndex((*view)->store());
+    if (!diff.ok()) return CannotRun("repair", diff.status());
+    index = std::move(diff).value();
   }
   const bool cut = tail.state != wal::TailState::kClean;
   // Dropped: the bytes the cut sets aside — after the cut in its segment (without preallocated
@@ -95,9 +72,10 @@ int Run(const Args& a) {
   std::cout << "analyzed: segments=" << segments.size() << " records=" << records
             << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
             << " dropped=" << dropped << " later_segments=" << later_segments
-            << " index_missing=" << missing.size() << " index_stale=" << stale.size() << std::endl;
+            << " index_missing=" << index.missing.size() << " index_stale=" << index.stale.size()
+            << std::endl;
   if (!wal_error.empty()) std::cout << "damage: " << wal_error << std::endl;
-  if (!cut && missing.empty() && stale.empty()) {
+  if (!cut && index.missing.empty() && index.stale.empty()) {
     std::cout << "nothing to repair" << std::endl;
     return kExitOk;
   }
@@ -107,7 +85,7 @@ int Run(const Args& a) {
       plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
              " (the cut bytes are kept beside it)";
     }
-    if (!missing.empty() || !stale.empty()) {
+    if (!index.missing.empty() || !index.stale.empty()) {
       plan += std::string(plan.empty() ? "" : " and ") + "rewrite the dependents index";
     }
     std::cout << "This will " << plan << ". Proceed? [y/N] " << std::flush;
@@ -126,19 +104,19 @@ int Run(const Args& a) {
     for (const std::string& f : r->saved) std::cout << " " << f;
     std::cout << std::endl;
   }
-  if (!missing.empty() || !stale.empty()) {
+  if (!index.missing.empty() || !index.stale.empty()) {
     engine::StoreOptions so;
     so.create_if_missing = false;
     Result<std::unique_ptr<engine::RocksStore>> store =
         engine::RocksStore::Open(JoinPath(a.dir, "rocksdb"), so);
     if (!store.ok()) return CannotRun("repair", store.status());
     engine::RocksStore::Checkpoint cp;
-    for (const Edge& e : stale) cp.RemoveDependent(e.first, e.second);
-    for (const Edge& e : missing) cp.AddDependent(e.first, e.second);
+    for (const IndexEdge& e : index.stale) cp.RemoveDependent(e.first, e.second);
+    for (const IndexEdge& e : index.missing) cp.AddDependent(e.first, e.second);
     const Status s = (*store)->Apply(std::move(cp), checkpoint_seq);
     if (!s.ok()) return CannotRun("repair", s);
-    std::cout << "index: " << missing.size() << " edges added, " << stale.size() << " removed"
-              << std::endl;
+    std::cout << "index: " << index.missing.size() << " edges added, " << index.stale.size()
+              << " removed" << std::endl;
   }
   std::cout << "repaired" << std::endl;
   return kExitOk;

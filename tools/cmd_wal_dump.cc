@@ -19,18 +19,11 @@ struct Args {
   bool json = false;
 };
 
-std::string Relative(const std::string& dir, const std::string& path) {
-  if (!path.starts_with(dir)) return path;
-  std::string r = path.substr(dir.size());
-  while (!r.empty() && r.front() == '/') r.erase(0, 1);
-  return r;
-}
-
 JsonObject TailJson(const DbView& v) {
   const wal::TailReport& t = v.tail();
   JsonObject j;
   j.Add("state", wal::TailStateName(t.state))
-      .Add("file", Relative(v.dir(), t.file))
+      .Add("file", RelativeTo(v.dir(), t.file))
       .Add("offset", t.valid_end)
       .Add("dropped_bytes", t.dropped_bytes)
       .Add("last_seq", t.last_seq)
@@ -85,7 +78,7 @@ int Run(const Args& a) {
     std::cout << j.str() << std::endl;
   } else {
     std::cout << shown << " records; tail: " << wal::TailStateName(t.state);
-    if (!t.file.empty()) std::cout << " at " << Relative(v.dir(), t.file) << ":" << t.valid_end;
+    if (!t.file.empty()) std::cout << " at " << RelativeTo(v.dir(), t.file) << ":" << t.valid_end;
     if (t.state == wal::TailState::kTorn) std::cout << ", " << t.dropped_bytes << " bytes torn";
     if (!v.wal_error().ok()) std::cout << " (" << v.wal_error().message() << ")";
     std::cout << std::endl;

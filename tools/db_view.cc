@@ -3,8 +3,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "util/status_macros.h"
@@ -60,8 +62,7 @@ Status DbView::ReadWal(bool keep_records) {
     }
     if (keep_records) {
       WalRecordInfo info;
-      info.file = rec.file.starts_with(dir_) ? rec.file.substr(dir_.size()) : rec.file;
-      while (!info.file.empty() && info.file.front() == '/') info.file.erase(0, 1);
+      info.file = RelativeTo(dir_, rec.file);
       info.offset = rec.offset;
       info.length = wal::kRecordHeaderSize + rec.stored_bytes;
       info.seq = rec.seq;
@@ -116,6 +117,31 @@ Status DbView::Scan(const std::string& prefix,
   }));
   overlay_below(nullptr);
   return Status::OK();
+}
+
+std::string RelativeTo(const std::string& dir, const std::string& path) {
+  if (!path.starts_with(dir)) return path;
+  std::string r = path.substr(dir.size());
+  while (!r.empty() && r.front() == '/') r.erase(0, 1);
+  return r;
+}
+
+Result<IndexDiff> DiffDependentsIndex(const engine::RocksStore& store) {
+  IndexDiff d;
+  std::set<IndexEdge> have, need;
+  WALCACHE_RETURN_IF_ERROR(store.ForEachDependent([&](std::string_view src, std::string_view dep) {
+    have.emplace(std::string(src), std::string(dep));
+  }));
+  WALCACHE_RETURN_IF_ERROR(store.Scan("", [&](std::string_view key, const Entry& e) {
+    for (const RelatedKey& r : e.related) need.emplace(r.key, std::string(key));
+    return true;
+  }));
+  d.edges = have.size();
+  std::set_difference(have.begin(), have.end(), need.begin(), need.end(),
+                      std::inserter(d.stale, d.stale.end()));
+  std::set_difference(need.begin(), need.end(), have.begin(), have.end(),
+                      std::inserter(d.missing, d.missing.end()));
+  return d;
 }
 
 std::string LockHolder(const std::string& dir) {

@@ -15,7 +15,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/batch_effects.h"
@@ -73,6 +75,19 @@ class DbView {
   std::vector<WalRecordInfo> records_;
   Status wal_error_;
 };
+
+// `path` relative to the cache directory `dir` ("wal/000001.wal"), or `path` if outside it.
+std::string RelativeTo(const std::string& dir, const std::string& path);
+
+// The stored dependents index against the stored entries: the edges it holds that no entry needs
+// (harmless: left by entries that changed or expired), and the edges an entry needs that it lacks
+// (writing that source would not invalidate that entry).
+using IndexEdge = std::pair<std::string, std::string>;  // (source, dependent)
+struct IndexDiff {
+  uint64_t edges = 0;  // held by the index
+  std::set<IndexEdge> stale, missing;
+};
+Result<IndexDiff> DiffDependentsIndex(const engine::RocksStore& store);
 
 // Whether a process holds `dir` open: "pid N" from the flock on DIR/LOCK as /proc/locks lists it
 // (read without taking the lock), or empty.

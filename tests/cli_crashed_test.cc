@@ -1,0 +1,372 @@
+// End-to-end tests of the `walcache` admin CLI on damaged directories: a crash that left a torn
+// tail (garbage right after the last valid record), one bit flipped inside a record in the middle
+// of the log, and an entry or an index edge rewritten in RocksDB behind the engine's back. What
+// each command reports and exits with, and that `repair` keeps every record before the cut and
+// sets the rest aside. Helpers: tests/cli_fixture.h.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/cli_fixture.h"
+
+namespace walcache::cli_test {
+namespace {
+
+// ---- Crashed with a torn tail -------------------------------------------------------------------
+
+TEST_F(CliTest, TornTailWalDumpListsEveryRecordAndExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"wal", "dump", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  ASSERT_EQ(j["records"].size(), 6u) << r;
+  uint64_t offset = kSegmentHeaderSize;
+  for (size_t i = 0; i < 6; ++i) {
+    const Json& rec = j["records"][i];
+    EXPECT_EQ(rec["file"].str(), fs::relative(segment_, Dir()).string());
+    EXPECT_EQ(rec["offset"].u64(), offset) << "records are back to back";
+    EXPECT_GT(rec["length"].u64(), kRecordHeaderSize);
+    offset += rec["length"].u64();
+    EXPECT_EQ(rec["seq"].u64(), ids_[i]);
+    EXPECT_EQ(rec["ops"].u64(), 2u);
+    ASSERT_EQ(rec["keys"].size(), 2u);
+    EXPECT_EQ(rec["keys"][0].str(), TxnKey(i));
+    EXPECT_EQ(rec["keys"][1].str(), SharedKey(i));
+    EXPECT_EQ(rec["stored_bytes"].u64() + kRecordHeaderSize, rec["length"].u64());
+    EXPECT_FALSE(rec["compressed"].boolean());
+    EXPECT_TRUE(rec["checksum_ok"].boolean());
+  }
+  const Json& t = j["tail"];
+  EXPECT_EQ(t["state"].str(), "torn");
+  EXPECT_EQ(t["file"].str(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(t["offset"].u64(), valid_end_);
+  EXPECT_EQ(t["offset"].u64(), offset);
+  EXPECT_EQ(t["dropped_bytes"].u64(), kGarbage.size());
+  EXPECT_EQ(t["last_seq"].u64(), ids_.back());
+
+  const Json from = ParseJson(
+      Cli({"wal", "dump", Dir(), "--from", std::to_string(ids_[2]), "--limit", "2", "--json"}));
+  ASSERT_EQ(from["records"].size(), 2u);
+  EXPECT_EQ(from["records"][0]["seq"].u64(), ids_[2]);
+  EXPECT_EQ(from["records"][1]["seq"].u64(), ids_[3]);
+  const CliRun text = Cli({"wal", "dump", Dir()});
+  EXPECT_EQ(text.code, 0) << text;
+  EXPECT_NE(text.out.find("6 records; tail: torn at wal/"), std::string::npos) << text;
+}
+
+TEST_F(CliTest, TornTailInspectReportsItAndEveryRecordAfterTheCheckpoint) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"inspect", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_EQ(j["checkpoint_seq"].u64(), 0u) << "the process died before any checkpoint";
+  EXPECT_EQ(j["last_seq"].u64(), ids_.back());
+  EXPECT_FALSE(j["held"].boolean()) << "the holder is dead";
+  const Json& w = j["wal"];
+  EXPECT_EQ(w["records_after_checkpoint"].u64(), 6u);
+  EXPECT_EQ(w["tail"].str(), "torn");
+  EXPECT_EQ(w["tail_file"].str(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(w["tail_offset"].u64(), valid_end_);
+  EXPECT_EQ(w["tail_dropped_bytes"].u64(), kGarbage.size());
+  EXPECT_EQ(w["error"].str(), "");
+  const Json exact = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));
+  EXPECT_EQ(exact["keys"]["live"].u64(), 6u + 3u) << "k00..k05 and shared:0..2";
+}
+
+TEST_F(CliTest, TornTailGetAndScanServeEveryAcknowledgedCommit) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const Json g = ParseJson(Cli({"get", Dir(), SharedKey(4), "--json"}));
+  EXPECT_EQ(g["value"].str(), SharedValue(4)) << "the last of 1 and 4";
+  EXPECT_EQ(g["update_id"].u64(), ids_[4]);
+  const CliRun r = Cli({"scan", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  State seen;
+  for (const Json& e : j["entries"].array()) {
+    seen[e["key"].str()] = {e["value"].str(), e["update_id"].u64()};
+  }
+  EXPECT_EQ(seen, StateAfter(ids_, 6));
+}
+
+TEST_F(CliTest, TornTailVerifyIsOkWithANote) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"verify", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_TRUE(j["ok"].boolean());
+  EXPECT_EQ(j["problem_count"].u64(), 0u);
+  EXPECT_EQ(j["tail"].str(), "torn");
+  ASSERT_EQ(j["notes"].size(), 1u) << r;
+  EXPECT_NE(j["notes"][0].str().find("torn"), std::string::npos) << r;
+  EXPECT_NE(j["notes"][0].str().find(std::to_string(kGarbage.size()) + " bytes"), std::string::npos)
+      << r;
+  EXPECT_NE(j["notes"][0].str().find(segment_ + ":" + std::to_string(valid_end_)),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(j["last_seq"].u64(), ids_.back());
+  EXPECT_EQ(j["entries"].u64(), 9u);
+}
+
+TEST_F(CliTest, TornTailRepairAnsweredNoChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  // Taking the lock records repair's pid in LOCK (as every opener does): LOCK is left out.
+  const auto before = Snapshot(Dir(), /*with_lock=*/false);
+  const CliRun no = Cli({"repair", Dir()}, "n\n");
+  EXPECT_EQ(no.code, 1) << no;
+  EXPECT_NE(no.out.find("Proceed? [y/N]"), std::string::npos) << no;
+  EXPECT_NE(no.out.find("nothing changed"), std::string::npos) << no;
+  EXPECT_EQ(Snapshot(Dir(), false), before);
+  const CliRun eof = Cli({"repair", Dir()});
+  EXPECT_EQ(eof.code, 1) << "no answer is no: " << eof;
+  EXPECT_EQ(Snapshot(Dir(), false), before);
+}
+
+TEST_F(CliTest, TornTailRepairWithYesCutsItKeepsTheBytesAndLosesNoRecord) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const Json dump = WalDump();
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("analyzed: "), std::string::npos) << r;
+  EXPECT_NE(r.out.find(" tail=torn "), std::string::npos) << r;
+  const uint64_t ok_up_to = Field(r.out, "ok_up_to");
+  EXPECT_EQ(ok_up_to, ids_.back()) << r;
+  EXPECT_EQ(Field(r.out, "dropped"), kGarbage.size()) << r;
+  EXPECT_NE(r.out.find("repaired"), std::string::npos) << r;
+  // The torn bytes are kept beside the segment, not destroyed.
+  const std::string saved = segment_ + ".cut-" + std::to_string(valid_end_);
+  ASSERT_TRUE(fs::exists(saved)) << r;
+  EXPECT_EQ(test::ReadFile(saved), kGarbage);
+  EXPECT_NE(r.out.find(saved), std::string::npos) << r;
+  EXPECT_EQ(test::FileSize(segment_), valid_end_);
+  // Every record up to the cut is there, as the dump before the repair listed it.
+  const CliRun v = ExpectExactlyTheRecordsUpTo(dump, ok_up_to, 6);
+  EXPECT_EQ(ParseJson(v)["tail"].str(), "clean");
+}
+
+TEST_F(CliTest, TornTailPutRecoversDroppingTheTornBytesAndContinuesTheSequence) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"put", Dir(), "after", "crash", "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(ParseJson(r)["update_id"].u64(), ids_.back() + 1);
+  const Json i = ParseJson(Cli({"inspect", Dir(), "--json"}));
+  const Json& lr = i["last_recovery"];
+  EXPECT_EQ(lr["checkpoint_seq"].u64(), 0u);
+  EXPECT_EQ(lr["records_replayed"].u64(), 6u);
+  EXPECT_EQ(lr["last_seq"].u64(), ids_.back());
+  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size());
+  EXPECT_EQ(i["wal"]["tail"].str(), "clean");
+  EXPECT_FALSE(fs::exists(segment_)) << "put's close checkpointed; the segment went with it";
+  EXPECT_EQ(Cli({"verify", Dir()}).code, 0);
+}
+
+TEST_F(CliTest, TornTailCompactRecoversCheckpointsAndTruncatesTheWal) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const std::vector<std::string> wal_before = WalFiles(Dir());
+  const uint64_t rocks_before = TreeBytes(Abs("rocksdb")), wal_bytes = TreeBytes(Abs("wal"));
+  const CliRun r = Cli({"compact", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_EQ(j["dir"].str(), Dir());
+  EXPECT_EQ(j["rocksdb_bytes_before"].u64(), rocks_before);
+  EXPECT_EQ(j["wal_bytes_before"].u64(), wal_bytes);
+  EXPECT_EQ(j["rocksdb_bytes_after"].u64(), TreeBytes(Abs("rocksdb")));
+  EXPECT_EQ(j["wal_bytes_after"].u64(), TreeBytes(Abs("wal")));
+  EXPECT_GT(j["rocksdb_bytes_after"].u64(), 0u);
+  EXPECT_GE(j["seconds"].number(), 0.0);
+  // WAL truncated: the segments it had are gone, and no record follows the checkpoint.
+  for (const std::string& name : WalFiles(Dir())) {
+    EXPECT_EQ(std::count(wal_before.begin(), wal_before.end(), name), 0) << name << " survived";
+  }
+  const Json i = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));
+  EXPECT_EQ(i["checkpoint_seq"].u64(), ids_.back());
+  EXPECT_EQ(i["last_seq"].u64(), ids_.back());
+  EXPECT_EQ(i["wal"]["records_after_checkpoint"].u64(), 0u);
+  EXPECT_EQ(i["wal"]["tail"].str(), "clean");
+  EXPECT_EQ(i["keys"]["live"].u64(), 9u);
+  EXPECT_EQ(WalDump()["records"].size(), 0u);
+}
+
+// ---- Corrupt in the middle of the log -----------------------------------------------------------
+
+TEST_F(CliTest, CorruptMiddleWalDumpExitsOneAndStopsBeforeTheDamage) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const CliRun r = Cli({"wal", "dump", Dir(), "--json"});
+  EXPECT_EQ(r.code, 1) << r;
+  const Json j = ParseJson(r);
+  ASSERT_EQ(j["records"].size(), 3u) << r;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(j["records"][i]["seq"].u64(), ids_[i]);
+    EXPECT_EQ(j["records"][i]["offset"].u64(), dump_before_["records"][i]["offset"].u64());
+    EXPECT_TRUE(j["records"][i]["checksum_ok"].boolean());
+  }
+  const Json& t = j["tail"];
+  EXPECT_EQ(t["state"].str(), "corrupt");
+  EXPECT_EQ(t["file"].str(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(t["offset"].u64(), valid_end_);
+  EXPECT_EQ(t["last_seq"].u64(), ids_[2]);
+  EXPECT_NE(t["detail"].str().find(segment_), std::string::npos) << t["detail"].str();
+  const CliRun text = Cli({"wal", "dump", Dir()});
+  EXPECT_EQ(text.code, 1) << text;
+  EXPECT_NE(text.out.find("tail: corrupt"), std::string::npos) << text;
+}
+
+TEST_F(CliTest, CorruptMiddleVerifyExitsOneNamingTheFileAndOffset) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const CliRun r = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(r.code, 1) << r;
+  const Json j = ParseJson(r);
+  EXPECT_FALSE(j["ok"].boolean());
+  EXPECT_EQ(j["problem_count"].u64(), 1u) << r;
+  ASSERT_EQ(j["problems"].size(), 1u) << r;
+  const std::string& p = j["problems"][0].str();
+  EXPECT_TRUE(p.starts_with("WAL: ")) << p;
+  EXPECT_NE(p.find(segment_), std::string::npos) << p;
+  EXPECT_NE(p.find(std::to_string(valid_end_)), std::string::npos) << p;
+  EXPECT_EQ(j["tail"].str(), "corrupt");
+  EXPECT_EQ(j["last_seq"].u64(), ids_[2]);
+  const CliRun text = Cli({"verify", Dir()});
+  EXPECT_EQ(text.code, 1) << text;
+  EXPECT_NE(text.out.find("PROBLEM WAL: "), std::string::npos) << text;
+  EXPECT_NE(text.out.find("verify: 1 problems"), std::string::npos) << text;
+}
+
+TEST_F(CliTest, CorruptMiddleInspectExitsOneAndShowsTheError) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const CliRun r = Cli({"inspect", Dir(), "--json"});
+  EXPECT_EQ(r.code, 1) << r;
+  const Json j = ParseJson(r);
+  EXPECT_EQ(j["last_seq"].u64(), ids_[2]);
+  EXPECT_EQ(j["wal"]["tail"].str(), "corrupt");
+  EXPECT_EQ(j["wal"]["tail_offset"].u64(), valid_end_);
+  EXPECT_EQ(j["wal"]["records_after_checkpoint"].u64(), 3u);
+  EXPECT_NE(j["wal"]["error"].str().find(segment_), std::string::npos) << r;
+}
+
+TEST_F(CliTest, CorruptMiddleGetAndScanShowTheStateBeforeTheDamage) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const Json g = ParseJson(Cli({"get", Dir(), TxnKey(2), "--json"}));
+  EXPECT_EQ(g["value"].str(), TxnValue(2));
+  EXPECT_EQ(g["update_id"].u64(), ids_[2]);
+  EXPECT_EQ(Cli({"get", Dir(), TxnKey(5)}).code, 1) << "after the damage";
+  const Json j = ParseJson(Cli({"scan", Dir(), "--json"}));
+  State seen;
+  for (const Json& e : j["entries"].array()) {
+    seen[e["key"].str()] = {e["value"].str(), e["update_id"].u64()};
+  }
+  EXPECT_EQ(seen, StateAfter(ids_, 3));
+}
+
+TEST_F(CliTest, CorruptMiddleCompactAndPutCannotRunAndTheCacheRefusesToOpen) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  std::string error;
+  EXPECT_FALSE(OpenAndReadAll(Dir(), &error).has_value()) << "recovery refuses a corrupt WAL";
+  const CliRun c = Cli({"compact", Dir()});
+  EXPECT_EQ(c.code, 2) << c;
+  EXPECT_TRUE(OneLineNaming(c, segment_));
+  const CliRun p = Cli({"put", Dir(), "x", "y"});
+  EXPECT_EQ(p.code, 2) << p;
+  EXPECT_TRUE(OneLineNaming(p, segment_));
+}
+
+TEST_F(CliTest, CorruptMiddleRepairWithYesCutsAtTheDamageAndKeepsEveryEarlierRecord) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const std::string segment_bytes = test::ReadFile(segment_);
+  const Json dump = WalDump();  // what is readable: the records before the damage
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find(" tail=corrupt "), std::string::npos) << r;
+  const uint64_t ok_up_to = Field(r.out, "ok_up_to");
+  EXPECT_EQ(ok_up_to, ids_[2]) << r;
+  EXPECT_NE(r.out.find("damage: "), std::string::npos) << r;
+  EXPECT_NE(r.out.find("repaired"), std::string::npos) << r;
+  // What follows the damage is kept aside (whether whole: see the test after this one).
+  const std::string saved = segment_ + ".cut-" + std::to_string(valid_end_);
+  ASSERT_TRUE(fs::exists(saved)) << r;
+  const std::string kept = test::ReadFile(saved);
+  EXPECT_GT(kept.size(), 0u);
+  EXPECT_EQ(kept, segment_bytes.substr(valid_end_, kept.size()));
+  EXPECT_NE(r.out.find(saved), std::string::npos) << r;
+  EXPECT_EQ(test::FileSize(segment_), valid_end_);
+  // Every record before the cut survives, with its values and updateIds; nothing after it does.
+  ExpectExactlyTheRecordsUpTo(dump, ok_up_to, 3);
+}
+
+// The records after the damage were acknowledged: the copy kept aside must hold every byte of
+// them, the last one included, even though a record's payload usually ends in zero bytes
+// (expires_at 0, no related keys) that look like the segment's preallocation.
+TEST_F(CliTest, CorruptMiddleRepairKeepsTheLastRecordAfterTheDamageWhole) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const std::string segment_bytes = test::ReadFile(segment_);
+  ASSERT_EQ(segment_bytes.substr(data_end_ - 2, 2), std::string(2, '\0'))
+      << "the fixture's last record ends in zero bytes";
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  ASSERT_EQ(r.code, 0) << r;
+  const std::string saved = segment_ + ".cut-" + std::to_string(valid_end_);
+  ASSERT_TRUE(fs::exists(saved)) << r;
+  EXPECT_EQ(test::FileSize(saved), data_end_ - valid_end_)
+      << "the last record after the damage ends at " << data_end_ << "\n"
+      << r;
+  EXPECT_EQ(test::ReadFile(saved), segment_bytes.substr(valid_end_, data_end_ - valid_end_));
+}
+
+// `repair` announces dropped=N before it asks: N should be the bytes of the records it cuts off
+// (the damaged one and the valid ones after it), not the segment's preallocated zeros.
+TEST_F(CliTest, CorruptMiddleRepairAnnouncesAsDroppedTheRecordBytesNotThePreallocation) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
+  const CliRun no = Cli({"repair", Dir()}, "n\n");
+  EXPECT_EQ(no.code, 1) << no;
+  EXPECT_EQ(Field(no.out, "dropped"), data_end_ - valid_end_)
+      << "records from offset " << valid_end_ << " to " << data_end_ << " in a " << kSegmentSize
+      << "-byte preallocated segment\n"
+      << no;
+}
+
+// ---- Damage behind the engine's back: I1 and the dependents index ------------------------------
+
+TEST_F(CliTest, VerifyExitsOneOnAnI1ViolationWrittenIntoRocksDb) {
+  const auto ids = MakeClean(Dir());
+  const uint64_t other = ids.at("user:1") + 100;
+  TamperStore(Dir(), [&](engine::RocksStore::Checkpoint* cp) {
+    cp->Put("user:1", Entry{.value = "mallory", .update_id = other});
+  });
+  const CliRun r = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(r.code, 1) << r;
+  const Json j = ParseJson(r);
+  EXPECT_FALSE(j["ok"].boolean());
+  EXPECT_EQ(j["problem_count"].u64(), 1u) << r;
+  ASSERT_EQ(j["problems"].size(), 1u) << r;
+  EXPECT_EQ(j["problems"][0].str(),
+            "I1: 'profile:1' (update_id " + std::to_string(ids.at("profile:1")) +
+                ") derives from 'user:1' at update_id " + std::to_string(ids.at("user:1")) +
+                ", which is at " + std::to_string(other));
+}
+
+TEST_F(CliTest, RepairRebuildsAMissingDependentsEdge) {
+  MakeClean(Dir());
+  TamperStore(Dir(), [](engine::RocksStore::Checkpoint* cp) {
+    cp->RemoveDependent("user:1", "profile:1");
+  });
+  const CliRun bad = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(bad.code, 1) << bad;
+  const Json j = ParseJson(bad);
+  EXPECT_EQ(j["problem_count"].u64(), 1u);
+  ASSERT_EQ(j["problems"].size(), 1u) << bad;
+  EXPECT_NE(j["problems"][0].str().find("missing edge 'user:1' -> 'profile:1'"), std::string::npos)
+      << bad;
+  EXPECT_EQ(j["index_edges"].u64(), 0u);
+
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(Field(r.out, "index_missing"), 1u) << r;
+  EXPECT_EQ(Field(r.out, "index_stale"), 0u) << r;
+  EXPECT_NE(r.out.find("index: 1 edges added, 0 removed"), std::string::npos) << r;
+  const CliRun good = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(good.code, 0) << good;
+  EXPECT_EQ(ParseJson(good)["index_edges"].u64(), 1u);
+  // And the engine now invalidates through it.
+  ASSERT_EQ(Cli({"put", Dir(), "user:1", "alice2"}).code, 0);
+  EXPECT_EQ(Cli({"get", Dir(), "profile:1"}).code, 1);
+}
+
+}  // namespace
+}  // namespace walcache::cli_test
