@@ -66,6 +66,12 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     WALCACHE_KILL_POINT("recovery.before_tail_repair");
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));
     report.tail_repaired = true;
+  } else if (options.repair_tail && !reader->segments().empty()) {
+    // The last process may have died with buffered records in the page cache only. They are now
+    // recovered, visible and built upon, so make them durable before anything else is written:
+    // otherwise a later power loss takes back what readers saw and leaves a gap before the next
+    // segment. Older segments were synced when the writer rotated past them.
+    WALCACHE_RETURN_IF_ERROR(SyncSegment(fs, reader->segments().back().path));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -27,4 +27,11 @@ Status RepairTornTail(FileSystem* fs, const std::string& wal_dir, const wal::Tai
   return f->Close();
 }
 
+Status SyncSegment(FileSystem* fs, const std::string& path) {
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
+                            fs->OpenWritable(path, OpenMode::kOpenExisting));
+  WALCACHE_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
 }  // namespace walcache::recovery

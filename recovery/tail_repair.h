@@ -20,6 +20,10 @@ namespace walcache::recovery {
 // Crash-safe: interrupted, it leaves either the old torn tail or the repaired one.
 Status RepairTornTail(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail);
 
+// fdatasyncs the segment at `path` as it is (a clean tail another process wrote but may not have
+// synced), so that what recovery read from it cannot be lost later.
+Status SyncSegment(FileSystem* fs, const std::string& path);
+
 }  // namespace walcache::recovery
 
 #endif  // WALCACHE_RECOVERY_TAIL_REPAIR_H_

@@ -8,6 +8,7 @@
 #include "recovery/replay.h"
 #include "recovery/tail_repair.h"
 #include "tests/test_util.h"
+#include "util/fault_file_system.h"
 #include "wal/writer.h"
 
 namespace walcache::recovery {
@@ -198,6 +199,33 @@ TEST_F(ReplayTest, EmptyOrMissingWalReplaysNothing) {
   EXPECT_EQ(r->records_applied, 0u);
   EXPECT_EQ(r->segments, 0u);
   EXPECT_EQ(r->tail.state, wal::TailState::kClean);
+}
+
+// A process that died after buffered commits left them in the page cache only. A writable
+// recovery makes them durable (the newest segment is fdatasynced) before the cache builds on
+// them; a read-only one touches nothing. If that sync fails, the open fails.
+TEST_F(ReplayTest, WritableReplaySyncsTheNewestSegmentAndReportsAFailedSync) {
+  Append(1, 0, 30, 512);
+  const std::string newest = test::SegmentPaths(wal_dir()).back();
+  FaultFileSystem faults(FileSystem::Default());
+  MapSink look;
+  ReplayOptions ro;
+  ro.repair_tail = false;
+  ASSERT_TRUE(Replay(&faults, wal_dir(), &look, ro).ok());
+  EXPECT_EQ(faults.Calls(FaultOp::kSync), 0u) << "a read-only replay syncs nothing";
+
+  MapSink sink;
+  ASSERT_TRUE(Replay(&faults, wal_dir(), &sink).ok());
+  EXPECT_EQ(faults.Calls(FaultOp::kSync), 1u) << "exactly the newest segment";
+
+  FaultRule eio;
+  eio.op = FaultOp::kSync;
+  eio.path_contains = newest.substr(newest.rfind('/') + 1);
+  faults.AddRule(eio);
+  MapSink failing;
+  auto r = Replay(&faults, wal_dir(), &failing);
+  ASSERT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_EQ(faults.Injected(FaultOp::kSync), 1u);
 }
 
 }  // namespace
