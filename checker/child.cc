@@ -69,19 +69,35 @@ Result<uint64_t> Commit(Cache* c, const Txn& t) {
 
 std::string Key(char kind, uint64_t n) { return std::string(1, kind) + std::to_string(n); }
 
+// Reads `key` and tells the parent what it saw: the oracle checks that no crash takes back a
+// transaction a reader saw (DESIGN.md §1 Visibility).
+Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
+  Result<Entry> e = c->Get(key);
+  if (e.ok()) Send(g_fd, EncodeRead(key, MonotonicUs(), e->update_id, e->value));
+  return e;
+}
+
+std::string AnyKey(std::mt19937_64& rng) {
+  const uint64_t k = rng() % 3;
+  return k == 0   ? Key('s', rng() % kSources)
+         : k == 1 ? Key('d', rng() % kDerived)
+                  : Key('m', rng() % kMulti);
+}
+
 // One transaction of the workload, from the thread's rng and what it reads now.
 Txn MakeTxn(Cache* c, std::mt19937_64& rng, uint64_t id, const ChildPlan& plan) {
   Txn t;
   t.id = id;
   t.sync = plan.durability == DurabilityMix::kSync ||
            (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0);
-  const std::string value = "v" + std::to_string(id);
+  const std::string value = "v" + std::to_string(id);  // see TxnOfValue
+  (void)ReadAndReport(c, AnyKey(rng));
   auto ttl = [&] { return rng() % 3 == 0 ? kLongTtlMs + rng() % 1000 : 0; };
   const uint64_t kind = rng() % 100;
   if (kind < 25) {  // write a source, sometimes expecting what was read
     const std::string s = Key('s', rng() % kSources);
     if (rng() % 3 == 0) {
-      Result<Entry> cur = c->Get(s);
+      Result<Entry> cur = ReadAndReport(c, s);
       if (cur.ok()) t.ops.push_back(TxnOp{TxnOp::kExpect, s, {}, 0, cur->update_id, {}});
     }
     t.ops.push_back(TxnOp{TxnOp::kPut, s, value, ttl(), 0, {}});
@@ -92,7 +108,7 @@ Txn MakeTxn(Cache* c, std::mt19937_64& rng, uint64_t id, const ChildPlan& plan) 
       // Mostly sources; sometimes another derived entry, so invalidation has to cascade.
       const std::string src =
           rng() % 4 == 0 ? Key('d', rng() % kDerived) : Key('s', rng() % kSources);
-      Result<Entry> e = c->Get(src);
+      Result<Entry> e = ReadAndReport(c, src);
       if (e.ok()) related.push_back(RelatedKey{src, e->update_id});
     }
     const std::string d = Key('d', rng() % kDerived);

@@ -98,6 +98,8 @@ std::string Line(const Message& m) {
       return "ack      txn " + std::to_string(m.id) + " update_id " + std::to_string(m.update_id);
     case 'C':
       return "conflict txn " + std::to_string(m.id);
+    case 'R':
+      return "read     " + m.key + "@" + std::to_string(m.update_id) + " = " + m.entry.value;
     default:
       return "failed   txn " + std::to_string(m.id);
   }
@@ -227,6 +229,12 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         case 'K':
           fired = true;
           report.kill_points[m.text]++;
+          if (plan.death == Death::kPowerLoss) pending.power_lost = true;
+          break;
+        case 'R':
+          if (std::optional<uint64_t> txn = TxnOfValue(m.entry.value); txn.has_value()) {
+            pending.reads.push_back(Read{m.key, m.update_id, *txn, m.ts_us});
+          }
           break;
         case 'I':
           pending.intents[m.txn.id] = m.txn;
@@ -241,7 +249,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         default:
           break;
       }
-      if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'X') {
+      if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'X' || m.type == 'R') {
         timeline.emplace_back(m.type == 'I' ? m.txn.ts_us : m.ts_us, Line(m));
         if (timeline.size() > kTimelineLines) timeline.pop_front();
       }

@@ -40,6 +40,26 @@ std::string EncodeEntry(const std::string& key, const ModelEntry& e) {
   return s;
 }
 
+std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id,
+                       const std::string& value) {
+  return "R " + key + " " + std::to_string(ts_us) + " " + std::to_string(update_id) + " " + value;
+}
+
+std::optional<uint64_t> TxnOfValue(std::string_view value) {
+  if (value.size() < 2 || value[0] != 'v') return std::nullopt;
+  value.remove_prefix(1);
+  if (value.back() >= 'a' && value.back() <= 'z') value.remove_suffix(1);
+  if (value.empty() || value.size() > 20) return std::nullopt;
+  uint64_t id = 0;
+  for (char ch : value) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    const uint64_t next = id * 10 + static_cast<uint64_t>(ch - '0');
+    if (next / 10 != id) return std::nullopt;  // overflow
+    id = next;
+  }
+  return id;
+}
+
 std::optional<Message> Decode(std::string_view line) {
   std::istringstream in{std::string(line)};
   Message m;
@@ -77,6 +97,10 @@ std::optional<Message> Decode(std::string_view line) {
     case 'C':
     case 'X':
       if (!(in >> m.id >> m.ts_us)) return std::nullopt;
+      return m;
+    case 'R':
+      if (!(in >> m.key >> m.ts_us >> m.update_id >> m.entry.value)) return std::nullopt;
+      m.entry.update_id = m.update_id;
       return m;
     case 'I': {
       int sync = 0;

@@ -8,6 +8,7 @@
 //   F message                                           the child could not open or dump
 //   I id ts_us sync nops op...                          a transaction about to be committed
 //   A id ts_us update_id | C id ts_us | X id ts_us      acknowledged | conflict | failed
+//   R key ts_us update_id value                         a reader saw key at update_id
 //   K name                                              the kill point that is about to fire
 //
 // Thread-safety: pure functions; Send is safe from many threads on one fd.
@@ -27,16 +28,22 @@ struct Message {
   char type = 0;
   Txn txn;                   // I
   uint64_t id = 0;           // A C X
-  int64_t ts_us = 0;         // A C X
-  uint64_t update_id = 0;    // A; L: last_seq
+  int64_t ts_us = 0;         // A C X R
+  uint64_t update_id = 0;    // A R; L: last_seq
   uint64_t recovery_us = 0;  // L
-  std::string key;           // S
-  ModelEntry entry;          // S
+  std::string key;           // S R
+  ModelEntry entry;          // S; R: its value
   std::string text;          // F K
 };
 
 std::string EncodeIntent(const Txn& t);
 std::string EncodeEntry(const std::string& key, const ModelEntry& e);
+std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id,
+                       const std::string& value);
+
+// The workload writes values "v<txn id>" with at most one trailing letter, so a value names the
+// transaction that wrote it; nullopt for anything else.
+std::optional<uint64_t> TxnOfValue(std::string_view value);
 // Parses one line (without its newline); empty if malformed.
 std::optional<Message> Decode(std::string_view line);
 

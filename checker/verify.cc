@@ -53,12 +53,54 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
     }
   }
   for (const auto& [uid, id] : by_uid) {
-    if (uid > recovered_seq && p.intents.count(id) > 0 && p.intents.at(id).sync) {
-      violation("I3", "txn " + std::to_string(id) +
-                          " was acknowledged as durable (sync) with "
-                          "update_id " +
-                          std::to_string(uid) + " but recovery ended at " +
-                          std::to_string(recovered_seq));
+    if (uid <= recovered_seq || p.intents.count(id) == 0) continue;
+    const bool sync = p.intents.at(id).sync;
+    if (sync || !p.power_lost) {
+      violation("I3", "txn " + std::to_string(id) + " was acknowledged " +
+                          (sync ? "as durable (sync)" : "as buffered (it reached the OS)") +
+                          " with update_id " + std::to_string(uid) + " but recovery ended at " +
+                          std::to_string(recovered_seq) +
+                          (sync ? "" : " after a process death without power loss"));
+    }
+  }
+  // Reads: each names the transaction it saw and the updateId it saw it at.
+  auto show_read = [&](const Read& r) {
+    return "a reader saw '" + r.key + "' at update_id " + std::to_string(r.update_id) +
+           " (written by txn " + std::to_string(r.txn) + ")";
+  };
+  std::map<uint64_t, const Read*> read_of;   // txn id -> the first read that saw it
+  std::map<uint64_t, uint64_t> read_at_uid;  // update_id -> txn id seen there
+  for (const Read& r : p.reads) {
+    if (p.intents.count(r.txn) == 0) {  // from the verified state or before
+      if (r.update_id > base_seq) {
+        violation("visibility",
+                  show_read(r) + ", which is not in the history after update_id " +
+                      std::to_string(base_seq),
+                  {r.key});
+      }
+      continue;
+    }
+    auto [first, fresh] = read_of.emplace(r.txn, &r);
+    auto [at, fresh_uid] = read_at_uid.emplace(r.update_id, r.txn);
+    if (!fresh && first->second->update_id != r.update_id) {
+      violation("visibility",
+                show_read(r) + "; another saw it at update_id " +
+                    std::to_string(first->second->update_id),
+                {r.key});
+    } else if (!fresh_uid && at->second != r.txn) {
+      violation("visibility",
+                show_read(r) + "; another saw txn " + std::to_string(at->second) + " there",
+                {r.key});
+    } else if (auto a = p.acked.find(r.txn); a != p.acked.end() && a->second != r.update_id) {
+      violation(
+          "visibility",
+          show_read(r) + ", but it was acknowledged with update_id " + std::to_string(a->second),
+          {r.key});
+    } else if (auto b = by_uid.find(r.update_id); b != by_uid.end() && b->second != r.txn) {
+      violation("visibility",
+                show_read(r) + ", but txn " + std::to_string(b->second) +
+                    " was acknowledged with that update_id",
+                {r.key});
     }
   }
   if (!out.violations.empty()) return out;
@@ -67,12 +109,17 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   for (const auto& [id, t] : p.intents) {
     if (p.acked.count(id) == 0 && p.conflicted.count(id) == 0) in_flight.push_back(&t);
   }
+  // A read in-flight transaction may stay uncommitted only if a power loss could take back what
+  // its mode had made visible: buffered, reached the OS, not synced.
+  auto may_vanish = [&](const Txn& t) { return p.power_lost && !t.sync; };
   // Depth-first over the updateIds after base_seq: an acknowledged txn sits at its own; a gap
-  // takes one in-flight txn that commits there.
+  // takes one in-flight txn that commits there. With `reads`, an in-flight txn a reader saw
+  // commits exactly where it was seen, or not at all if it may vanish.
   std::vector<bool> used(in_flight.size(), false);
-  std::vector<uint64_t> chosen;
+  std::vector<std::pair<uint64_t, uint64_t>> chosen;  // (update_id, txn id)
   uint64_t steps = 0;
   std::string model_disagrees;
+  bool reads = true;
   // Recursion only at gaps, so its depth is at most the in-flight count plus one.
   std::function<bool(uint64_t, State)> dfs = [&](uint64_t pos, State s) -> bool {
     if (++steps > kMaxSearchSteps) return false;
@@ -85,13 +132,27 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
         return false;
       }
     }
-    if (pos > recovered_seq) return s == recovered;
+    if (pos > recovered_seq) {
+      if (!(s == recovered)) return false;
+      if (!reads) return true;
+      for (size_t i = 0; i < in_flight.size(); ++i) {
+        if (!used[i] && read_of.count(in_flight[i]->id) > 0 && !may_vanish(*in_flight[i])) {
+          return false;
+        }
+      }
+      return true;
+    }
     for (size_t i = 0; i < in_flight.size(); ++i) {
       if (used[i]) continue;
+      if (reads) {
+        auto seen = read_of.find(in_flight[i]->id);
+        if (seen != read_of.end() && seen->second->update_id != pos) continue;
+        if (seen == read_of.end() && read_at_uid.count(pos) > 0) continue;
+      }
       State next = s;
       if (Apply(*in_flight[i], pos, &next) != Outcome::kApplied) continue;
       used[i] = true;
-      chosen.push_back(in_flight[i]->id);
+      chosen.emplace_back(pos, in_flight[i]->id);
       if (dfs(pos + 1, std::move(next))) return true;
       used[i] = false;
       chosen.pop_back();
@@ -99,7 +160,33 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
     return false;
   };
   if (dfs(base_seq + 1, base)) {
-    out.committed_in_flight = chosen;
+    for (const auto& [uid, id] : chosen) out.committed_in_flight.push_back(id);
+    return out;
+  }
+  // Explained without the reads? Then what readers saw is what no crash-consistent history has.
+  reads = false;
+  steps = 0;
+  std::fill(used.begin(), used.end(), false);
+  chosen.clear();
+  if (dfs(base_seq + 1, base)) {
+    std::map<uint64_t, uint64_t> placed;  // txn id -> update_id in that explanation
+    for (const auto& [uid, id] : chosen) placed[id] = uid;
+    std::string detail = "the recovered state (last update_id " + std::to_string(recovered_seq) +
+                         ") explains the history, but not what readers saw:";
+    std::vector<std::string> keys;
+    for (const Txn* t : in_flight) {
+      auto seen = read_of.find(t->id);
+      if (seen == read_of.end()) continue;
+      auto at = placed.find(t->id);
+      if (at != placed.end() && at->second == seen->second->update_id) continue;
+      if (at == placed.end() && may_vanish(*t)) continue;
+      detail += "\n    " + show_read(*seen->second) + ", " + (t->sync ? "sync" : "buffered") +
+                ", never acknowledged; " +
+                (at == placed.end() ? "recovery does not have it"
+                                    : "recovery has it at update_id " + std::to_string(at->second));
+      keys.push_back(seen->second->key);
+    }
+    violation("visibility", detail, keys);
     return out;
   }
 

@@ -256,6 +256,12 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     encoded = rest.Encode();
     logged = encoded.size();
   }
+  const bool apply_first = BugInjected(InjectedBug::kApplyBeforeLog);
+  const bool apply_late = BugInjected(InjectedBug::kReorderApply);
+  if (apply_first) {  // planted: applied and visible before the WAL has the record
+    Install(ov, seq);
+    tracker_->Done(seq);
+  }
   const uint64_t seq_logged = writer_->last_seq() + 1;
   WALCACHE_ASSIGN_OR_RETURN(wal::Writer::Ticket ticket,
                             writer_->Submit(std::move(encoded), durability));
@@ -265,7 +271,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     Fail(s);
     return s;
   }
-  Install(ov, seq);
+  if (!apply_first && !apply_late) Install(ov, seq);
   WALCACHE_KILL_POINT("engine.apply");
   AfterCommit(logged);
   cl.unlock();
@@ -275,6 +281,9 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     Fail(s);
     return s;
   }
+  // Planted: applied after the wait, outside the commit lock — in the order the waits end, not
+  // in seq order, and after later transactions were validated against a map without it.
+  if (apply_late) Install(ov, seq);
   tracker_->Done(ticket.seq());  // == seq, unless a planted bug split the record
   tracker_->WaitVisible(ticket.seq());
   commits_++;

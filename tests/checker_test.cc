@@ -109,12 +109,69 @@ TEST_F(ReconcileTest, AnInFlightTransactionMayHaveCommittedInAGap) {
 }
 
 TEST_F(ReconcileTest, LosingABufferedTailIsAPrefixButLosingASyncCommitIsI3) {
-  p_.acked[11] = 2;  // buffered: may be lost with what follows it
+  p_.acked[11] = 2;  // buffered: a power loss may take it back with what follows it
+  p_.power_lost = true;
   EXPECT_TRUE(Reconcile({}, 0, p_, After({{10, 1}}), 1).violations.empty());
   p_.intents[11].sync = true;
   Reconciled r = Reconcile({}, 0, p_, After({{10, 1}}), 1);
   ASSERT_FALSE(r.violations.empty());
   EXPECT_EQ(r.violations[0].invariant, "I3");
+}
+
+TEST_F(ReconcileTest, ABufferedCommitSurvivesAProcessDeathWithoutPowerLoss) {
+  p_.acked[11] = 2;  // it reached the OS: only a power loss may take it back
+  Reconciled r = Reconcile({}, 0, p_, After({{10, 1}}), 1);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "I3");
+  EXPECT_NE(r.violations[0].detail.find("buffered"), std::string::npos);
+}
+
+// Txn 12 (sync, never acknowledged) was seen by a reader at update_id 2.
+TEST_F(ReconcileTest, AReadTransactionThatRecoveryLostIsAVisibilityViolation) {
+  p_.reads.push_back(Read{"a", 2, 12, 0});
+  p_.power_lost = true;
+  EXPECT_TRUE(Reconcile({}, 0, p_, After({{10, 1}, {12, 2}}), 2).violations.empty());
+  Reconciled r = Reconcile({}, 0, p_, After({{10, 1}}), 1);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
+  EXPECT_NE(r.violations[0].detail.find("a reader saw 'a' at update_id 2"), std::string::npos)
+      << r.violations[0].detail;
+  // Buffered, it was visible once it reached the OS: a power loss may take it back, a process
+  // death may not.
+  p_.intents[12].sync = false;
+  EXPECT_TRUE(Reconcile({}, 0, p_, After({{10, 1}}), 1).violations.empty());
+  p_.power_lost = false;
+  r = Reconcile({}, 0, p_, After({{10, 1}}), 1);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
+}
+
+TEST_F(ReconcileTest, AReadPinsWhereAnInFlightTransactionCommitted) {
+  // 12 and 13 are in flight and both could sit at update_id 2 or 3; a reader saw 13 at 2.
+  p_.intents[13] = T(13, {Put("e", "1")});
+  p_.reads.push_back(Read{"e", 2, 13, 0});
+  EXPECT_TRUE(Reconcile({}, 0, p_, After({{10, 1}, {13, 2}, {12, 3}}), 3).violations.empty());
+  Reconciled r = Reconcile({}, 0, p_, After({{10, 1}, {12, 2}, {13, 3}}), 3);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
+  EXPECT_NE(r.violations[0].detail.find("recovery has it at update_id 3"), std::string::npos)
+      << r.violations[0].detail;
+}
+
+TEST_F(ReconcileTest, AReadThatContradictsAnAcknowledgementIsAVisibilityViolation) {
+  p_.acked[11] = 2;
+  p_.reads.push_back(Read{"c", 3, 11, 0});  // acknowledged at 2, seen at 3
+  Reconciled r = Reconcile({}, 0, p_, After({{10, 1}, {11, 2}}), 2);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
+  p_.reads = {Read{"a", 2, 12, 0}};  // 12 seen where the acknowledged 11 sits
+  r = Reconcile({}, 0, p_, After({{10, 1}, {11, 2}}), 2);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
+  p_.reads = {Read{"a", 5, 999, 0}};  // a transaction not in the history, after the base
+  r = Reconcile({}, 0, p_, After({{10, 1}, {11, 2}}), 2);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "visibility");
 }
 
 TEST_F(ReconcileTest, HalfATransactionIsI2) {
@@ -155,6 +212,19 @@ TEST(CheckerProtocolTest, MessagesRoundTripAndMalformedLinesAreRejected) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->key, "d1");
   EXPECT_EQ(m->entry, e);
+  m = Decode(EncodeRead("s3", 77, 12, "v4294967298d"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->type, 'R');
+  EXPECT_EQ(m->key, "s3");
+  EXPECT_EQ(m->ts_us, 77);
+  EXPECT_EQ(m->update_id, 12u);
+  EXPECT_EQ(TxnOfValue(m->entry.value), std::optional<uint64_t>(4294967298u));
+  EXPECT_EQ(TxnOfValue("v42"), std::optional<uint64_t>(42u));
+  EXPECT_FALSE(TxnOfValue("v").has_value());
+  EXPECT_FALSE(TxnOfValue("x42").has_value());
+  EXPECT_FALSE(TxnOfValue("v4x2").has_value());
+  EXPECT_FALSE(TxnOfValue("v99999999999999999999999").has_value());
+  EXPECT_FALSE(Decode("R s3 77").has_value());
   EXPECT_FALSE(Decode("I 1 2 1 5 P k").has_value());  // cut short
   EXPECT_FALSE(Decode("Q nonsense").has_value());
   EXPECT_FALSE(Decode("").has_value());

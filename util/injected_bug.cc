@@ -24,6 +24,12 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
        "recovery: a torn tail is left in place, so the next recovery finds mid-log corruption"},
       {InjectedBug::kCheckpointWithoutSync, "checkpoint-without-sync",
        "durability: the checkpoint is not synced in RocksDB, yet the WAL it covers is deleted"},
+      {InjectedBug::kApplyBeforeLog, "apply-before-log",
+       "visibility: readers see a transaction before it is logged, so a crash takes back what "
+       "they saw"},
+      {InjectedBug::kReorderApply, "reorder-apply",
+       "ordering: commits reach the map in the order their WAL waits end, so the map and the "
+       "log disagree"},
   };
   return bugs;
 }

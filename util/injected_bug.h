@@ -23,6 +23,8 @@ enum class InjectedBug : int {
   kDeleteWalBeforeCheckpoint,   // covered WAL segments go before the checkpoint is durable
   kIgnoreTornTail,              // recovery leaves a torn tail in place and appends after it
   kCheckpointWithoutSync,       // the checkpoint's RocksDB write is not synced
+  kApplyBeforeLog,              // a transaction is applied and visible before the WAL has it
+  kReorderApply,                // transactions reach the map in completion order, not seq order
 };
 
 struct InjectedBugInfo {
