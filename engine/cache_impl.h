@@ -117,6 +117,10 @@ class CacheImpl final : public recovery::ReplaySink {
   void MaintenanceLoop();
   // Why a checkpoint is due now, or empty.
   const char* CheckpointTrigger() const;
+  // One checkpoint, under checkpoint_mu_, on a healthy cache (engine/checkpointer.cc).
+  Status RunCheckpoint();
+  // Records a checkpoint's outcome in Stats and in DIR/CHECKPOINT_FAILED (for the tools).
+  void NoteCheckpoint(const Status& s);
   // Wakes the maintenance thread to checkpoint.
   void RequestCheckpoint();
   // After a commit was sequenced: wakes the maintenance thread if a size trigger fired.
@@ -162,6 +166,10 @@ class CacheImpl final : public recovery::ReplaySink {
 
   mutable std::mutex status_mu_;
   Status failed_;
+  // Checkpoint outcomes (guarded by status_mu_): failures so far, and the last one's error while
+  // checkpoints keep failing ("" once one succeeds).
+  uint64_t checkpoint_failures_ = 0;
+  std::string checkpoint_error_;
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/cache_impl.h"
+#include "engine/checkpoint_failure.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
@@ -14,6 +15,37 @@ Status CacheImpl::Checkpoint() {
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
   std::lock_guard<std::mutex> cpl(checkpoint_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
+  const Status s = RunCheckpoint();
+  NoteCheckpoint(s);
+  return s;
+}
+
+void CacheImpl::NoteCheckpoint(const Status& s) {
+  bool was_failing;
+  uint64_t failures;
+  {
+    std::lock_guard<std::mutex> l(status_mu_);
+    was_failing = !checkpoint_error_.empty();
+    if (s.ok()) {
+      checkpoint_error_.clear();
+    } else {
+      checkpoint_failures_++;
+      checkpoint_error_ = s.ToString();
+    }
+    failures = checkpoint_failures_;
+  }
+  // Best effort: the tools' view of a failing store. The disk may be failing too.
+  if (!s.ok()) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    (void)WriteCheckpointFailure(fs_, dir_, CheckpointFailure{ms, failures, s.ToString()});
+  } else if (was_failing) {
+    (void)ClearCheckpointFailure(fs_, dir_);
+  }
+}
+
+Status CacheImpl::RunCheckpoint() {
   uint64_t seq = 0;
   uint64_t wal_bytes = 0;
   {

@@ -215,6 +215,11 @@ CacheStats CacheImpl::Stats() const {
   s.write_stalls = write_stalls_;
   s.related_mismatches = mismatches_;
   s.checkpoints = checkpoints_;
+  {
+    std::lock_guard<std::mutex> l(status_mu_);
+    s.checkpoint_failures = checkpoint_failures_;
+    s.checkpoint_error = checkpoint_error_;
+  }
   s.wal_segments_deleted = segments_deleted_;
   s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
   return s;

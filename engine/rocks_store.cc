@@ -76,8 +76,14 @@ void RocksStore::Checkpoint::RemoveDependent(std::string_view source, std::strin
 }
 
 uint64_t RocksStore::IntProperty(const std::string& name) const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
   uint64_t v = 0;
-  return db_->GetIntProperty(name, &v) ? v : 0;
+  return db_ != nullptr && db_->GetIntProperty(name, &v) ? v : 0;
+}
+
+Status RocksStore::Closed() const {
+  return Status::IOError(path_ + ": the store could not be reopened after a write error; reopen " +
+                         "the cache");
 }
 
 Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
@@ -97,6 +103,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+  store->opts_ = opts;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
                                               : rocksdb::DB::Open(opts, path, &raw);
@@ -125,16 +132,41 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
     return FromRocks(g, "read store format of", path);
   }
 
-  g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaCheckpointSeq), &v);
-  if (g.ok()) {
-    std::string_view in = v;
-    if (!GetFixed64(&in, &store->checkpoint_seq_) || !in.empty()) {
-      return Status::Corruption(path + ": bad checkpoint_seq record");
-    }
-  } else if (!g.IsNotFound()) {
-    return FromRocks(g, "read checkpoint_seq of", path);
-  }
+  WALCACHE_RETURN_IF_ERROR(store->ReadCheckpointSeq());
   return store;
+}
+
+Status RocksStore::ReadCheckpointSeq() {
+  std::string v;
+  const rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), std::string(kMetaCheckpointSeq), &v);
+  if (g.IsNotFound()) {
+    checkpoint_seq_ = 0;
+    return Status::OK();
+  }
+  WALCACHE_RETURN_IF_ERROR(FromRocks(g, "read checkpoint_seq of", path_));
+  std::string_view in = v;
+  if (!GetFixed64(&in, &checkpoint_seq_) || !in.empty()) {
+    return Status::Corruption(path_ + ": bad checkpoint_seq record");
+  }
+  return Status::OK();
+}
+
+Status RocksStore::Recover() {
+  {
+    std::shared_lock<std::shared_mutex> l(db_mu_);
+    if (db_ != nullptr && db_->Resume().ok()) return Status::OK();
+  }
+  // RocksDB treats a failed write of its own WAL as fatal: only a reopen clears it. The DB
+  // recovers whatever of the failed write is intact; either way the checkpoint sequence says
+  // which state it holds.
+  std::unique_lock<std::shared_mutex> l(db_mu_);
+  if (db_ != nullptr) (void)db_->Close();
+  db_.reset();
+  rocksdb::DB* raw = nullptr;
+  WALCACHE_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(opts_, path_, &raw), "reopen after a write error", path_));
+  db_.reset(raw);
+  return ReadCheckpointSeq();
 }
 
 RocksStore::~RocksStore() {
@@ -143,6 +175,8 @@ RocksStore::~RocksStore() {
 }
 
 Result<std::optional<Entry>> RocksStore::Get(std::string_view key) const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   std::string v;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), EntryKey(key), &v);
   if (s.IsNotFound()) return std::optional<Entry>();
@@ -153,6 +187,8 @@ Result<std::optional<Entry>> RocksStore::Get(std::string_view key) const {
 }
 
 Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source) const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   const std::string prefix = DependentPrefix(source);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<std::string> out;
@@ -165,6 +201,8 @@ Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source)
 
 Status RocksStore::ForEachDependent(
     const std::function<void(std::string_view, std::string_view)>& visit) const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   const std::string start(1, kDependentPrefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
@@ -180,6 +218,8 @@ Status RocksStore::ForEachDependent(
 
 Status RocksStore::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, const Entry&)>& visit) const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   const std::string start = EntryKey(prefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
@@ -197,6 +237,12 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
     return Status::InvalidArgument("checkpoint seq " + std::to_string(seq) + " is older than " +
                                    std::to_string(checkpoint_seq_));
   }
+  if (needs_resume_) {
+    WALCACHE_RETURN_IF_ERROR(Recover());
+    needs_resume_ = false;
+  }
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   std::string enc;
   PutFixed64(&enc, seq);
   rocksdb::WriteOptions wo;
@@ -208,13 +254,19 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
     WALCACHE_KILL_POINT("checkpoint.marker_written");
   }
   cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
-  WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &cp.batch_), "checkpoint into", path_));
+  const Status w = FromRocks(db_->Write(wo, &cp.batch_), "checkpoint into", path_);
+  if (!w.ok()) {
+    needs_resume_ = true;
+    return w;
+  }
   checkpoint_seq_ = seq;
   return Status::OK();
 }
 
 Status RocksStore::CompactAll() {
   if (read_only_) return Status::Aborted(path_ + ": store is open read-only");
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   return FromRocks(db_->CompactRange(o, nullptr, nullptr), "compact", path_);

@@ -11,7 +11,8 @@
 //
 // Expired entries are dropped by a compaction filter (expiry_filter.h) as RocksDB compacts.
 //
-// Thread-safety: thread-safe (RocksDB is); Apply calls must not overlap each other.
+// Thread-safety: thread-safe (RocksDB is); Apply calls must not overlap each other. After a
+// failed Apply, the next one may reopen the DB, which waits for readers in flight.
 #ifndef WALCACHE_ENGINE_ROCKS_STORE_H_
 #define WALCACHE_ENGINE_ROCKS_STORE_H_
 
@@ -22,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +83,8 @@ class RocksStore {
 
   // Applies `cp` and sets the checkpoint sequence to `seq`, atomically and durably.
   // REQUIRES: seq >= checkpoint_seq(). InvalidArgument otherwise; Aborted when read-only.
+  // After a failed write, the next call first asks RocksDB to resume (its error stops writes);
+  // the failed write may or may not have landed, which is harmless: the WAL still covers it.
   Status Apply(Checkpoint cp, uint64_t seq);
 
   // A RocksDB integer property (e.g. "rocksdb.total-sst-files-size"); 0 if unavailable.
@@ -92,11 +96,22 @@ class RocksStore {
  private:
   RocksStore() = default;
 
+  Status ReadCheckpointSeq();
+  // Clears RocksDB's background error after a failed write: Resume(), else a reopen.
+  Status Recover();
+  Status Closed() const;
+
   std::unique_ptr<ExpiryFilter> filter_;  // outlives db_, which points to it
+  rocksdb::Options opts_;                 // for a reopen
+  // Readers hold it shared while they use db_; Recover() holds it exclusively to replace db_
+  // (null if the reopen failed).
+  mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
   bool read_only_ = false;
   uint64_t checkpoint_seq_ = 0;
+  // A write failed: RocksDB stopped writes (its background error) until Resume() succeeds.
+  bool needs_resume_ = false;
 };
 
 }  // namespace walcache::engine

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/checkpoint_failure.h"
 #include "engine/recovery_record.h"
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
@@ -44,6 +45,9 @@ int Run(const Args& a) {
   const std::string holder = LockHolder(a.dir);
   uint64_t opened_at = 0;
   Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);
+  // Present while the cache's checkpoints fail (engine/checkpoint_failure.h).
+  Result<engine::CheckpointFailure> failing =
+      engine::ReadCheckpointFailure(FileSystem::Default(), a.dir);
   const wal::TailReport& t = v.tail();
   const std::string tail_file = RelativeTo(a.dir, t.file);
   const uint64_t sst = store.IntProperty("rocksdb.total-sst-files-size");
@@ -74,6 +78,15 @@ int Run(const Args& a) {
     JsonObject r;
     r.Add("sst_bytes", sst).Add("live_sst_bytes", live_sst).Add("memtable_bytes", memtables);
     j.AddRaw("rocksdb", r.str());
+    if (failing.ok()) {
+      JsonObject cf;
+      cf.Add("failed_at_ms", failing->failed_at_ms)
+          .Add("failures", failing->failures)
+          .Add("error", failing->error);
+      j.AddRaw("checkpoint_failing", cf.str());
+    } else {
+      j.AddRaw("checkpoint_failing", "null");
+    }
     if (rec.ok()) {
       JsonObject lr;
       lr.Add("opened_at_ms", opened_at)
@@ -106,6 +119,10 @@ int Run(const Args& a) {
     } else {
       std::cout << "keys            about " << estimate << " (--exact to count)\n";
     }
+    if (failing.ok()) {
+      std::cout << "checkpoints     FAILING (" << failing->failures << " failures, last at "
+                << failing->failed_at_ms << " ms): " << failing->error << "\n";
+    }
     std::cout << "dependents      " << edges << " index edges\n"
               << "rocksdb         " << sst << " bytes in SST files, " << memtables
               << " in memtables\n"
@@ -114,7 +131,7 @@ int Run(const Args& a) {
                            : std::string("none recorded"))
               << std::endl;
   }
-  return v.wal_error().ok() ? kExitOk : kExitProblem;
+  return v.wal_error().ok() && !failing.ok() ? kExitOk : kExitProblem;
 }
 
 }  // namespace

@@ -110,6 +110,8 @@ struct CacheStats {
   uint64_t write_stalls = 0;        // commits that waited for a checkpoint (memory full of dirty)
   uint64_t related_mismatches = 0;  // verify_related_on_read findings
   uint64_t checkpoints = 0;
+  uint64_t checkpoint_failures = 0;  // failed checkpoints (the WAL keeps what they did not store)
+  std::string checkpoint_error;      // the last failure while checkpoints fail; "" after a success
   uint64_t wal_segments_deleted = 0;
   uint64_t wal_fsyncs = 0;
 };
