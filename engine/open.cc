@@ -215,6 +215,8 @@ CacheStats CacheImpl::Stats() const {
   s.write_stalls = write_stalls_;
   s.related_mismatches = mismatches_;
   s.checkpoints = checkpoints_;
+  s.rocksdb_memtable_bytes = store_->IntProperty("rocksdb.cur-size-all-mem-tables");
+  s.rocksdb_block_cache_bytes = store_->IntProperty("rocksdb.block-cache-usage");
   {
     std::lock_guard<std::mutex> l(status_mu_);
     s.checkpoint_failures = checkpoint_failures_;

@@ -114,6 +114,10 @@ struct CacheStats {
   std::string checkpoint_error;      // the last failure while checkpoints fail; "" after a success
   uint64_t wal_segments_deleted = 0;
   uint64_t wal_fsyncs = 0;
+  // Memory RocksDB holds beside the budget: memtables (checkpoints not yet flushed) and block
+  // cache (Options::block_cache_bytes bounds it).
+  uint64_t rocksdb_memtable_bytes = 0;
+  uint64_t rocksdb_block_cache_bytes = 0;
 };
 
 struct RecoveryInfo {

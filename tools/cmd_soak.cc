@@ -1,0 +1,237 @@
+// `walcache soak`: a long mixed load on one cache whose memory budget is far below its data —
+// sources, entries derived from them at the updateIds just read, multi-key transactions,
+// deletes, touches, reads that miss into RocksDB, background checkpoints and eviction — sampling
+// the process's resident memory and the cache's own accounting as it goes. At the end it checks
+// I1 over a full scan and reports whether memory stayed flat after warm-up: the peak RSS of the
+// run's second half against the RSS when the first quarter ended.
+//
+// Exit 0: no error, I1 holds, memory flat; 1: any of those failed; 2: could not run.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "tools/admin_commands.h"
+#include "tools/admin_util.h"
+#include "tools/json.h"
+#include "walcache/cache.h"
+
+namespace walcache::tools {
+namespace {
+
+struct Args {
+  std::string dir;
+  double seconds = 600;
+  int threads = 16;
+  uint64_t keys = 200'000;
+  size_t value_bytes = 512;
+  size_t budget_mib = 8;
+  double sample_seconds = 10;
+  double max_growth = 0.10;  // allowed growth of the second half's peak over the warm-up RSS
+  bool json = false;
+};
+
+uint64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+struct Sample {
+  double t = 0;
+  uint64_t rss = 0;
+  CacheStats stats;
+};
+
+struct Counters {
+  std::atomic<uint64_t> commits{0}, conflicts{0}, reads{0}, errors{0};
+};
+
+// One thread's loop: the mix of the crash checker's workload, over many more keys.
+void Work(Cache* c, const Args& a, int thread, const std::atomic<bool>& stop, Counters* n) {
+  std::mt19937_64 rng(0x5eed + static_cast<uint64_t>(thread));
+  const std::string value(a.value_bytes, static_cast<char>('a' + thread % 26));
+  auto key = [&](char kind) { return std::string(1, kind) + std::to_string(rng() % a.keys); };
+  auto done = [&](const Result<uint64_t>& r) {
+    if (r.ok()) {
+      n->commits++;
+    } else if (r.status().IsConflict()) {
+      n->conflicts++;
+    } else if (n->errors++ == 0) {
+      std::cerr << "walcache soak: " << r.status().ToString() << "\n";
+    }
+  };
+  while (!stop.load(std::memory_order_relaxed)) {
+    const uint64_t kind = rng() % 100;
+    const Durability d = rng() % 4 == 0 ? Durability::kSync : Durability::kBuffered;
+    if (kind < 40) {  // reads, many of them misses that read through
+      n->reads++;
+      (void)c->Get(key(rng() % 2 == 0 ? 's' : 'd'));
+    } else if (kind < 60) {
+      done(c->Put(key('s'), value, PutOptions{rng() % 4 == 0 ? 60'000u : 0u, {}}));
+    } else if (kind < 80) {  // derive from a source read now
+      const std::string src = key('s');
+      Result<Entry> e = c->Get(src);
+      if (!e.ok()) continue;
+      Transaction t = c->Begin();
+      t.Put(key('d'), value, PutOptions{0, {RelatedKey{src, e->update_id}}});
+      done(t.Commit(d));
+    } else if (kind < 90) {  // a source and an entry derived from it, at once
+      Transaction t = c->Begin();
+      const std::string s = key('s');
+      t.Put(s, value);
+      t.Put(key('d'), value, PutOptions{0, {RelatedKey{s, 0}}});
+      done(t.Commit(d));
+    } else if (kind < 96) {
+      done(c->Delete(key('s')));
+    } else {
+      done(c->Touch(key('s'), rng() % 2 == 0 ? 0 : 60'000));
+    }
+  }
+}
+
+int Run(const Args& a) {
+  namespace fs = std::filesystem;
+  const bool temporary = a.dir.empty();
+  const std::string dir =
+      temporary
+          ? (fs::temp_directory_path() / ("walcache-soak-" + std::to_string(::getpid()))).string()
+          : a.dir;
+  Options o;
+  o.durability = Durability::kBuffered;
+  o.memory_budget_bytes = a.budget_mib << 20;
+  o.checkpoint_interval = std::chrono::milliseconds(2'000);
+  Result<std::unique_ptr<Cache>> opened = Cache::Open(dir, o);
+  if (!opened.ok()) return CannotRun("soak", opened.status());
+  Cache* c = opened->get();
+
+  Counters n;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < a.threads; ++i) threads.emplace_back(Work, c, a, i, std::cref(stop), &n);
+  std::vector<Sample> samples;
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  while (elapsed() < a.seconds) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(
+        std::min(a.sample_seconds, std::max(0.05, a.seconds - elapsed()))));
+    samples.push_back(Sample{elapsed(), RssBytes(), c->Stats()});
+    const Sample& s = samples.back();
+    if (!a.json) {
+      std::printf(
+          "%7.1f s  rss %6.1f MiB  cache %5.1f MiB (dirty %5.1f)  rocksdb memtables %5.1f, "
+          "block cache %5.1f MiB  commits %9llu  evictions %9llu  checkpoints %5llu\n",
+          s.t, static_cast<double>(s.rss) / (1 << 20),
+          static_cast<double>(s.stats.memory_bytes) / (1 << 20),
+          static_cast<double>(s.stats.dirty_bytes) / (1 << 20),
+          static_cast<double>(s.stats.rocksdb_memtable_bytes) / (1 << 20),
+          static_cast<double>(s.stats.rocksdb_block_cache_bytes) / (1 << 20),
+          static_cast<unsigned long long>(n.commits.load()),
+          static_cast<unsigned long long>(s.stats.evictions),
+          static_cast<unsigned long long>(s.stats.checkpoints));
+      std::fflush(stdout);
+    }
+  }
+  stop = true;
+  for (std::thread& t : threads) t.join();
+
+  // I1 over everything, memory and RocksDB merged.
+  uint64_t entries = 0, broken = 0;
+  Status scan = c->Scan("", [&](std::string_view key, const Entry& e) {
+    ++entries;
+    for (const RelatedKey& r : e.related) {
+      Result<Entry> src = c->Get(r.key);
+      if (!src.ok() || src->update_id != r.update_id) {
+        if (broken++ == 0) std::cerr << "walcache soak: I1 broken at '" << key << "'\n";
+      }
+    }
+    return true;
+  });
+  const CacheStats end = c->Stats();
+  opened->reset();
+  std::error_code ec;
+  if (temporary) fs::remove_all(dir, ec);
+
+  // Warm-up: the first quarter. Flat: the second half's peak within max_growth of its end.
+  uint64_t warm = 0, peak = 0;
+  for (const Sample& s : samples) {
+    if (s.t <= a.seconds / 4) warm = s.rss;
+    if (s.t >= a.seconds / 2) peak = std::max(peak, s.rss);
+  }
+  if (warm == 0 && !samples.empty()) warm = samples.front().rss;
+  const double growth = warm > 0 ? static_cast<double>(peak) / static_cast<double>(warm) - 1 : 0;
+  const bool flat = growth <= a.max_growth;
+  const bool ok = scan.ok() && broken == 0 && n.errors == 0 && flat;
+  if (a.json) {
+    JsonObject j;
+    j.Add("seconds", a.seconds)
+        .Add("threads", static_cast<uint64_t>(a.threads))
+        .Add("budget_bytes", static_cast<uint64_t>(o.memory_budget_bytes))
+        .Add("commits", n.commits.load())
+        .Add("conflicts", n.conflicts.load())
+        .Add("reads", n.reads.load())
+        .Add("errors", n.errors.load())
+        .Add("entries", entries)
+        .Add("i1_violations", broken)
+        .Add("evictions", end.evictions)
+        .Add("checkpoints", end.checkpoints)
+        .Add("rss_warm_bytes", warm)
+        .Add("rss_peak_second_half_bytes", peak)
+        .Add("rss_growth", growth)
+        .Add("flat", flat);
+    std::cout << j.str() << std::endl;
+  } else {
+    std::printf(
+        "%llu commits, %llu conflicts, %llu reads, %llu errors; %llu entries, %llu I1 "
+        "violations; rss after warm-up %.1f MiB, peak of the second half %.1f MiB "
+        "(%+.1f%%): %s\n",
+        static_cast<unsigned long long>(n.commits.load()),
+        static_cast<unsigned long long>(n.conflicts.load()),
+        static_cast<unsigned long long>(n.reads.load()),
+        static_cast<unsigned long long>(n.errors.load()), static_cast<unsigned long long>(entries),
+        static_cast<unsigned long long>(broken), static_cast<double>(warm) / (1 << 20),
+        static_cast<double>(peak) / (1 << 20), growth * 100, flat ? "flat" : "GROWING");
+  }
+  if (!scan.ok()) std::cerr << "walcache soak: scan: " << scan.ToString() << "\n";
+  return ok ? kExitOk : kExitProblem;
+}
+
+}  // namespace
+
+void RegisterSoak(CLI::App* app, int* exit_code) {
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app->add_subcommand(
+      "soak", "A long mixed load with a small memory budget: errors, I1 and memory growth");
+  cmd->footer("Example:\n  walcache soak --seconds 600 --threads 16 --budget-mib 8");
+  cmd->add_option("--dir", a->dir, "Cache directory (default: a fresh temporary one, removed)");
+  cmd->add_option("--seconds", a->seconds, "How long to run")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", a->threads, "Worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--keys", a->keys, "Keys per kind (sources, derived)")
+      ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--value-bytes", a->value_bytes, "Bytes per value")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--budget-mib", a->budget_mib, "Memory budget of the cache")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--sample-seconds", a->sample_seconds, "Seconds between samples")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-growth", a->max_growth,
+                  "Allowed growth of the second half's peak RSS over the warm-up RSS (0.10 = 10%)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", a->json, "Print one JSON object at the end instead of samples");
+  cmd->callback([a, exit_code] { *exit_code = Run(*a); });
+}
+
+}  // namespace walcache::tools
