@@ -207,7 +207,7 @@ void RunChild(const ChildPlan& plan, int fd) {
         const std::string tail = std::to_string(id) + " " + std::to_string(MonotonicUs());
         if (r.ok()) {
           Send(fd, "A " + tail + " " + std::to_string(*r));
-        } else if (r.status().IsConflict()) {
+        } else if (r.status().IsConflict() || r.status().IsInvalidArgument()) {  // no effect
           Send(fd, "C " + tail);
         } else {
           Send(fd, "X " + tail);

@@ -193,11 +193,23 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
       }
       case Kind::kPut: {
         // Writing the key invalidates what was derived from it; then its own sources must hold
-        // (checked after, so a cycle through the key is caught as a conflict).
+        // (checked after). A source that this very cascade removed derives from the key: the
+        // two would derive from each other, which no state can satisfy.
+        std::vector<bool> live_before(op.related.size());
+        for (size_t i = 0; i < op.related.size(); ++i) {
+          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Current(ov, op.related[i].key));
+          live_before[i] = src.has_value();
+        }
         WALCACHE_RETURN_IF_ERROR(Cascade(op.key, &ov, &batch, &invalidated));
         Entry e{op.value, seq, op.ttl_ms != 0 ? now + op.ttl_ms : 0, {}};
-        for (const RelatedKey& r : op.related) {
+        for (size_t i = 0; i < op.related.size(); ++i) {
+          const RelatedKey& r = op.related[i];
           WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Current(ov, r.key));
+          if (!src.has_value() && live_before[i]) {
+            return Status::InvalidArgument("'" + op.key + "' names '" + r.key +
+                                           "' as related, but '" + r.key + "' derives from '" +
+                                           op.key + "': a cycle");
+          }
           const uint64_t want = r.update_id == 0 ? seq : r.update_id;
           if (!src.has_value() || src->update_id != want) {
             return conflict("'" + op.key + "' derives from '" + r.key + "' at update_id " +

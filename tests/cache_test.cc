@@ -129,16 +129,6 @@ TEST_F(CacheTest, ExpectationsGiveOptimisticConcurrency) {
   EXPECT_EQ(c->Stats().conflicts, 2u);
 }
 
-TEST_F(CacheTest, CycleThroughTheWrittenKeyIsAConflict) {
-  auto c = OpenCache();
-  const uint64_t a = *c->Put("a", "1");
-  const uint64_t b = *c->Put("b", "2", {.related = {{"a", a}}});
-  // Rewriting a from b: writing a invalidates b, so a cannot derive from b.
-  auto r = c->Put("a", "3", {.related = {{"b", b}}});
-  EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
-  EXPECT_EQ(c->Get("b")->update_id, b);
-}
-
 TEST_F(CacheTest, TtlExpiresAndDerivedEntriesNeverOutliveSources) {
   auto c = OpenCache();
   const uint64_t u = *c->Put("src", "s", {.ttl_ms = 1000});
@@ -171,7 +161,37 @@ TEST_F(CacheTest, LimitsAreInvalidArgumentAndWriteNothing) {
   EXPECT_TRUE(c->Put("k", std::string(17, 'v')).status().IsInvalidArgument());
   EXPECT_TRUE(c->Put("k", "v", {.related = {{"a", 1}, {"b", 1}}}).status().IsInvalidArgument());
   EXPECT_TRUE(c->Put("k", "v", {.related = {{"k", 1}}}).status().IsInvalidArgument());
+  EXPECT_TRUE(c->Put("k", "v", {.related = {{"", 1}}}).status().IsInvalidArgument());
+  EXPECT_TRUE(c->Put("k", "v", {.related = {{"123456789", 1}}}).status().IsInvalidArgument());
+  EXPECT_TRUE(c->Put("k", "v", {.ttl_ms = UINT64_MAX}).status().IsInvalidArgument());
+  EXPECT_TRUE(c->Touch("k", UINT64_MAX / 2).status().IsInvalidArgument());
+  // One bad op fails the whole transaction before anything is logged.
+  Transaction t = c->Begin();
+  t.Put("good", "v");
+  t.Put("bad", std::string(17, 'v'));
+  EXPECT_TRUE(t.Commit().status().IsInvalidArgument());
+  EXPECT_TRUE(c->Get("good").status().IsNotFound());
   EXPECT_EQ(c->Stats().commits, 0u);
+  EXPECT_EQ(c->Stats().last_seq, 0u);
+}
+
+TEST_F(CacheTest, ACycleOfRelatedKeysIsInvalidArgumentAndWritesNothing) {
+  auto c = OpenCache();
+  const uint64_t a = *c->Put("a", "1");
+  const uint64_t b = *c->Put("b", "2", {.related = {{"a", a}}});
+  // a would derive from b, which derives from a.
+  Result<uint64_t> r = c->Put("a", "3", {.related = {{"b", b}}});
+  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cycle"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(c->Get("a")->update_id, a);
+  EXPECT_EQ(c->Get("b")->update_id, b);
+  // Longer: c <- b <- a, then a <- c.
+  const uint64_t cc = *c->Put("c", "4", {.related = {{"b", b}}});
+  r = c->Put("a", "5", {.related = {{"c", cc}}});
+  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(c->Stats().last_seq, cc);
+  // A source that is simply stale is still a conflict, not a cycle.
+  EXPECT_TRUE(c->Put("x", "6", {.related = {{"a", a + 100}}}).status().IsConflict());
 }
 
 TEST_F(CacheTest, SecondOpenOfTheDirectoryIsBusyAndNamesIt) {
