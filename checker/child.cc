@@ -166,7 +166,7 @@ void RunChild(const ChildPlan& plan, int fd) {
     SetKillPointHandler(&OnKillPoint);
   }
   Options o;
-  o.wal_segment_size = 256 << 10;  // rotation and segment deletion happen every cycle
+  o.wal_segment_size = 64 << 10;  // rotations and segment deletions happen every cycle
   o.memory_budget_bytes = 4 << 20;
   o.checkpoint_dirty_bytes = 64 << 10;
   o.checkpoint_wal_bytes = 512 << 10;

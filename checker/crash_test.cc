@@ -35,7 +35,7 @@ const std::vector<PointRange>& Points() {
       {"wal.after_write", 150},
       {"wal.before_sync", 100},
       {"wal.after_sync", 100},
-      {"wal.rotate", 3},
+      {"wal.rotate", 2},
       {"wal.segment_deleted", 3},
       {"engine.apply", 150},
       {"checkpoint.before_store_write", 4},

@@ -145,9 +145,11 @@ Status RocksStore::ReadCheckpointSeq() {
   }
   WALCACHE_RETURN_IF_ERROR(FromRocks(g, "read checkpoint_seq of", path_));
   std::string_view in = v;
-  if (!GetFixed64(&in, &checkpoint_seq_) || !in.empty()) {
+  uint64_t seq = 0;
+  if (!GetFixed64(&in, &seq) || !in.empty()) {
     return Status::Corruption(path_ + ": bad checkpoint_seq record");
   }
+  checkpoint_seq_ = seq;
   return Status::OK();
 }
 
@@ -233,9 +235,9 @@ Status RocksStore::Scan(std::string_view prefix,
 
 Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
   if (read_only_) return Status::Aborted(path_ + ": store is open read-only");
-  if (seq < checkpoint_seq_) {
+  if (seq < checkpoint_seq()) {
     return Status::InvalidArgument("checkpoint seq " + std::to_string(seq) + " is older than " +
-                                   std::to_string(checkpoint_seq_));
+                                   std::to_string(checkpoint_seq()));
   }
   if (needs_resume_) {
     WALCACHE_RETURN_IF_ERROR(Recover());

@@ -19,6 +19,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -68,7 +69,7 @@ class RocksStore {
   ~RocksStore();
 
   // The sequence the stored state is exactly as of; 0 for a new store.
-  uint64_t checkpoint_seq() const { return checkpoint_seq_; }
+  uint64_t checkpoint_seq() const { return checkpoint_seq_.load(std::memory_order_acquire); }
 
   // The stored entry of `key` (expired ones included: expiry is the caller's decision).
   Result<std::optional<Entry>> Get(std::string_view key) const;
@@ -109,7 +110,7 @@ class RocksStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
   bool read_only_ = false;
-  uint64_t checkpoint_seq_ = 0;
+  std::atomic<uint64_t> checkpoint_seq_{0};  // written by Apply, read by Stats at any time
   // A write failed: RocksDB stopped writes (its background error) until Resume() succeeds.
   bool needs_resume_ = false;
 };

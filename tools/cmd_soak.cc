@@ -2,9 +2,9 @@
 // sources, entries derived from them at the updateIds just read, multi-key transactions,
 // deletes, touches, reads that miss into RocksDB, background checkpoints and eviction — sampling
 // the process's resident memory and the cache's own accounting as it goes. At the end it checks
-// I1 over a full scan and reports whether memory stayed flat after warm-up: the peak of the run's
-// second half against the value when the first quarter ended, for RSS less RocksDB's memtables
-// and block cache (RocksDB's own bounded pools, which fill and drain on its terms), and raw RSS.
+// I1 over a full scan and reports whether RSS stayed flat after warm-up: the peak of the run's
+// second half against the value when the first quarter ended. RSS less RocksDB's memtables and
+// block cache (its own bounded pools, which fill and drain on its terms) is shown beside it.
 //
 // Exit 0: no error, I1 holds, memory flat; 1: any of those failed; 2: could not run.
 #include <unistd.h>
@@ -189,7 +189,7 @@ int Run(const Args& a) {
   if (temporary) fs::remove_all(dir, ec);
 
   // Warm-up: the first quarter. Flat: the second half's peak within max_growth of the warm-up
-  // value, judged on RSS less RocksDB's memtables and block cache; raw RSS is reported beside it.
+  // value. RSS less RocksDB's memtables and block cache is reported beside it.
   uint64_t warm = 0, peak = 0, warm_rss = 0, peak_rss = 0;
   for (const Sample& s : samples) {
     if (s.t <= a.seconds / 4 || warm == 0) {
@@ -205,7 +205,10 @@ int Run(const Args& a) {
     return from > 0 ? static_cast<double>(to) / static_cast<double>(from) - 1 : 0.0;
   };
   const double growth = growth_of(warm, peak), rss_growth = growth_of(warm_rss, peak_rss);
-  const bool flat = growth <= a.max_growth;
+  // RocksDB's memtable property counts its arena, not what malloc has returned to the OS, so
+  // the difference is noisy; flatness is judged on raw RSS, after a warm-up long enough for
+  // RocksDB's pools to fill (a quarter of a 10-minute run).
+  const bool flat = rss_growth <= a.max_growth;
   const bool ok = scan.ok() && broken == 0 && n.errors == 0 && flat;
   if (a.json) {
     JsonObject j;
@@ -232,15 +235,15 @@ int Run(const Args& a) {
     std::printf(
         "%llu commits, %llu conflicts, %llu reads, %llu errors; %llu entries, %llu I1 "
         "violations; memory less RocksDB's after warm-up %.1f MiB, peak of the second half "
-        "%.1f MiB (%+.1f%%): %s; RSS %.1f -> %.1f MiB (%+.1f%%)\n",
+        "%.1f MiB (%+.1f%%); RSS %.1f -> %.1f MiB (%+.1f%%): %s\n",
         static_cast<unsigned long long>(n.commits.load()),
         static_cast<unsigned long long>(n.conflicts.load()),
         static_cast<unsigned long long>(n.reads.load()),
         static_cast<unsigned long long>(n.errors.load()), static_cast<unsigned long long>(entries),
         static_cast<unsigned long long>(broken), static_cast<double>(warm) / (1 << 20),
-        static_cast<double>(peak) / (1 << 20), growth * 100, flat ? "flat" : "GROWING",
+        static_cast<double>(peak) / (1 << 20), growth * 100,
         static_cast<double>(warm_rss) / (1 << 20), static_cast<double>(peak_rss) / (1 << 20),
-        rss_growth * 100);
+        rss_growth * 100, flat ? "flat" : "GROWING");
   }
   if (!scan.ok()) std::cerr << "walcache soak: scan: " << scan.ToString() << "\n";
   return ok ? kExitOk : kExitProblem;
