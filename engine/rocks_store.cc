@@ -34,6 +34,25 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::str
   return Status::IOError(msg);
 }
 
+// With create_if_missing, RocksDB takes a directory without CURRENT for a new database: it writes
+// a fresh MANIFEST and CURRENT even when it then refuses to open (it does, if a log file is
+// there), and the next open starts empty and deletes the old tables as obsolete. A store that
+// ever held data has a log or table files; there a missing CURRENT is damage, named as such,
+// before RocksDB can write anything. (A crash while RocksDB created the store leaves neither.)
+Status RefuseNewStoreOverData(rocksdb::Env* env, const std::string& path) {
+  if (!env->FileExists(path + "/CURRENT").IsNotFound()) return Status::OK();
+  std::vector<std::string> names;
+  if (!env->GetChildren(path, &names).ok()) return Status::OK();  // none yet: a new store
+  for (const std::string& name : names) {
+    if (name.ends_with(".log") || name.ends_with(".sst")) {
+      return Status::Corruption(path + "/CURRENT is missing, but the store holds data (" + name +
+                                "); not creating a new store over it. CURRENT names the newest "
+                                "MANIFEST-* file, on one line");
+    }
+  }
+  return Status::OK();
+}
+
 uint64_t SystemNowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -104,6 +123,9 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   store->opts_ = opts;
+  if (opts.create_if_missing) {
+    WALCACHE_RETURN_IF_ERROR(RefuseNewStoreOverData(opts.env, path));
+  }
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
                                               : rocksdb::DB::Open(opts, path, &raw);
