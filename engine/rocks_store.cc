@@ -3,8 +3,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/expiry_filter.h"
@@ -24,9 +26,11 @@ class SilentLogger final : public rocksdb::Logger {
   void Logv(const char*, va_list) override {}
 };
 
-Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path) {
+// `detail`, if any, follows RocksDB's message.
+Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path,
+                 const std::string& detail = "") {
   if (s.ok()) return Status::OK();
-  std::string msg = std::string(what) + " " + path + ": " + s.ToString();
+  std::string msg = std::string(what) + " " + path + ": " + s.ToString() + detail;
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
@@ -51,6 +55,23 @@ Status RefuseNewStoreOverData(rocksdb::Env* env, const std::string& path) {
     }
   }
   return Status::OK();
+}
+
+// After a failed open: "; PATH/000012.sst does not open as a table: ..." for each table file of
+// the store that does not. RocksDB blames the MANIFEST for a table whose footer is garbage
+// ("Corrupt or unsupported format_version ... in file MANIFEST-..."); this names the table.
+std::string UnreadableTables(const rocksdb::Options& opts, const std::string& path) {
+  std::vector<std::string> names;
+  if (!opts.env->GetChildren(path, &names).ok()) return "";
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& name : names) {
+    if (!name.ends_with(".sst")) continue;
+    rocksdb::SstFileReader table(opts);
+    const rocksdb::Status s = table.Open(path + "/" + name);
+    if (!s.ok()) out += "; " + path + "/" + name + " does not open as a table: " + s.ToString();
+  }
+  return out;
 }
 
 uint64_t SystemNowMs() {
@@ -129,7 +150,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
                                               : rocksdb::DB::Open(opts, path, &raw);
-  WALCACHE_RETURN_IF_ERROR(FromRocks(s, "open RocksDB store", path));
+  if (!s.ok()) {
+    return FromRocks(s, "open RocksDB store", path,
+                     s.IsCorruption() || s.IsIOError() ? UnreadableTables(opts, path) : "");
+  }
   store->db_.reset(raw);
 
   std::string v;
