@@ -58,8 +58,14 @@ Status CacheImpl::OpenImpl() {
   recovery::ReplayOptions ro;
   ro.from_seq = s0 + 1;
   ro.repair_tail = !options_.read_only;
-  WALCACHE_ASSIGN_OR_RETURN(recovery::ReplayReport report,
-                            recovery::Replay(fs_, WalDir(), this, ro));
+  Result<recovery::ReplayReport> replayed = recovery::Replay(fs_, WalDir(), this, ro);
+  if (!replayed.ok()) {
+    // Say which checkpoint the WAL failed to continue: with records missing, RocksDB may have
+    // lost a checkpoint as much as the WAL a segment.
+    return replayed.status().WithContext(JoinPath(dir_, "rocksdb") +
+                                         " holds the checkpoint at seq " + std::to_string(s0));
+  }
+  const recovery::ReplayReport report = std::move(replayed).value();
   if (report.segments > 0 && report.last_seq < s0) {
     return Status::Corruption(dir_ + ": RocksDB holds state as of seq " + std::to_string(s0) +
                               " but the WAL ends at seq " + std::to_string(report.last_seq));

@@ -39,9 +39,11 @@ Result<RecoveryInfo> ReadRecoveryRecord(FileSystem* fs, const std::string& dir,
   WALCACHE_ASSIGN_OR_RETURN(Fields fields, ReadFieldsFile(fs, path));
   RecoveryInfo info;
   *opened_at_ms = 0;
+  bool summary = false;
   for (const auto& field : fields) {
     if (field.first == "summary") {
       info.summary = field.second;
+      summary = true;
       continue;
     }
     uint64_t* dst = field.first == "opened_at_ms" ? opened_at_ms : nullptr;
@@ -51,6 +53,8 @@ Result<RecoveryInfo> ReadRecoveryRecord(FileSystem* fs, const std::string& dir,
     if (dst == nullptr) continue;  // a field of a newer writer
     WALCACHE_RETURN_IF_ERROR(ParseField(path, field, dst));
   }
+  // Every writer writes it, last: without it the file is cut short or not a record at all.
+  if (!summary) return Status::Corruption(path + ": no summary line");
   return info;
 }
 

@@ -18,7 +18,8 @@ inline constexpr char kRecoveryFile[] = "LAST_RECOVERY";
 // Replaces DIR/LAST_RECOVERY atomically (temp file, fsync, rename, fsync of DIR).
 Status WriteRecoveryRecord(FileSystem* fs, const std::string& dir, const RecoveryInfo& info,
                            uint64_t opened_at_ms);
-// NotFound if the file is missing; Corruption naming the line if a known field is malformed.
+// NotFound if the file is missing; Corruption naming the file if a known field is malformed or
+// the summary line (always written, last) is missing.
 Result<RecoveryInfo> ReadRecoveryRecord(FileSystem* fs, const std::string& dir,
                                         uint64_t* opened_at_ms);
 

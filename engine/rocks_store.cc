@@ -3,8 +3,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/expiry_filter.h"
@@ -24,14 +26,52 @@ class SilentLogger final : public rocksdb::Logger {
   void Logv(const char*, va_list) override {}
 };
 
-Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path) {
+// `detail`, if any, follows RocksDB's message.
+Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path,
+                 const std::string& detail = "") {
   if (s.ok()) return Status::OK();
-  std::string msg = std::string(what) + " " + path + ": " + s.ToString();
+  std::string msg = std::string(what) + " " + path + ": " + s.ToString() + detail;
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsNotSupported()) return Status::NotSupported(msg);
   if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(msg);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);
+}
+
+// With create_if_missing, RocksDB takes a directory without CURRENT for a new database: it writes
+// a fresh MANIFEST and CURRENT even when it then refuses to open (it does, if a log file is
+// there), and the next open starts empty and deletes the old tables as obsolete. A store that
+// ever held data has a log or table files; there a missing CURRENT is damage, named as such,
+// before RocksDB can write anything. (A crash while RocksDB created the store leaves neither.)
+Status RefuseNewStoreOverData(rocksdb::Env* env, const std::string& path) {
+  if (!env->FileExists(path + "/CURRENT").IsNotFound()) return Status::OK();
+  std::vector<std::string> names;
+  if (!env->GetChildren(path, &names).ok()) return Status::OK();  // none yet: a new store
+  for (const std::string& name : names) {
+    if (name.ends_with(".log") || name.ends_with(".sst")) {
+      return Status::Corruption(path + "/CURRENT is missing, but the store holds data (" + name +
+                                "); not creating a new store over it. CURRENT names the newest "
+                                "MANIFEST-* file, on one line");
+    }
+  }
+  return Status::OK();
+}
+
+// After a failed open: "; PATH/000012.sst does not open as a table: ..." for each table file of
+// the store that does not. RocksDB blames the MANIFEST for a table whose footer is garbage
+// ("Corrupt or unsupported format_version ... in file MANIFEST-..."); this names the table.
+std::string UnreadableTables(const rocksdb::Options& opts, const std::string& path) {
+  std::vector<std::string> names;
+  if (!opts.env->GetChildren(path, &names).ok()) return "";
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& name : names) {
+    if (!name.ends_with(".sst")) continue;
+    rocksdb::SstFileReader table(opts);
+    const rocksdb::Status s = table.Open(path + "/" + name);
+    if (!s.ok()) out += "; " + path + "/" + name + " does not open as a table: " + s.ToString();
+  }
+  return out;
 }
 
 uint64_t SystemNowMs() {
@@ -104,10 +144,16 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   store->opts_ = opts;
+  if (opts.create_if_missing) {
+    WALCACHE_RETURN_IF_ERROR(RefuseNewStoreOverData(opts.env, path));
+  }
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
                                               : rocksdb::DB::Open(opts, path, &raw);
-  WALCACHE_RETURN_IF_ERROR(FromRocks(s, "open RocksDB store", path));
+  if (!s.ok()) {
+    return FromRocks(s, "open RocksDB store", path,
+                     s.IsCorruption() || s.IsIOError() ? UnreadableTables(opts, path) : "");
+  }
   store->db_.reset(raw);
 
   std::string v;

@@ -63,7 +63,8 @@ class RocksStore {
   };
 
   // Opens (or creates) the store at `path`. NotSupported for a store of another format version;
-  // IOError naming the path (RocksDB's message included) for anything else.
+  // Corruption naming CURRENT if it is missing from a store that holds data (never a new store
+  // over the old one); IOError naming the path (RocksDB's message included) for anything else.
   static Result<std::unique_ptr<RocksStore>> Open(const std::string& path,
                                                   const StoreOptions& options);
   ~RocksStore();

@@ -61,7 +61,10 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     if (s.skipped) ++report.segments_skipped;
     report.records_read += s.records;
   }
-  if (options.repair_tail && report.tail.state == wal::TailState::kTorn &&
+  // A torn tail, or a newest segment whose header was never written (a clean end, but in the way
+  // of the next segment: RepairTornTail deletes it).
+  const bool headerless = !report.tail.file.empty() && report.tail.valid_end == 0;
+  if (options.repair_tail && (report.tail.state == wal::TailState::kTorn || headerless) &&
       !BugInjected(InjectedBug::kIgnoreTornTail)) {
     WALCACHE_KILL_POINT("recovery.before_tail_repair");
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));

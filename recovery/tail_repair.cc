@@ -8,7 +8,11 @@ namespace walcache::recovery {
 Status RepairTornTail(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail) {
   switch (tail.state) {
     case wal::TailState::kClean:
-      return Status::OK();
+      // A newest segment created but never written (empty, or preallocated zeros) ends the log
+      // cleanly, but it must go too: left there, the next writer would start the segment after
+      // it, and the next reader would find a segment without a header in the middle of the log.
+      if (tail.file.empty() || tail.valid_end != 0) return Status::OK();
+      break;
     case wal::TailState::kCorrupt:
       return Status::InvalidArgument(tail.file + ": the WAL is corrupt (" + tail.detail +
                                      "); only an explicit repair may cut it");

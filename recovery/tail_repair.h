@@ -15,8 +15,9 @@ namespace walcache::recovery {
 
 // Repairs what `tail` (from a reader that finished with kTorn) describes: a segment with a valid
 // header is truncated to tail.valid_end and synced; a segment whose header never became valid
-// (valid_end == 0) is deleted and the directory synced. Returns OK without changing anything
-// for a clean tail; InvalidArgument for a corrupt one (that needs an explicit `walcache repair`).
+// (valid_end == 0) is deleted and the directory synced, whether it is torn or clean (created but
+// never written). Returns OK without changing anything for any other clean tail;
+// InvalidArgument for a corrupt one (that needs an explicit `walcache repair`).
 // Crash-safe: interrupted, it leaves either the old torn tail or the repaired one.
 Status RepairTornTail(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail);
 

@@ -25,7 +25,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -54,6 +56,44 @@ constexpr uint64_t kSegmentHeaderSize = 36;   // docs/wal-format.md
 constexpr uint64_t kRecordHeaderSize = 26;
 
 // ---- Running the CLI ----------------------------------------------------------------------------
+
+// Reads each fd into its string until every one reaches EOF (true) or `timeout` passes (false),
+// then closes them all.
+inline bool DrainUntil(std::vector<std::pair<int, std::string*>> sinks,
+                       std::chrono::milliseconds timeout) {
+  std::vector<pollfd> fds;
+  for (const auto& s : sinks) fds.push_back({s.first, POLLIN, 0});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t open_fds = fds.size();
+  bool finished = true;
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      finished = false;
+      break;
+    }
+    if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      break;
+    }
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i].second->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (const pollfd& p : fds) {
+    if (p.fd >= 0) ::close(p.fd);
+  }
+  return finished;
+}
 
 struct CliRun {
   int code = -1;  // the exit status; 128 + N if killed by signal N
@@ -101,34 +141,9 @@ inline CliRun Cli(const std::vector<std::string>& args, const std::string& input
   ::close(err[1]);
   if (!input.empty()) (void)!::write(in[1], input.data(), input.size());
   ::close(in[1]);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  int open_fds = 2;
-  while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      ADD_FAILURE() << "walcache did not finish in 60 s; killed";
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    if (::poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (const pollfd& p : fds) {
-    if (p.fd >= 0) ::close(p.fd);
+  if (!DrainUntil({{out[0], &r.out}, {err[0], &r.err}}, std::chrono::seconds(60))) {
+    ADD_FAILURE() << "walcache did not finish in 60 s; killed";
+    ::kill(pid, SIGKILL);
   }
   int status = 0;
   if (::waitpid(pid, &status, 0) == pid) {
@@ -177,19 +192,34 @@ inline uint64_t Field(const std::string& text, const std::string& name) {
 
 inline bool IsRocksDbInfoLog(const fs::path& p) { return p.filename().string().starts_with("LOG"); }
 
-// Relative path -> "size hash" of every file under `dir` (directories as "dir"), RocksDB's info
-// logs excepted (RocksDB may append to them at any time); LOCK too unless `with_lock`.
-inline std::map<std::string, std::string> Snapshot(const std::string& dir, bool with_lock = true) {
+// Relative path -> "mode size hash" of every file under `dir` ("mode dir" for directories, "mode
+// unreadable" for a file this process cannot read), so that a change to any byte, permission or
+// name shows. RocksDB's info logs are left out unless `with_info_logs` (RocksDB may append to them
+// at any time while a process holds the directory); LOCK too unless `with_lock`.
+inline std::map<std::string, std::string> Snapshot(const std::string& dir, bool with_lock = true,
+                                                   bool with_info_logs = false) {
   std::map<std::string, std::string> snap;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string rel = fs::relative(it->path(), dir).string();
-    if (it->is_directory()) {
-      snap[rel] = "dir";
-    } else if (!IsRocksDbInfoLog(it->path()) && (with_lock || rel != "LOCK")) {
-      const std::string data = test::ReadFile(it->path().string());
-      snap[rel] =
-          std::to_string(data.size()) + " " + std::to_string(std::hash<std::string_view>()(data));
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0) {
+      snap[rel] = "vanished";
+      continue;
+    }
+    std::ostringstream mode;
+    mode << std::oct << st.st_mode << " ";
+    if (S_ISDIR(st.st_mode)) {
+      snap[rel] = mode.str() + "dir";
+    } else if ((with_info_logs || !IsRocksDbInfoLog(it->path())) && (with_lock || rel != "LOCK")) {
+      std::ifstream in(it->path(), std::ios::binary);
+      const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      if (!in.is_open() || in.bad()) {
+        snap[rel] = mode.str() + "unreadable";
+        continue;
+      }
+      snap[rel] = mode.str() + std::to_string(bytes.size()) + " " +
+                  std::to_string(std::hash<std::string_view>()(bytes));
     }
   }
   if (ec) ADD_FAILURE() << "cannot list " << dir << ": " << ec.message();
@@ -225,13 +255,22 @@ inline Options TestOptions() {
   return o;
 }
 
+struct ChildRun {
+  std::string text;  // what `body` returned, as far as the child wrote it
+  int status = -1;   // from waitpid
+  bool timed_out = false;
+};
+
 // Runs `body` in a forked child and returns the text it returned; the child then _exits, so
-// nothing it opened is closed unless `body` closed it. "ERROR ..." from `body` fails the test.
-inline std::string InChild(const std::function<std::string()>& body) {
+// nothing it opened is closed unless `body` closed it. A child still running after `timeout` is
+// killed (SIGKILL) and reported as timed out.
+inline ChildRun RunChild(const std::function<std::string()>& body,
+                         std::chrono::milliseconds timeout) {
+  ChildRun r;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    return "";
+    return r;
   }
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -245,18 +284,22 @@ inline std::string InChild(const std::function<std::string()>& body) {
     ::_exit(0);
   }
   ::close(fds[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) text.append(buf, static_cast<size_t>(n));
+  if (!DrainUntil({{fds[0], &r.text}}, timeout)) {
+    r.timed_out = true;
+    ::kill(pid, SIGKILL);
   }
-  ::close(fds[0]);
-  int status = 0;
-  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  EXPECT_FALSE(text.starts_with("ERROR")) << text;
-  return text;
+  EXPECT_EQ(::waitpid(pid, &r.status, 0), pid);
+  return r;
+}
+
+// RunChild for a child that must succeed: "ERROR ..." from `body`, a death or a hang fails the
+// test.
+inline std::string InChild(const std::function<std::string()>& body) {
+  const ChildRun r = RunChild(body, std::chrono::minutes(10));
+  EXPECT_FALSE(r.timed_out) << "the child hung";
+  EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << "child status " << r.status;
+  EXPECT_FALSE(r.text.starts_with("ERROR")) << r.text;
+  return r.text;
 }
 
 // The clean fixture: five entries, profile:1 derived from user:1; the cache closed (checkpointed).
@@ -331,12 +374,43 @@ inline std::vector<uint64_t> CrashAfterCommits(const std::string& dir, size_t n)
 struct Item {
   std::string value;
   uint64_t update_id = 0;
+  std::string related;  // "source@update_id" for each related key, comma-separated
   friend bool operator==(const Item&, const Item&) = default;
 };
 using State = std::map<std::string, Item>;
 
 inline std::ostream& operator<<(std::ostream& os, const Item& i) {
-  return os << "{" << i.value << " @" << i.update_id << "}";
+  os << "{" << i.value << " @" << i.update_id;
+  if (!i.related.empty()) os << " from " << i.related;
+  return os << "}";
+}
+
+// Every live entry of `c` as text for ParseState, one "key\tvalue\tupdate_id\trelated" line
+// each (for keys and values without tabs or newlines). "ERROR ..." if the scan fails.
+inline std::string DumpAll(Cache* c) {
+  std::string out;
+  Status s = c->Scan("", [&](std::string_view k, const Entry& e) {
+    std::string related;
+    for (const RelatedKey& r : e.related) {
+      related += (related.empty() ? "" : ",") + r.key + "@" + std::to_string(r.update_id);
+    }
+    out += std::string(k) + "\t" + e.value + "\t" + std::to_string(e.update_id) + "\t" + related +
+           "\n";
+    return true;
+  });
+  return s.ok() ? out : "ERROR " + s.ToString();
+}
+
+inline State ParseState(const std::string& text) {
+  State state;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t a = line.find('\t'), b = line.find('\t', a + 1), c = line.find('\t', b + 1);
+    state[line.substr(0, a)] = Item{line.substr(a + 1, b - a - 1),
+                                    std::stoull(line.substr(b + 1, c - b - 1)), line.substr(c + 1)};
+  }
+  return state;
 }
 
 // Opens the cache through the library (recovery and all), reads every live entry, closes it.
@@ -345,25 +419,13 @@ inline std::optional<State> OpenAndReadAll(const std::string& dir, std::string* 
   const std::string text = InChild([&]() -> std::string {
     auto c = Cache::Open(dir, TestOptions());
     if (!c.ok()) return "OPEN FAILED " + c.status().ToString();
-    std::string out;
-    Status s = (*c)->Scan("", [&](std::string_view k, const Entry& e) {
-      out += std::string(k) + "\t" + e.value + "\t" + std::to_string(e.update_id) + "\n";
-      return true;
-    });
-    return s.ok() ? out : "ERROR " + s.ToString();
+    return DumpAll(c->get());
   });
   if (text.starts_with("OPEN FAILED")) {
     *error = text;
     return std::nullopt;
   }
-  State state;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t a = line.find('\t'), b = line.rfind('\t');
-    state[line.substr(0, a)] = Item{line.substr(a + 1, b - a - 1), std::stoull(line.substr(b + 1))};
-  }
-  return state;
+  return ParseState(text);
 }
 
 // Applies `edit` to DIR/rocksdb directly, at its own checkpoint_seq (the cache must be closed).

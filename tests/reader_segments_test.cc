@@ -172,6 +172,7 @@ TEST_F(ReaderTest, MissingMiddleSegmentIsCorruptionAboutASequenceGap) {
   EXPECT_CONTAINS(r.status.message(), seg(3));
   EXPECT_CONTAINS(r.status.message(), "sequence gap");
   EXPECT_CONTAINS(r.status.message(), std::to_string(2 * kPerSegment + 1));
+  EXPECT_CONTAINS(r.status.message(), seg(2) + " is missing");
   EXPECT_EQ(r.tail.state, TailState::kCorrupt);
   EXPECT_EQ(r.tail.last_seq, kPerSegment);
 }
@@ -271,6 +272,7 @@ TEST_F(ReaderTest, FromSeqBeforeTheFirstSegmentIsCorruptionSayingRecordsAreMissi
     EXPECT_CONTAINS(r.status.message(), seg(2));
     EXPECT_CONTAINS(r.status.message(), "missing");
     EXPECT_CONTAINS(r.status.message(), "seq " + std::to_string(from));
+    EXPECT_CONTAINS(r.status.message(), "they were in " + seg(1) + " or earlier");
     EXPECT_EQ(r.tail.state, TailState::kCorrupt);
   }
   // From the first seq the WAL still holds, or later, nothing is missing.

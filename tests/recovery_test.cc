@@ -3,6 +3,7 @@
 // log is corrupt in the middle.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "recovery/replay.h"
@@ -142,6 +143,29 @@ TEST_F(ReplayTest, SegmentWhoseHeaderNeverBecameDurableIsDeleted) {
   MapSink again;
   ASSERT_TRUE(Replay(FileSystem::Default(), wal_dir(), &again).ok());
   EXPECT_EQ(again.seqs.size(), 6u);
+}
+
+// Created, then a crash before any header byte reached the disk: empty, or preallocated zeros.
+// The tail is clean, but the segment must go, or the next writer starts the segment after it and
+// the next replay finds a segment without a header in the middle of the log.
+TEST_F(ReplayTest, SegmentCreatedButNeverWrittenIsDeletedSoTheLogCanGrowPastIt) {
+  for (const std::string& bytes : {std::string(), std::string(4096, '\0')}) {
+    SCOPED_TRACE(bytes.size());
+    std::filesystem::remove_all(wal_dir());
+    Append(1, 0, 4);
+    test::WriteFile(wal_dir() + "/000002.wal", bytes);
+    MapSink sink;
+    auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->tail.state, wal::TailState::kClean);
+    EXPECT_TRUE(r->tail_repaired);
+    EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
+    Append(5, 4, 2);
+    MapSink again;
+    auto r2 = Replay(FileSystem::Default(), wal_dir(), &again);
+    ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+    EXPECT_EQ(again.seqs.size(), 6u);
+  }
 }
 
 TEST_F(ReplayTest, CorruptionInTheMiddleRefusesAndRepairsNothing) {

@@ -5,6 +5,8 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <filesystem>
+#include <set>
 
 #include "engine/entry.h"
 #include "engine/rocks_store.h"
@@ -51,6 +53,16 @@ class StoreTest : public ::testing::Test {
     auto s = RocksStore::Open(path(), Options());
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  // A closed store with one entry, compacted into a table file.
+  void MakeCompactedStore() {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    RocksStore::Checkpoint cp;
+    cp.Put("k", MakeEntry("v", 1));
+    ASSERT_TRUE(store->Apply(std::move(cp), 1).ok());
+    ASSERT_TRUE(store->CompactAll().ok());
   }
 
   test::ScratchDir dir_;
@@ -186,6 +198,47 @@ TEST_F(StoreTest, MissingStoreOpenedReadOnlyIsAnErrorNamingThePath) {
   auto store = RocksStore::Open(path(), o);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find(path()), std::string::npos) << store.status().ToString();
+}
+
+// RocksDB would take the directory for a new store: write a fresh MANIFEST and CURRENT, and at the
+// next open start empty and delete the old tables.
+TEST_F(StoreTest, MissingCurrentOverExistingDataRefusesAndWritesNothing) {
+  ASSERT_NO_FATAL_FAILURE(MakeCompactedStore());
+  ASSERT_TRUE(std::filesystem::remove(path() + "/CURRENT"));
+  auto listing = [&] {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(path())) {
+      if (!e.path().filename().string().starts_with("LOG")) names.insert(e.path().filename());
+    }
+    return names;
+  };
+  const std::set<std::string> before = listing();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto s = RocksStore::Open(path(), Options());
+    ASSERT_TRUE(s.status().IsCorruption()) << s.status().ToString();
+    EXPECT_NE(s.status().message().find(path() + "/CURRENT is missing"), std::string::npos)
+        << s.status().ToString();
+    EXPECT_EQ(listing(), before);
+  }
+}
+
+// RocksDB blames the MANIFEST for a table file whose footer is garbage; the error names the table.
+TEST_F(StoreTest, GarbledTableFileIsNamedWhenTheOpenFails) {
+  ASSERT_NO_FATAL_FAILURE(MakeCompactedStore());
+  std::string table;
+  for (const auto& e : std::filesystem::directory_iterator(path())) {
+    if (e.path().extension() == ".sst") table = e.path().string();
+  }
+  ASSERT_FALSE(table.empty());
+  test::WriteFile(table, std::string(test::FileSize(table), '\x5a'));
+  for (const bool read_only : {false, true}) {
+    StoreOptions o = Options();
+    o.read_only = read_only;
+    auto s = RocksStore::Open(path(), o);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find(table + " does not open as a table"), std::string::npos)
+        << s.status().ToString();
+  }
 }
 
 TEST_F(StoreTest, OtherFormatVersionIsNotSupported) {

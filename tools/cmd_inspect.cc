@@ -45,9 +45,15 @@ int Run(const Args& a) {
   const std::string holder = LockHolder(a.dir);
   uint64_t opened_at = 0;
   Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);
-  // Present while the cache's checkpoints fail (engine/checkpoint_failure.h).
+  // Present while the cache's checkpoints fail (engine/checkpoint_failure.h): present but
+  // unreadable is failing all the same, with the read error (naming the file) for the reason.
   Result<engine::CheckpointFailure> failing =
       engine::ReadCheckpointFailure(FileSystem::Default(), a.dir);
+  const bool checkpoints_failing = !failing.status().IsNotFound();
+  const std::string failing_unreadable = failing.ok() ? "" : failing.status().ToString();
+  // Informational: a record that cannot be read is shown as such, not as none.
+  const std::string rec_unreadable =
+      rec.ok() || rec.status().IsNotFound() ? "" : rec.status().ToString();
   const wal::TailReport& t = v.tail();
   const std::string tail_file = RelativeTo(a.dir, t.file);
   const uint64_t sst = store.IntProperty("rocksdb.total-sst-files-size");
@@ -78,11 +84,12 @@ int Run(const Args& a) {
     JsonObject r;
     r.Add("sst_bytes", sst).Add("live_sst_bytes", live_sst).Add("memtable_bytes", memtables);
     j.AddRaw("rocksdb", r.str());
-    if (failing.ok()) {
+    if (checkpoints_failing) {
       JsonObject cf;
-      cf.Add("failed_at_ms", failing->failed_at_ms)
-          .Add("failures", failing->failures)
-          .Add("error", failing->error);
+      cf.Add("failed_at_ms", failing.ok() ? failing->failed_at_ms : 0)
+          .Add("failures", failing.ok() ? failing->failures : 0)
+          .Add("error", failing.ok() ? failing->error : "")
+          .Add("unreadable", failing_unreadable);
       j.AddRaw("checkpoint_failing", cf.str());
     } else {
       j.AddRaw("checkpoint_failing", "null");
@@ -101,6 +108,7 @@ int Run(const Args& a) {
     } else {
       j.AddRaw("last_recovery", "null");
     }
+    j.Add("last_recovery_unreadable", rec_unreadable);
     std::cout << j.str() << std::endl;
   } else {
     std::cout << "directory       " << a.dir << (holder.empty() ? " (not open)" : " (open: ")
@@ -122,16 +130,20 @@ int Run(const Args& a) {
     if (failing.ok()) {
       std::cout << "checkpoints     FAILING (" << failing->failures << " failures, last at "
                 << failing->failed_at_ms << " ms): " << failing->error << "\n";
+    } else if (checkpoints_failing) {
+      std::cout << "checkpoints     FAILING (the record is unreadable: " << failing_unreadable
+                << ")\n";
     }
     std::cout << "dependents      " << edges << " index edges\n"
               << "rocksdb         " << sst << " bytes in SST files, " << memtables
               << " in memtables\n"
               << "last recovery   "
               << (rec.ok() ? rec->summary + " (" + std::to_string(rec->micros) + " us)"
-                           : std::string("none recorded"))
+                  : rec_unreadable.empty() ? std::string("none recorded")
+                                           : "unreadable: " + rec_unreadable)
               << std::endl;
   }
-  return v.wal_error().ok() && !failing.ok() ? kExitOk : kExitProblem;
+  return v.wal_error().ok() && !checkpoints_failing ? kExitOk : kExitProblem;
 }
 
 }  // namespace

@@ -42,6 +42,11 @@ int Run(const Args& a) {
                     ":" + std::to_string(t.valid_end) +
                     " are dropped at the next open (never acknowledged)");
   }
+  if (t.state == wal::TailState::kClean && t.valid_end == 0 && !t.file.empty()) {
+    notes.push_back("newest WAL segment " + t.file +
+                    " has no header (created but never written, or its bytes are gone): the next "
+                    "open deletes it");
+  }
   if (!v.segments().empty() && v.wal_error().ok() && t.last_seq < v.checkpoint_seq()) {
     problem("checkpoint_seq " + std::to_string(v.checkpoint_seq()) +
             " is ahead of the WAL, which ends at seq " + std::to_string(t.last_seq));

@@ -83,6 +83,12 @@ Status DbView::ReadWal(bool keep_records) {
   }
   tail_ = reader->tail();
   segments_ = reader->segments();
+  // The next open replays from checkpoint_seq + 1 and refuses a WAL that starts after it.
+  if (wal_error_.ok() && !segments_.empty()) {
+    wal_error_ = wal::CheckWalHoldsFrom(segments_.front(), s0 + 1)
+                     .WithContext(JoinPath(dir_, "rocksdb") + " holds the checkpoint at seq " +
+                                  std::to_string(s0));
+  }
   return Status::OK();
 }
 

@@ -11,7 +11,33 @@ std::string At(const std::string& path, uint64_t offset) {
   return path + " at offset " + std::to_string(offset);
 }
 
+// The path of segment `number` beside the segment file `sibling`.
+std::string SegmentBeside(const std::string& sibling, uint64_t number) {
+  return sibling.substr(0, sibling.rfind('/') + 1) + SegmentFileName(number);
+}
+
+// Segment numbers are consecutive (a writer takes the one after the newest), so numbers between
+// two listed segments name files that are gone: " (DIR/000005.wal is missing)", or "".
+std::string MissingBetween(const std::string& after_path, uint64_t before, uint64_t after) {
+  if (after <= before + 1) return "";
+  const std::string first = SegmentBeside(after_path, before + 1);
+  if (after == before + 2) return " (" + first + " is missing)";
+  return " (" + first + " to " + SegmentFileName(after - 1) + " are missing)";
+}
+
 }  // namespace
+
+Status CheckWalHoldsFrom(const SegmentSummary& first, uint64_t from_seq) {
+  if (from_seq <= 1 || first.first_seq == 0 || first.first_seq <= from_seq) return Status::OK();
+  std::string where;
+  if (first.number > 1) {
+    where = " (they were in " + SegmentBeside(first.path, first.number - 1) +
+            " or earlier, which are gone)";
+  }
+  return Status::Corruption(first.path + ": the WAL starts at seq " +
+                            std::to_string(first.first_seq) + "; records from seq " +
+                            std::to_string(from_seq) + " are missing" + where);
+}
 
 std::string_view TailStateName(TailState s) {
   switch (s) {
@@ -113,13 +139,10 @@ Status Reader::OpenSegment(bool* done) {
   if (next_seq_ != 0 && h.first_seq != next_seq_) {
     return Status::Corruption(seg.path + ": sequence gap: segment starts at seq " +
                               std::to_string(h.first_seq) + " but the previous one ended at " +
-                              std::to_string(next_seq_ - 1));
+                              std::to_string(next_seq_ - 1) +
+                              MissingBetween(seg.path, summaries_[idx_ - 1].number, seg.number));
   }
-  if (next_seq_ == 0 && options_.from_seq > 1 && h.first_seq > options_.from_seq) {
-    return Status::Corruption(seg.path + ": the WAL starts at seq " + std::to_string(h.first_seq) +
-                              "; records from seq " + std::to_string(options_.from_seq) +
-                              " are missing");
-  }
+  if (next_seq_ == 0) WALCACHE_RETURN_IF_ERROR(CheckWalHoldsFrom(seg, options_.from_seq));
   next_seq_ = h.first_seq;
   offset_ = kSegmentHeaderSize;
   return Status::OK();

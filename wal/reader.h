@@ -79,6 +79,12 @@ struct ReaderOptions {
   uint64_t resync_budget_factor = 4;
 };
 
+// Corruption naming `first`'s file unless a WAL whose first segment read is `first` (first_seq
+// from its header; 0 if unreadable, which passes) holds every record from `from_seq` on, and
+// naming the segment that held the records before it. A Reader checks it for
+// ReaderOptions::from_seq; a tool that reads every record checks it afterwards.
+Status CheckWalHoldsFrom(const SegmentSummary& first, uint64_t from_seq);
+
 class Reader {
  public:
   // Lists the segments of `wal_dir` (a missing directory is an empty WAL).
