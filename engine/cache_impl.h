@@ -170,6 +170,7 @@ class CacheImpl final : public recovery::ReplaySink {
   // checkpoints keep failing ("" once one succeeds).
   uint64_t checkpoint_failures_ = 0;
   std::string checkpoint_error_;
+  bool checkpoint_file_checked_ = false;  // a checkpoint of this process succeeded
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};

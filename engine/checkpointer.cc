@@ -25,7 +25,9 @@ void CacheImpl::NoteCheckpoint(const Status& s) {
   uint64_t failures;
   {
     std::lock_guard<std::mutex> l(status_mu_);
-    was_failing = !checkpoint_error_.empty();
+    // The first success also clears a file that an earlier process left when it died failing.
+    was_failing = !checkpoint_error_.empty() || !checkpoint_file_checked_;
+    checkpoint_file_checked_ = checkpoint_file_checked_ || s.ok();
     if (s.ok()) {
       checkpoint_error_.clear();
     } else {

@@ -311,6 +311,8 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   }
   // The close's checkpoint failed too: the WAL still holds everything since the last good one.
   rocks->armed = false;
+  ASSERT_TRUE(engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).ok())
+      << "left by the process that closed while failing";
   engine::SetRocksFileSystemForCrashTest(nullptr);
   auto c = Cache::Open(dir.path(), o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -320,6 +322,10 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
     EXPECT_EQ(e->update_id, v.second) << k;
     EXPECT_EQ(e->value, v.first) << k;
   }
+  // The next process's first good checkpoint clears what the last one left.
+  ASSERT_TRUE((*c)->Checkpoint().ok());
+  EXPECT_TRUE(
+      engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).status().IsNotFound());
 }
 
 // A real full disk: a 6 MiB tmpfs with 2 MiB of ballast, filled by distinct keys until a commit
