@@ -138,6 +138,11 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   if (rocksdb::Env* env = RocksEnvForCrashTest(); env != nullptr) opts.env = env;
   // Read-only opens write nothing, not even RocksDB's info LOG (tools inspect live directories).
   if (options.read_only) opts.info_log = std::make_shared<SilentLogger>();
+  // RocksDB's info LOG keeps its header only. Debian's librocksdb 7.8 is built with assertions,
+  // and once a write to its LOG failed (a full disk), the next line it logs — the error itself —
+  // aborts the process (WritableFileWriter::AssertFalseAndGetStatusForPrevError). walcache
+  // reports store errors itself: the Status, Stats().checkpoint_error, DIR/CHECKPOINT_FAILED.
+  opts.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
   opts.compaction_filter = store->filter_.get();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
