@@ -17,7 +17,7 @@ Status WriteCheckpointFailure(FileSystem* fs, const std::string& dir, const Chec
 
 Status ClearCheckpointFailure(FileSystem* fs, const std::string& dir) {
   const Status s = fs->DeleteFile(JoinPath(dir, kCheckpointFailureFile));
-  if (!s.ok() && s.sys_errno() != ENOENT) return s;
+  if (!s.ok()) return s.sys_errno() == ENOENT ? Status::OK() : s;  // nothing to make durable
   return fs->SyncDir(dir);
 }
 
