@@ -97,7 +97,6 @@ class TrackedDir final : public rocksdb::FSDirectoryWrapper {
 };
 
 std::shared_ptr<rocksdb::FileSystem> g_fs;
-std::unique_ptr<rocksdb::Env> g_env;
 
 }  // namespace
 
@@ -217,9 +216,8 @@ uint64_t RocksPowerLossFs::PowerLoss() {
 
 void SetRocksFileSystemForCrashTest(std::shared_ptr<rocksdb::FileSystem> fs) {
   g_fs = std::move(fs);
-  g_env = g_fs != nullptr ? rocksdb::NewCompositeEnv(g_fs) : nullptr;
 }
 
-rocksdb::Env* RocksEnvForCrashTest() { return g_env.get(); }
+std::shared_ptr<rocksdb::FileSystem> RocksFileSystemForCrashTest() { return g_fs; }
 
 }  // namespace walcache::engine

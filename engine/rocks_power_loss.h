@@ -70,8 +70,8 @@ class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
 
 // The file system RocksStore opens RocksDB with from now on in this process (nullptr: default).
 void SetRocksFileSystemForCrashTest(std::shared_ptr<rocksdb::FileSystem> fs);
-// The Env for it, or nullptr for RocksDB's default.
-rocksdb::Env* RocksEnvForCrashTest();
+// That file system, or nullptr for RocksDB's default.
+std::shared_ptr<rocksdb::FileSystem> RocksFileSystemForCrashTest();
 
 }  // namespace walcache::engine
 

@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "engine/expiry_filter.h"
+#include "engine/owner_only_fs.h"
 #include "engine/rocks_power_loss.h"
 #include "engine/store_keys.h"
 #include "util/coding.h"
@@ -135,7 +136,11 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
-  if (rocksdb::Env* env = RocksEnvForCrashTest(); env != nullptr) opts.env = env;
+  // Every file and directory RocksDB creates is owner-only, as walcache's own are.
+  std::shared_ptr<rocksdb::FileSystem> base = RocksFileSystemForCrashTest();
+  store->env_ = rocksdb::NewCompositeEnv(
+      std::make_shared<OwnerOnlyFs>(base != nullptr ? base : rocksdb::FileSystem::Default()));
+  opts.env = store->env_.get();
   // Read-only opens write nothing, not even RocksDB's info LOG (tools inspect live directories).
   if (options.read_only) opts.info_log = std::make_shared<SilentLogger>();
   // RocksDB's info LOG keeps its header only. Debian's librocksdb 7.8 is built with assertions,

@@ -104,6 +104,7 @@ class RocksStore {
   Status Closed() const;
 
   std::unique_ptr<ExpiryFilter> filter_;  // outlives db_, which points to it
+  std::unique_ptr<rocksdb::Env> env_;     // outlives db_, which points to it
   rocksdb::Options opts_;                 // for a reopen
   // Readers hold it shared while they use db_; Recover() holds it exclusively to replace db_
   // (null if the reopen failed).

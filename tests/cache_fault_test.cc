@@ -290,6 +290,9 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
     ASSERT_TRUE(shown.ok()) << shown.status().ToString();
     EXPECT_EQ(shown->failures, 1u);
     EXPECT_EQ(shown->error, st.checkpoint_error);
+    struct stat marker {};
+    ASSERT_EQ(::stat(dir.Join("CHECKPOINT_FAILED").c_str(), &marker), 0);
+    EXPECT_EQ(marker.st_mode & 07777, 0600u) << "owner-only, like every file walcache makes";
     EXPECT_TRUE((*c)->health().ok()) << "the WAL still works: commits go on";
     EXPECT_EQ(test::SegmentPaths(dir.Join("wal")).size(), segments) << "no segment deleted";
     ASSERT_TRUE(CommitUntilFailure(c->get(), &acked, 50).ok());

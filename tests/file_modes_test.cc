@@ -1,0 +1,107 @@
+// File modes: every file walcache or its RocksDB store creates in DIR is owner-only (0600), and
+// every directory 0700, whatever the process's umask — a cache holds other people's data.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/test_util.h"
+#include "walcache/cache.h"
+
+namespace walcache {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Sets the process umask for the scope (0: nothing masked, so only the creator's mode counts).
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t m) : old_(::umask(m)) {}
+  ~ScopedUmask() { ::umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+mode_t ModeOf(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+// Every entry under `dir`, and `dir` itself: files 0600, directories 0700. Returns the number of
+// regular files seen.
+int ExpectOwnerOnly(const fs::path& dir) {
+  EXPECT_EQ(ModeOf(dir), 0700u) << dir;
+  int files = 0;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_directory()) {
+      EXPECT_EQ(ModeOf(e.path()), 0700u) << e.path();
+    } else {
+      ++files;
+      EXPECT_TRUE(e.is_regular_file()) << e.path();
+      EXPECT_EQ(ModeOf(e.path()), 0600u) << std::oct << ModeOf(e.path()) << " " << e.path();
+    }
+  }
+  return files;
+}
+
+TEST(FileModesTest, EveryFileAndDirectoryIsOwnerOnlyWhateverTheUmask) {
+  test::ScratchDir scratch;
+  const fs::path dir = fs::path(scratch.path()) / "db";
+  ScopedUmask none(0);
+  Options o;
+  o.wal_segment_size = 64 << 10;  // several segments
+  {
+    auto c = Cache::Open(dir.string(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    const std::string value(1000, 'v');
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE((*c)->Put("k" + std::to_string(i), value).ok());
+    }
+    ASSERT_TRUE((*c)->Checkpoint().ok());
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE((*c)->Put("k" + std::to_string(i), value + "2").ok());
+    }
+    ASSERT_TRUE((*c)->Compact().ok());  // SST files and a new MANIFEST
+    ExpectOwnerOnly(dir);
+  }
+  // A reopen (recovery, LAST_RECOVERY, RocksDB's new logs and OPTIONS) creates more files.
+  auto c = Cache::Open(dir.string(), o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->Put("after", "reopen").ok());
+  const int files = ExpectOwnerOnly(dir);
+  EXPECT_GE(files, 10);  // the WAL, LOCK, LAST_RECOVERY and RocksDB's own were all looked at
+  bool saw_sst = false;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir)) {
+    saw_sst = saw_sst || e.path().extension() == ".sst";
+  }
+  EXPECT_TRUE(saw_sst);
+}
+
+// A directory that already exists keeps the mode its owner gave it; what walcache creates in it
+// is still owner-only.
+TEST(FileModesTest, AnExistingDirectoryKeepsItsMode) {
+  test::ScratchDir scratch;
+  const fs::path dir = fs::path(scratch.path()) / "shared";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0750), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);
+  ScopedUmask none(0);
+  {
+    auto c = Cache::Open(dir.string(), Options());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE((*c)->Put("k", "v").ok());
+  }
+  EXPECT_EQ(ModeOf(dir), 0750u);
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    if (e.is_directory()) {
+      ExpectOwnerOnly(e.path());
+    } else {
+      EXPECT_EQ(ModeOf(e.path()), 0600u) << e.path();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace walcache
