@@ -36,6 +36,7 @@ const std::vector<PointRange>& Points() {
       {"wal.before_sync", 100},
       {"wal.after_sync", 100},
       {"wal.rotate", 2},
+      {"wal.segment_created", 3},
       {"wal.segment_deleted", 3},
       {"engine.apply", 150},
       {"checkpoint.before_store_write", 4},

@@ -5,6 +5,7 @@
 
 #include "util/status_macros.h"
 #include "wal/format.h"
+#include "wal/newest.h"
 #include "wal/tail_scan.h"
 
 namespace walcache::recovery {
@@ -39,7 +40,25 @@ Result<uint64_t> KeptEnd(const ReadableFile* file, uint64_t file_size,
 Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
                          const std::vector<wal::SegmentSummary>& segments) {
   CutReport report;
-  if (tail.state == wal::TailState::kClean || tail.file.empty()) return report;
+  if (tail.state == wal::TailState::kClean) return report;
+  // (0) The witness names the segment that will be the newest after the cut (newest.h), or
+  // none. Done first: a witness naming an older segment than the newest is what a crash during
+  // CreateSegment leaves, so an interrupted cut still reads as it did before.
+  std::string last_path;
+  if (tail.valid_end > 0) {
+    last_path = tail.file;
+  } else {
+    for (const wal::SegmentSummary& s : segments) {
+      if (s.number < tail.segment) last_path = s.path;
+    }
+  }
+  if (last_path.empty()) {
+    WALCACHE_RETURN_IF_ERROR(wal::RemoveNewest(fs, wal_dir));
+  } else {
+    WALCACHE_ASSIGN_OR_RETURN(std::string header, wal::ReadSegmentHeaderBytes(fs, last_path));
+    WALCACHE_RETURN_IF_ERROR(wal::WriteNewest(fs, wal_dir, header));
+  }
+  if (tail.file.empty()) return report;
   // (1) Save what follows the cut in its segment.
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> in, fs->OpenReadable(tail.file));
   WALCACHE_ASSIGN_OR_RETURN(uint64_t file_size, in->Size());

@@ -28,7 +28,10 @@ struct CutReport {
 };
 
 // Cuts the WAL at tail.valid_end of tail.file, for a tail that is torn or corrupt (Clean: OK,
-// nothing done). Steps, each durable before the next: (1) the bytes of tail.file from valid_end
+// nothing done). Steps, each durable before the next: (0) the newest-segment witness
+// (wal/newest.h) is rewritten to name the segment that will be the newest after the cut, or
+// removed if none will remain (the only step when tail.file is empty: the WAL has no segment,
+// but a witness names one); (1) the bytes of tail.file from valid_end
 // to KeptEnd are copied to "<file>.cut-<valid_end>"; (2) every segment after
 // tail.file (from `segments`) is renamed to "<segment>.cut"; (3) tail.file is truncated to
 // valid_end (deleted if valid_end is 0: its header never became valid). Interrupted, the next run

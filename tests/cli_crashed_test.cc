@@ -175,6 +175,7 @@ TEST_F(CliTest, TornTailCompactRecoversCheckpointsAndTruncatesTheWal) {
   EXPECT_GE(j["seconds"].number(), 0.0);
   // WAL truncated: the segments it had are gone, and no record follows the checkpoint.
   for (const std::string& name : WalFiles(Dir())) {
+    if (!name.ends_with(".wal")) continue;  // NEWEST is rewritten in place
     EXPECT_EQ(std::count(wal_before.begin(), wal_before.end(), name), 0) << name << " survived";
   }
   const Json i = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));

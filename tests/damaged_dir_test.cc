@@ -9,8 +9,9 @@
 // Then Cache::Open, in a forked child under a watchdog, must either
 //   - refuse with an error that names the damaged file (NamesFile: its path, or the rocksdb
 //     directory and RocksDB's own message naming it), and refuse again when opened again, or
-//   - where the design expects a recovery (OpenMaySucceed: a torn newest WAL segment, the
-//     informational status files, the lock files, RocksDB files it rewrites on open), open, and
+//   - where the design expects a recovery (OpenMaySucceed: a torn newest WAL segment, a deleted
+//     newest-segment witness, the informational status files, the lock files, RocksDB files it
+//     rewrites on open), open, and
 //     then: I1 holds; the state is exactly the state after some prefix of the acknowledged
 //     transactions; that prefix holds every transaction not held by the damaged file (all of
 //     them, unless it is the newest WAL segment, whose records may go with it); and the
@@ -39,6 +40,7 @@
 #include "engine/recovery_record.h"
 #include "tests/cli_test_util.h"
 #include "tests/damaged_dir_history.h"
+#include "wal/newest.h"
 
 namespace walcache::cli_test {
 namespace {
@@ -48,6 +50,7 @@ using namespace damaged_dir;  // NOLINT: the suite's own history and directory
 enum class Kind : uint8_t {
   kWalNewest,
   kWalOlder,
+  kWalWitness,
   kCurrent,
   kManifest,
   kOptions,
@@ -69,6 +72,7 @@ struct KindName {
 constexpr KindName kKinds[] = {
     {Kind::kWalNewest, "WalNewest", "WAL segment, newest"},
     {Kind::kWalOlder, "WalOlder", "WAL segment, older"},
+    {Kind::kWalWitness, "WalWitness", "WAL newest-segment witness (`wal/NEWEST`)"},
     {Kind::kCurrent, "RocksCurrent", "RocksDB CURRENT"},
     {Kind::kManifest, "RocksManifest", "RocksDB MANIFEST-*"},
     {Kind::kOptions, "RocksOptions", "RocksDB OPTIONS-*"},
@@ -93,6 +97,8 @@ std::optional<Kind> KindOf(const std::string& rel) {
     if (name == "LOCK") return Kind::kLock;
     if (name == engine::kRecoveryFile) return Kind::kLastRecovery;
     if (name == engine::kCheckpointFailureFile) return Kind::kCheckpointFailed;
+  } else if (parent == "wal" && name == wal::kNewestFileName) {
+    return Kind::kWalWitness;
   } else if (parent == "wal" && name.ends_with(".wal")) {
     return rel == Tmpl().newest ? Kind::kWalNewest : Kind::kWalOlder;
   } else if (parent == "rocksdb") {
@@ -190,10 +196,14 @@ std::string ApplyDamage(const std::string& dir, const std::string& rel, Damage d
 bool OpenMaySucceed(Kind k, Damage d) {
   const bool unreadable = d == Damage::kChmod000 || d == Damage::kDirectory;
   switch (k) {
-    // A torn tail, or a segment whose header never became durable; deleted, it cannot be told
-    // from one never created (a known gap: its acknowledged records go without a word).
+    // Half of it: a torn tail, whose records go with it (by design: it cannot be told from an
+    // append the crash cut short). Anything that takes its header (or the whole file) contradicts
+    // the witness, which says the header was durable: refused.
     case Kind::kWalNewest:
-      return !unreadable;
+      return d == Damage::kTruncateHalf;
+    // Deleted, the WAL reads as before witnesses existed; anything else is damage.
+    case Kind::kWalWitness:
+      return d == Damage::kDelete;
     case Kind::kLastRecovery:      // informational, replaced at every open
     case Kind::kCheckpointFailed:  // informational, never read by the library
     case Kind::kOptions:           // RocksDB does not read it at open, and writes a new one

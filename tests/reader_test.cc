@@ -3,6 +3,8 @@
 // of a record are classified exactly: zeros are a clean end, damage with nothing valid after it
 // is a torn tail with the dropped bytes counted, damage followed by valid data is Corruption
 // naming the file and offset (DESIGN.md §3).
+#include <filesystem>
+
 #include "tests/reader_test_util.h"
 
 namespace walcache::wal::reader_test {
@@ -130,12 +132,28 @@ TEST_F(ReaderTest, TruncationAtEveryOffsetReturnsExactlyTheWholeRecords) {
   ASSERT_EQ(full.records.size(), 4u);
   ASSERT_EQ(EndOf(full.records.back()), original.size());
 
+  const std::string newest = wal_dir() + "/NEWEST";
+  const std::string witness = ReadFile(newest);
   for (uint64_t t = 0; t <= original.size(); ++t) {
     const std::string where = "truncated to " + std::to_string(t) + " bytes";
     WriteFile(path, original);
+    WriteFile(newest, witness);
     TruncateFile(path, t);
-    const ReadResult r = ReadWal(wal_dir());
+    ReadResult r = ReadWal(wal_dir());
     ASSERT_TRUE(r.open_status.ok()) << where;
+    if (t < kSegmentHeaderSize) {
+      // The witness says the header was durable: a short one is damage, not a crash during
+      // creation, and the segment's records are lost.
+      ASSERT_TRUE(r.status.IsCorruption()) << where << ": " << r.status.ToString();
+      EXPECT_CONTAINS(r.status.message(), path);
+      EXPECT_CONTAINS(r.status.message(), newest);
+      EXPECT_EQ(r.tail.state, TailState::kCorrupt) << where;
+      EXPECT_EQ(r.tail.valid_end, 0u) << where;
+      // A crash inside CreateSegment, before the witness was written, leaves the same bytes
+      // and no witness: that reads as such a crash.
+      std::filesystem::remove(newest);
+      r = ReadWal(wal_dir());
+    }
     ASSERT_TRUE(r.status.ok()) << where << ": " << r.status.ToString();
 
     size_t whole = 0;
@@ -297,8 +315,10 @@ TEST_F(ReaderTest, ValidRecordWithTheWrongSeqIsCorruption) {
   EXPECT_EQ(r.tail.valid_end, end);
   EXPECT_EQ(r.tail.last_seq, 3u);
 
-  // A header whose first seq disagrees with the first record's seq.
+  // A header whose first seq disagrees with the first record's seq (and a witness that agrees
+  // with the header, or the header check would come first).
   WriteFile(path, EncodeSegmentHeader(1, 5) + original.substr(kSegmentHeaderSize));
+  WriteFile(wal_dir() + "/NEWEST", EncodeSegmentHeader(1, 5));
   r = ReadWal(wal_dir());
   EXPECT_TRUE(r.records.empty());
   ASSERT_TRUE(r.status.IsCorruption()) << r.status.ToString();

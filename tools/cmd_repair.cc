@@ -81,9 +81,11 @@ int Run(const Args& a) {
   }
   if (!a.yes) {
     std::string plan;
-    if (cut) {
+    if (cut && tail.file.empty()) {
+      plan = "remove " + JoinPath(a.dir, "wal/NEWEST") + ", which names a segment that is gone";
+    } else if (cut) {
       plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
-             " (the cut bytes are kept beside it)";
+             " (the cut bytes are kept beside it) and make wal/NEWEST name the newest segment left";
     }
     if (!index.missing.empty() || !index.stale.empty()) {
       plan += std::string(plan.empty() ? "" : " and ") + "rewrite the dependents index";

@@ -4,17 +4,13 @@
 #include <cerrno>
 #include <charconv>
 
+#include "util/replace_file.h"
 #include "util/status_macros.h"
 
 namespace walcache {
 namespace {
 
 constexpr size_t kMaxBytes = 64 << 10;
-
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
 
 }  // namespace
 
@@ -27,15 +23,7 @@ Status WriteFieldsFile(FileSystem* fs, const std::string& path, const Fields& fi
     }
     text += name + " " + v + "\n";
   }
-  const std::string tmp = path + ".tmp";
-  (void)fs->DeleteFile(tmp);  // left by a crash during an earlier write
-  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f,
-                            fs->OpenWritable(tmp, OpenMode::kCreateNew));
-  WALCACHE_RETURN_IF_ERROR(f->Write(0, text));
-  WALCACHE_RETURN_IF_ERROR(f->Sync());
-  WALCACHE_RETURN_IF_ERROR(f->Close());
-  WALCACHE_RETURN_IF_ERROR(fs->RenameFile(tmp, path));
-  return fs->SyncDir(DirOf(path));
+  return ReplaceFile(fs, path, text);
 }
 
 Result<Fields> ReadFieldsFile(FileSystem* fs, const std::string& path) {

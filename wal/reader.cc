@@ -61,6 +61,16 @@ Result<std::unique_ptr<Reader>> Reader::Open(FileSystem* fs, std::string wal_dir
 Status Reader::Init() {
   WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, ListSegments(fs_, dir_));
   for (const SegmentFile& f : files) summaries_.push_back(SegmentSummary{f.number, f.path});
+  // A damaged witness says nothing about the records: it is reported where reading ends, so that
+  // everything before is still read (and `walcache repair` can rewrite it).
+  Result<NewestWitness> w = ReadNewest(fs_, dir_);
+  if (w.ok()) {
+    witness_ = std::move(w).value();
+  } else if (w.status().IsCorruption() || w.status().IsNotSupported()) {
+    witness_error_ = w.status();
+  } else if (!w.status().IsNotFound()) {
+    return w.status();
+  }
   // Skip the leading segments whose successor starts at or before from_seq: all their records
   // precede it. A successor whose header cannot be read stops the skipping (reading will judge).
   if (options_.from_seq > 1) {
@@ -78,6 +88,19 @@ Status Reader::Init() {
     }
   }
   return Status::OK();
+}
+
+Status Reader::CheckWitnessAtEnd() const {
+  if (!witness_error_.ok()) return witness_error_;
+  if (!witness_) return Status::OK();
+  const uint64_t n = witness_->header.number;
+  for (const SegmentSummary& s : summaries_) {
+    if (s.number == n) return Status::OK();
+  }
+  return Status::Corruption(JoinPath(dir_, SegmentFileName(n)) + " is missing: " + witness_->path +
+                            " names it as the newest segment, created durably to hold the " +
+                            "records from seq " + std::to_string(witness_->header.first_seq) +
+                            " on; whatever it held is lost");
 }
 
 Status Reader::Fail(Status s) {
@@ -105,15 +128,24 @@ Status Reader::OpenSegment(bool* done) {
   SegmentHeader h;
   Status hs = Status::Corruption(seg.path + ": segment header truncated (" +
                                  std::to_string(seg.file_bytes) + " bytes)");
+  std::string header_bytes;
   if (seg.file_bytes >= kSegmentHeaderSize) {
     WALCACHE_ASSIGN_OR_RETURN(std::string_view bytes, view_->Fetch(0, kSegmentHeaderSize));
+    header_bytes = bytes;
     hs = DecodeSegmentHeader(bytes, seg.path + " at offset 0", &h);
   }
   if (hs.IsNotSupported()) return hs;
+  const bool witnessed = witness_ && witness_->header.number == seg.number;
   if (!hs.ok()) {
     // Only the newest segment may be caught half-created by a crash (CreateSegment syncs the
-    // header before any record is written to it).
+    // header before any record is written to it), and only before the witness names it.
     if (!IsLast()) return hs;
+    if (witnessed) {
+      return Status::Corruption(hs.message() + "; " + witness_->path + " says its header was " +
+                                "durable, holding the records from seq " +
+                                std::to_string(witness_->header.first_seq) +
+                                " on: whatever it held is lost");
+    }
     WALCACHE_ASSIGN_OR_RETURN(
         ResyncResult r,
         FindValidRecordAfter(&*view_, kSegmentHeaderSize - 1, seg.number, next_seq_,
@@ -129,8 +161,15 @@ Status Reader::OpenSegment(bool* done) {
     tail_.state = nz == 0 ? TailState::kClean : TailState::kTorn;
     tail_.dropped_bytes = nz;
     tail_.detail = nz == 0 ? "newest segment was created but never written" : hs.message();
+    WALCACHE_RETURN_IF_ERROR(CheckWitnessAtEnd());
     *done = true;
     return Status::OK();
+  }
+  if (witnessed && header_bytes != witness_->bytes) {
+    return Status::Corruption(seg.path + ": its header differs from " + witness_->path +
+                              ", which was copied from it when it was created (segment " +
+                              std::to_string(witness_->header.number) + ", first seq " +
+                              std::to_string(witness_->header.first_seq) + ")");
   }
   seg.first_seq = h.first_seq;
   if (h.number != seg.number) {
@@ -201,6 +240,7 @@ Status Reader::ClassifyEnd(bool* done) {
     tail_.detail =
         "torn tail: " + std::to_string(tail_.dropped_bytes) + " bytes at " + At(seg.path, offset_);
   }
+  WALCACHE_RETURN_IF_ERROR(CheckWitnessAtEnd());
   *done = true;
   return Status::OK();
 }
@@ -211,6 +251,7 @@ Result<bool> Reader::Next(WalRecord* rec) {
   while (true) {
     if (!view_) {
       if (idx_ >= summaries_.size()) {
+        if (Status w = CheckWitnessAtEnd(); !w.ok()) return Fail(w);
         finished_ = true;
         return false;
       }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "util/file_system.h"
+#include "wal/newest.h"
 #include "wal/segment.h"
 #include "wal/tail_scan.h"
 #include "walcache/result.h"
@@ -112,11 +113,16 @@ class Reader {
   Status ClassifyEnd(bool* done);
   Status Fail(Status s);
   bool IsLast() const { return idx_ + 1 == summaries_.size(); }
+  // Where reading ends: OK unless the newest-segment witness is damaged or names a segment that
+  // is not there (newest.h).
+  Status CheckWitnessAtEnd() const;
 
   FileSystem* const fs_;
   const std::string dir_;
   const ReaderOptions options_;
 
+  std::optional<NewestWitness> witness_;  // DIR/wal/NEWEST, if present and valid
+  Status witness_error_;                  // why it is not valid, if present
   std::vector<SegmentSummary> summaries_;
   size_t idx_ = 0;
   std::unique_ptr<ReadableFile> file_;

@@ -9,6 +9,7 @@
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/format.h"
+#include "wal/newest.h"
 
 namespace walcache::wal {
 
@@ -102,9 +103,14 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
                             fs->OpenWritable(path, OpenMode::kCreateNew));
   if (preallocate > 0) WALCACHE_RETURN_IF_ERROR(file->Allocate(0, preallocate));
-  WALCACHE_RETURN_IF_ERROR(file->Write(0, EncodeSegmentHeader(number, first_seq)));
+  const std::string header = EncodeSegmentHeader(number, first_seq);
+  WALCACHE_RETURN_IF_ERROR(file->Write(0, header));
   WALCACHE_RETURN_IF_ERROR(file->Sync());
   WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  // Only now that the segment is durable may the witness name it (newest.h). A crash here leaves
+  // a newest segment that the witness does not name, which holds no record.
+  WALCACHE_KILL_POINT("wal.segment_created");
+  WALCACHE_RETURN_IF_ERROR(WriteNewest(fs, wal_dir, header));
   return file;
 }
 

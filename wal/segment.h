@@ -46,8 +46,10 @@ struct SegmentFile {
 Result<std::vector<SegmentFile>> ListSegments(FileSystem* fs, const std::string& wal_dir);
 
 // Creates segment `number` durably: a new file, `preallocate` bytes reserved (0: none), the
-// header written and synced, then the directory synced. On error the file may exist, but its
-// header is either absent or never acknowledged; the reader treats such a last segment as torn.
+// header written and synced, then the directory synced, then the newest-segment witness
+// (newest.h) replaced with a copy of the header. On error the file may exist, but its header is
+// either absent or never acknowledged, or the witness still names an older segment; no record
+// may be written to it, and the reader treats such a last segment as torn or empty.
 Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::string& wal_dir,
                                                     uint64_t number, uint64_t first_seq,
                                                     uint64_t preallocate);
