@@ -133,6 +133,16 @@ TEST(SegmentTest, FutureVersionIsNotSupported) {
   EXPECT_NE(s.message().find("version 2"), std::string::npos);
 }
 
+TEST(SegmentTest, ANonZeroReservedFieldIsCorruptionEvenWithAGoodChecksum) {
+  std::string h = EncodeSegmentHeader(1, 1);
+  EncodeFixed32(h.data() + 12, 7);
+  EncodeFixed32(h.data() + kSegmentHeaderSize - 4, crc32c::Value(h.data(), kSegmentHeaderSize - 4));
+  SegmentHeader out;
+  const Status s = DecodeSegmentHeader(h, "/d/wal/000001.wal", &out);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("reserved field is 7"), std::string::npos) << s.ToString();
+}
+
 TEST(SegmentTest, FileNamesParseOnlyTheirOwnShape) {
   EXPECT_EQ(SegmentFileName(7), "000007.wal");
   EXPECT_EQ(SegmentFileName(12345678), "12345678.wal");

@@ -46,6 +46,11 @@ Status DecodeSegmentHeader(std::string_view bytes, const std::string& where, Seg
     return Status::NotSupported(where + ": WAL format version " + std::to_string(out->version) +
                                 "; this build reads version " + std::to_string(kFormatVersion));
   }
+  // Version 1 writes 0; a checksummed non-zero value is no version-1 header.
+  if (reserved != 0) {
+    return Status::Corruption(where + ": segment header's reserved field is " +
+                              std::to_string(reserved) + ", not 0");
+  }
   if (out->first_seq == 0) return Status::Corruption(where + ": segment header has first seq 0");
   return Status::OK();
 }
