@@ -5,8 +5,23 @@
 #include "engine/cache_impl.h"
 #include "engine/recovery_record.h"
 #include "util/status_macros.h"
+#include "wal/newest.h"
+#include "wal/segment.h"
 
 namespace walcache::engine {
+namespace {
+
+// The first seq of the WAL's oldest segment; 0 if there is none or its header is unreadable.
+uint64_t WalFirstSeq(FileSystem* fs, const std::string& wal_dir) {
+  Result<std::vector<wal::SegmentFile>> segments = wal::ListSegments(fs, wal_dir);
+  if (!segments.ok() || segments->empty()) return 0;
+  Result<std::string> bytes = wal::ReadSegmentHeaderBytes(fs, segments->front().path);
+  wal::SegmentHeader h;
+  if (!bytes.ok() || !wal::DecodeSegmentHeader(*bytes, "", &h).ok()) return 0;
+  return h.first_seq;
+}
+
+}  // namespace
 
 CacheImpl::CacheImpl(std::string dir, const Options& options)
     : dir_(std::move(dir)), options_(options), fs_(FileSystem::Default()) {}
@@ -61,9 +76,13 @@ Status CacheImpl::OpenImpl() {
   Result<recovery::ReplayReport> replayed = recovery::Replay(fs_, WalDir(), this, ro);
   if (!replayed.ok()) {
     // Say which checkpoint the WAL failed to continue: with records missing, RocksDB may have
-    // lost a checkpoint as much as the WAL a segment.
-    return replayed.status().WithContext(JoinPath(dir_, "rocksdb") +
-                                         " holds the checkpoint at seq " + std::to_string(s0));
+    // lost a checkpoint as much as the WAL a segment, and then its logs are the suspects.
+    Status s = replayed.status().WithContext(JoinPath(dir_, "rocksdb") +
+                                             " holds the checkpoint at seq " + std::to_string(s0));
+    if (s.IsCorruption() && WalFirstSeq(fs_, WalDir()) > s0 + 1) {
+      s = Status::Corruption(s.message() + "; " + store_->RecoveredLogsHint());
+    }
+    return s;
   }
   const recovery::ReplayReport report = std::move(replayed).value();
   if (report.segments > 0 && report.last_seq < s0) {

@@ -116,6 +116,18 @@ void RocksStore::Checkpoint::RemoveDependent(std::string_view source, std::strin
   ++ops_;
 }
 
+std::string RocksStore::RecoveredLogsHint() const {
+  if (logs_at_open_.empty()) {
+    return "RocksDB found no log of its own (" + path_ +
+           "/*.log) to recover checkpoints after seq " + std::to_string(checkpoint_seq()) + " from";
+  }
+  std::string names;
+  for (const std::string& log : logs_at_open_) names += (names.empty() ? "" : ", ") + log;
+  return "RocksDB recovered its newest checkpoints from " + names + ", and stopped at seq " +
+         std::to_string(checkpoint_seq()) +
+         ": if that log is damaged, the checkpoints after it were lost with it";
+}
+
 uint64_t RocksStore::IntProperty(const std::string& name) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   uint64_t v = 0;
@@ -154,6 +166,12 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   store->opts_ = opts;
+  if (std::vector<std::string> names; opts.env->GetChildren(path, &names).ok()) {
+    for (const std::string& name : names) {
+      if (name.ends_with(".log")) store->logs_at_open_.push_back(path + "/" + name);
+    }
+    std::sort(store->logs_at_open_.begin(), store->logs_at_open_.end());
+  }
   if (opts.create_if_missing) {
     WALCACHE_RETURN_IF_ERROR(RefuseNewStoreOverData(opts.env, path));
   }

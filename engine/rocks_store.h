@@ -89,6 +89,12 @@ class RocksStore {
   // the failed write may or may not have landed, which is harmless: the WAL still covers it.
   Status Apply(Checkpoint cp, uint64_t seq);
 
+  // For a WAL that does not continue this store's checkpoint (records after checkpoint_seq() are
+  // missing): names the logs RocksDB recovered its newest checkpoints from when it opened —
+  // RocksDB drops a damaged log's records without an error, so it cannot name them itself — or
+  // says it found none. One sentence, for an error message.
+  std::string RecoveredLogsHint() const;
+
   // A RocksDB integer property (e.g. "rocksdb.total-sst-files-size"); 0 if unavailable.
   uint64_t IntProperty(const std::string& name) const;
 
@@ -111,6 +117,7 @@ class RocksStore {
   mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
+  std::vector<std::string> logs_at_open_;  // RocksDB's *.log files before it opened, sorted
   bool read_only_ = false;
   std::atomic<uint64_t> checkpoint_seq_{0};  // written by Apply, read by Stats at any time
   // A write failed: RocksDB stopped writes (its background error) until Resume() succeeds.

@@ -16,9 +16,9 @@
 //     transactions; that prefix holds every transaction not held by the damaged file (all of
 //     them, unless it is the newest WAL segment, whose records may go with it); and the
 //     directory reopens to the same state.
-// A `verify` that exits 0 promises an open that succeeds (lock files aside). One known gap is
-// accepted, and documented: RocksDB drops a damaged log of its own silently, so that error can
-// name only the rocksdb directory and the records missing.
+// A `verify` that exits 0 promises an open that succeeds (lock files aside). RocksDB drops a
+// damaged log of its own silently; walcache names the logs RocksDB recovered from instead (or
+// says there were none, when the log was deleted).
 // Each case prints one line (file kind, file, damage, open result, verify and inspect exit codes);
 // docs/hardening.md ("Damaged files") has the table. One test per file kind, so CTest runs them in
 // parallel. Helpers: tests/cli_test_util.h.
@@ -236,12 +236,15 @@ size_t MustKeep(Kind k) {
 // 000010.ldb, so a table file counts as named by its number).
 bool NamesFile(const std::string& text, const std::string& dir, const std::string& rel, Kind k) {
   if (text.find(rel) != std::string::npos) return true;
-  // Known gap (docs/hardening.md): RocksDB's point-in-time recovery drops a damaged or missing log
-  // of its own without an error, so nothing can name it. walcache sees that the checkpoint went
-  // back and the WAL no longer continues it, and names the store and the records missing.
+  // RocksDB's point-in-time recovery drops a damaged or missing log of its own without an error.
+  // walcache sees that the checkpoint went back and the WAL no longer continues it, and names the
+  // store, the records missing and the logs RocksDB recovered from: the damaged one (found by the
+  // path check above) or, once deleted, none at the first open (CheckOpen insists on that) and
+  // the new log the refused open left at the next.
   if (k == Kind::kRocksLog) {
     return text.find(dir + "/rocksdb holds the checkpoint at seq") != std::string::npos &&
-           text.find("are missing") != std::string::npos;
+           text.find("are missing") != std::string::npos &&
+           text.find("RocksDB ") != std::string::npos;
   }
   if (!rel.starts_with("rocksdb/") || text.find(dir + "/rocksdb") == std::string::npos) {
     return false;
@@ -329,6 +332,12 @@ std::string CheckOpen(const std::string& dir, const std::string& rel, Kind kind,
   if (r.text.starts_with("REFUSED ")) {
     const std::string error = r.text.substr(8, sep - 8), again = r.text.substr(sep + 1);
     EXPECT_TRUE(NamesFile(error, dir, rel, kind)) << where << ": the error does not name it";
+    if (kind == Kind::kRocksLog) {  // the first open sees the damage itself: name it, or its loss
+      EXPECT_TRUE(error.find(rel) != std::string::npos ||
+                  error.find("RocksDB found no log of its own (" + dir + "/rocksdb/*.log)") !=
+                      std::string::npos)
+          << where << ": " << error;
+    }
     EXPECT_NE(again, "OPENED") << where << ": refused, then opened";
     EXPECT_TRUE(NamesFile(again, dir, rel, kind)) << where << ": the second refusal: " << again;
     return "refused: " + error;

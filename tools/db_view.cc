@@ -88,6 +88,9 @@ Status DbView::ReadWal(bool keep_records) {
     wal_error_ = wal::CheckWalHoldsFrom(segments_.front(), s0 + 1)
                      .WithContext(JoinPath(dir_, "rocksdb") + " holds the checkpoint at seq " +
                                   std::to_string(s0));
+    if (!wal_error_.ok()) {
+      wal_error_ = Status::Corruption(wal_error_.message() + "; " + store_->RecoveredLogsHint());
+    }
   }
   return Status::OK();
 }
