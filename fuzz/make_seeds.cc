@@ -22,6 +22,7 @@
 #include "util/file_system.h"
 #include "wal/batch.h"
 #include "wal/format.h"
+#include "wal/newest.h"
 #include "wal/reader.h"
 #include "wal/record.h"
 #include "wal/segment.h"
@@ -190,6 +191,8 @@ WalDirInput Snapshot(Cache* cache, const std::string& dir) {
   WalDirInput in;
   in.checkpoint_seq = cache->Stats().checkpoint_seq;
   const std::string wal_dir = JoinPath(dir, "wal");
+  // The witness first, so that it survives kMaxSegments (fuzz/wal_dir_input.h: number 0).
+  in.segments.push_back({0, ReadWhole(JoinPath(wal_dir, wal::kNewestFileName))});
   for (const wal::SegmentFile& f : Take(wal::ListSegments(fs, wal_dir), "list " + wal_dir)) {
     in.segments.push_back({static_cast<uint16_t>(f.number), TrimZeros(ReadWhole(f.path))});
   }

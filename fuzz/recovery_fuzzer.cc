@@ -1,8 +1,8 @@
 // Fuzz target: recovery of a whole cache directory. The input is unpacked (fuzz/wal_dir_input.h)
-// into WAL segment files and a RocksDB store that holds only the checkpoint marker, set through
-// the engine's own RocksStore::Apply; then Cache::Open recovers it read-only, read-write, and
-// read-only again after the writable cache closed, scanning everything each time.
-// Properties: every failure is a Status, never a crash, hang or leak; a directory that a
+// into WAL segment files, the newest-segment witness, and a RocksDB store that holds only the
+// checkpoint marker, set through the engine's own RocksStore::Apply; then Cache::Open recovers it
+// read-only, read-write, and read-only again after the writable cache closed, scanning everything
+// each time. Properties: every failure is a Status, never a crash, hang or leak; a directory that a
 // read-only open accepts, a writable open accepts too, and both see the same entries (tail repair
 // drops nothing valid); and after a writable open closes, a read-only open succeeds and sees
 // exactly what the writable one saw (its checkpoint and WAL agree).
@@ -17,6 +17,7 @@
 #include "fuzz/fuzz_util.h"
 #include "fuzz/wal_dir_input.h"
 #include "util/file_system.h"
+#include "wal/newest.h"
 #include "wal/segment.h"
 #include "walcache/cache.h"
 
@@ -33,7 +34,9 @@ void MakeDir(const WalDirInput& in, const std::string& dir) {
   if (s.ok()) s = fs->CreateDir(wal_dir);
   FUZZ_CHECK(s.ok(), "scratch: " + s.ToString());
   for (const WalDirInput::Segment& seg : in.segments) {
-    WriteWholeFile(JoinPath(wal_dir, wal::SegmentFileName(seg.number)), seg.bytes);
+    const std::string name =
+        seg.number == 0 ? std::string(wal::kNewestFileName) : wal::SegmentFileName(seg.number);
+    WriteWholeFile(JoinPath(wal_dir, name), seg.bytes);
   }
   if (in.checkpoint_seq == 0) return;
   engine::StoreOptions so;

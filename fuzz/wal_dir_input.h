@@ -3,7 +3,9 @@
 // PackWalDir; the target unpacks with UnpackWalDir.
 //
 //   input   = checkpoint_seq u64 ‖ segment*          (little-endian)
-//   segment = number u16 ‖ length u16 ‖ bytes         (the file DIR/wal/<number>.wal)
+//   segment = number u16 ‖ length u16 ‖ bytes         (the file DIR/wal/<number>.wal, or for
+//                                                       number 0, which no segment has, the
+//                                                       newest-segment witness DIR/wal/NEWEST)
 //
 // checkpoint_seq is the checkpoint marker that RocksDB holds ('m' ‖ "checkpoint_seq",
 // docs/storage-format.md); 0 means no store at all. Unpacking is total: a short field ends the
@@ -24,7 +26,7 @@
 
 namespace walcache::fuzz {
 
-constexpr size_t kMaxSegments = 4;
+constexpr size_t kMaxSegments = 5;  // four segments and the witness, say
 // The clock (ms since the Unix epoch) of the caches that write the seeds and of the target, so
 // that an entry's expiry means the same to both and every run of an input is the same.
 constexpr uint64_t kClockMs = 1'700'000'000'000;
