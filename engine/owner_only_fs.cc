@@ -1,6 +1,7 @@
 // OwnerOnlyFs (see owner_only_fs.h).
 #include "engine/owner_only_fs.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,38 +20,75 @@ rocksdb::IOStatus Narrow(rocksdb::IOStatus s, const std::string& path, mode_t mo
   return rocksdb::IOStatus::IOError("chmod " + path, std::strerror(errno));
 }
 
+// The same for a call that opened `*r`: on failure the handle is closed (and the caller never
+// sees it).
+template <typename Handle>
+rocksdb::IOStatus NarrowOpened(rocksdb::IOStatus s, const std::string& path, Handle* r) {
+  s = Narrow(std::move(s), path, kFileMode);
+  if (!s.ok()) r->reset();
+  return s;
+}
+
 }  // namespace
 
 rocksdb::IOStatus OwnerOnlyFs::NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
                                                std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                rocksdb::IODebugContext* dbg) {
-  return Narrow(target()->NewWritableFile(f, o, r, dbg), f, kFileMode);
+  rocksdb::IOStatus created = target()->NewWritableFile(f, o, r, dbg);
+  rocksdb::IOStatus s = NarrowOpened(created, f, r);
+  // A new (or emptied) file that could not be narrowed goes: nothing in it yet, and left there
+  // it would be readable by others.
+  if (created.ok() && !s.ok()) (void)target()->DeleteFile(f, rocksdb::IOOptions(), dbg);
+  return s;
 }
 
 rocksdb::IOStatus OwnerOnlyFs::ReopenWritableFile(const std::string& f,
                                                   const rocksdb::FileOptions& o,
                                                   std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                   rocksdb::IODebugContext* dbg) {
-  return Narrow(target()->ReopenWritableFile(f, o, r, dbg), f, kFileMode);
+  return NarrowOpened(target()->ReopenWritableFile(f, o, r, dbg), f, r);
 }
 
 rocksdb::IOStatus OwnerOnlyFs::ReuseWritableFile(const std::string& f, const std::string& old,
                                                  const rocksdb::FileOptions& o,
                                                  std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                  rocksdb::IODebugContext* dbg) {
-  return Narrow(target()->ReuseWritableFile(f, old, o, r, dbg), f, kFileMode);
+  return NarrowOpened(target()->ReuseWritableFile(f, old, o, r, dbg), f, r);
 }
 
 rocksdb::IOStatus OwnerOnlyFs::NewRandomRWFile(const std::string& f, const rocksdb::FileOptions& o,
                                                std::unique_ptr<rocksdb::FSRandomRWFile>* r,
                                                rocksdb::IODebugContext* dbg) {
-  return Narrow(target()->NewRandomRWFile(f, o, r, dbg), f, kFileMode);
+  return NarrowOpened(target()->NewRandomRWFile(f, o, r, dbg), f, r);
 }
 
 rocksdb::IOStatus OwnerOnlyFs::NewLogger(const std::string& f, const rocksdb::IOOptions& o,
                                          std::shared_ptr<rocksdb::Logger>* r,
                                          rocksdb::IODebugContext* dbg) {
-  return Narrow(target()->NewLogger(f, o, r, dbg), f, kFileMode);
+  return NarrowOpened(target()->NewLogger(f, o, r, dbg), f, r);
+}
+
+Status NarrowExisting(const std::string& dir) {
+  auto narrow = [](const std::string& path, mode_t mode) -> Status {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return Status::IOError("stat " + path, errno);
+    if ((st.st_mode & 07777 & ~mode) == 0) return Status::OK();  // already within `mode`
+    if (::chmod(path.c_str(), st.st_mode & 07777 & mode) != 0) {
+      return Status::IOError("chmod " + path, errno);
+    }
+    return Status::OK();
+  };
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Status::IOError("opendir " + dir, errno);
+  Status s = narrow(dir, kDirMode);
+  while (dirent* e = ::readdir(d)) {
+    if (!s.ok()) break;
+    const std::string path = dir + "/" + e->d_name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) s = narrow(path, kFileMode);
+  }
+  ::closedir(d);
+  return s;
 }
 
 rocksdb::IOStatus OwnerOnlyFs::LockFile(const std::string& f, const rocksdb::IOOptions& o,

@@ -2,8 +2,11 @@
 // (0600) and every directory it creates 0700, as walcache's own files are (docs/storage-format.md,
 // "File modes"). RocksDB's POSIX file system creates them 0644 and 0755 (less the umask), and 7.8
 // has no option to say otherwise. Each creating call runs on the real file system, then chmods the
-// path it created; a failed chmod fails the call. RocksDB's files sit inside DIR/rocksdb, which
-// this layer makes 0700 first, so no other user can reach a file in the moment before its chmod.
+// path it created; a failed chmod fails the call (closing what it opened, and deleting a new
+// file). RocksDB's files sit inside DIR/rocksdb, which this layer makes 0700 when it creates it
+// (and NarrowExisting when a writable open finds it wider), so no other user can reach a file in
+// the moment before its chmod. RocksDB's one switch, Env::SetAllowNonOwnerAccess, is set on the
+// process's default Env (every RocksDB in the process) and does not cover directories.
 //
 // Thread-safety: thread-safe (stateless over a thread-safe base).
 #ifndef WALCACHE_ENGINE_OWNER_ONLY_FS_H_
@@ -13,6 +16,8 @@
 
 #include <memory>
 #include <string>
+
+#include "walcache/status.h"
 
 namespace walcache::engine {
 
@@ -46,6 +51,11 @@ class OwnerOnlyFs final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus CreateDirIfMissing(const std::string& d, const rocksdb::IOOptions& o,
                                        rocksdb::IODebugContext* dbg) override;
 };
+
+// Narrows `dir` to 0700 and every regular file directly in it to 0600, where they allow more
+// (never widening): for stores whose files were made before RocksDB's were owner-only. IOError
+// naming the path.
+Status NarrowExisting(const std::string& dir);
 
 }  // namespace walcache::engine
 

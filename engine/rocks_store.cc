@@ -125,7 +125,8 @@ std::string RocksStore::RecoveredLogsHint() const {
   for (const std::string& log : logs_at_open_) names += (names.empty() ? "" : ", ") + log;
   return "RocksDB recovered its newest checkpoints from " + names + ", and stopped at seq " +
          std::to_string(checkpoint_seq()) +
-         ": if that log is damaged, the checkpoints after it were lost with it";
+         (logs_at_open_.size() == 1 ? ": if that log is damaged" : ": if one of them is damaged") +
+         ", the checkpoints after it were lost with it";
 }
 
 uint64_t RocksStore::IntProperty(const std::string& name) const {
@@ -183,6 +184,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
                      s.IsCorruption() || s.IsIOError() ? UnreadableTables(opts, path) : "");
   }
   store->db_.reset(raw);
+  // A store made before RocksDB's files were owner-only is narrowed at its first writable open.
+  if (!options.read_only) WALCACHE_RETURN_IF_ERROR(NarrowExisting(path));
 
   std::string v;
   rocksdb::Status g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaFormat), &v);

@@ -41,24 +41,10 @@ Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::
                          const std::vector<wal::SegmentSummary>& segments) {
   CutReport report;
   if (tail.state == wal::TailState::kClean) return report;
-  // (0) The witness names the segment that will be the newest after the cut (newest.h), or
-  // none. Done first: a witness naming an older segment than the newest is what a crash during
-  // CreateSegment leaves, so an interrupted cut still reads as it did before.
-  std::string last_path;
-  if (tail.valid_end > 0) {
-    last_path = tail.file;
-  } else {
-    for (const wal::SegmentSummary& s : segments) {
-      if (s.number < tail.segment) last_path = s.path;
-    }
-  }
-  if (last_path.empty()) {
+  if (tail.file.empty()) {  // no segment at all, but a witness naming one
     WALCACHE_RETURN_IF_ERROR(wal::RemoveNewest(fs, wal_dir));
-  } else {
-    WALCACHE_ASSIGN_OR_RETURN(std::string header, wal::ReadSegmentHeaderBytes(fs, last_path));
-    WALCACHE_RETURN_IF_ERROR(wal::WriteNewest(fs, wal_dir, header));
+    return report;
   }
-  if (tail.file.empty()) return report;
   // (1) Save what follows the cut in its segment.
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> in, fs->OpenReadable(tail.file));
   WALCACHE_ASSIGN_OR_RETURN(uint64_t file_size, in->Size());
@@ -102,6 +88,23 @@ Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::
     WALCACHE_RETURN_IF_ERROR(f->Close());
   }
   WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  // (4) The witness names the segment that is now the newest (newest.h), or none. Done last:
+  // until then it still names what the cut set aside (or is still damaged), so an interrupted cut
+  // keeps refusing and a second run finishes it.
+  std::string last_path;
+  if (tail.valid_end > 0) {
+    last_path = tail.file;
+  } else {
+    for (const wal::SegmentSummary& s : segments) {
+      if (s.number < tail.segment) last_path = s.path;
+    }
+  }
+  if (last_path.empty()) {
+    WALCACHE_RETURN_IF_ERROR(wal::RemoveNewest(fs, wal_dir));
+  } else {
+    WALCACHE_ASSIGN_OR_RETURN(std::string header, wal::ReadSegmentHeaderBytes(fs, last_path));
+    WALCACHE_RETURN_IF_ERROR(wal::WriteNewest(fs, wal_dir, header));
+  }
   return report;
 }
 

@@ -28,15 +28,15 @@ struct CutReport {
 };
 
 // Cuts the WAL at tail.valid_end of tail.file, for a tail that is torn or corrupt (Clean: OK,
-// nothing done). Steps, each durable before the next: (0) the newest-segment witness
-// (wal/newest.h) is rewritten to name the segment that will be the newest after the cut, or
-// removed if none will remain (the only step when tail.file is empty: the WAL has no segment,
-// but a witness names one); (1) the bytes of tail.file from valid_end
+// nothing done). Steps, each durable before the next: (1) the bytes of tail.file from valid_end
 // to KeptEnd are copied to "<file>.cut-<valid_end>"; (2) every segment after
 // tail.file (from `segments`) is renamed to "<segment>.cut"; (3) tail.file is truncated to
-// valid_end (deleted if valid_end is 0: its header never became valid). Interrupted, the next run
-// (or the next open, which sees at most a torn tail) finishes the job; readers ignore the ".cut"
-// names.
+// valid_end (deleted if valid_end is 0: its header is not valid, or not the one the witness
+// holds); (4) the newest-segment witness (wal/newest.h) is rewritten to name the segment that is
+// now the newest, or removed if none remains (the only step when tail.file is empty: the WAL has
+// no segment, but a witness names one). Interrupted, the next run finishes the job; an open in
+// between refuses while the witness still names what was set aside, or sees at most a torn tail.
+// Readers ignore the ".cut" names.
 // Where what a cut at tail.valid_end of `file` must keep ends: the last non-zero byte, or the end
 // of the last valid record after the damage if that is further (a record may end in zeros).
 Result<uint64_t> KeptEnd(const ReadableFile* file, uint64_t file_size, const wal::TailReport& tail);

@@ -80,6 +80,38 @@ TEST(FileModesTest, EveryFileAndDirectoryIsOwnerOnlyWhateverTheUmask) {
   EXPECT_TRUE(saw_sst);
 }
 
+// A store whose RocksDB files were made wider (by a build before they were owner-only) keeps
+// them through read-only opens, which change nothing, and is narrowed at its next writable open.
+TEST(FileModesTest, AStoreMadeBeforeIsNarrowedAtItsNextWritableOpenOnly) {
+  test::ScratchDir scratch;
+  const fs::path dir = fs::path(scratch.path()) / "db";
+  {
+    auto c = Cache::Open(dir.string(), Options());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE((*c)->Put("k", "v").ok());
+  }
+  const fs::path rocks = dir / "rocksdb";
+  ASSERT_EQ(::chmod(rocks.c_str(), 0755), 0);
+  int widened = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(rocks)) {
+    if (e.is_regular_file()) widened += ::chmod(e.path().c_str(), 0644) == 0;
+  }
+  ASSERT_GE(widened, 5);
+  {
+    Options ro;
+    ro.read_only = true;
+    auto c = Cache::Open(dir.string(), ro);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_TRUE((*c)->Get("k").ok());
+  }
+  EXPECT_EQ(ModeOf(rocks), 0755u) << "a read-only open changed a mode";
+  {
+    auto c = Cache::Open(dir.string(), Options());
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  ExpectOwnerOnly(dir);
+}
+
 // A directory that already exists keeps the mode its owner gave it; what walcache creates in it
 // is still owner-only.
 TEST(FileModesTest, AnExistingDirectoryKeepsItsMode) {

@@ -82,7 +82,7 @@ int Run(const Args& a) {
   if (!a.yes) {
     std::string plan;
     if (cut && tail.file.empty()) {
-      plan = "remove " + JoinPath(a.dir, "wal/NEWEST") + ", which names a segment that is gone";
+      plan = "remove " + JoinPath(a.dir, "wal/NEWEST") + ": no WAL segment is left for it to name";
     } else if (cut) {
       plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
              " (the cut bytes are kept beside it) and make wal/NEWEST name the newest segment left";

@@ -6,8 +6,13 @@
 // durable, and before any record goes into it, so:
 //   - every segment that holds a record is at or before the one NEWEST names;
 //   - the segment NEWEST names exists and starts with exactly the bytes NEWEST holds.
-// The reader checks both. A directory without NEWEST (older builds, or a crash before the first
-// segment's witness was written) is read as before.
+// The reader checks the second where reading ends: a named segment that is missing (and no newer
+// one is there), headerless, or has another header is Corruption. The first is why a newest
+// segment the witness does not name may still be read as a crash inside CreateSegment; the
+// reader does not refuse records in a segment newer than the witness (a checkpoint may have
+// deleted the named one since, under a live reader or an older build). A directory without
+// NEWEST (older builds, or a crash before the first segment's witness was written) is read as
+// before.
 //
 // Thread-safety: plain functions; the caller serializes writers of one WAL directory.
 #ifndef WALCACHE_WAL_NEWEST_H_

@@ -59,10 +59,10 @@ Result<std::unique_ptr<Reader>> Reader::Open(FileSystem* fs, std::string wal_dir
 }
 
 Status Reader::Init() {
-  WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, ListSegments(fs_, dir_));
-  for (const SegmentFile& f : files) summaries_.push_back(SegmentSummary{f.number, f.path});
-  // A damaged witness says nothing about the records: it is reported where reading ends, so that
-  // everything before is still read (and `walcache repair` can rewrite it).
+  // The witness before the listing: a writer rotating meanwhile (the tools read live directories)
+  // then only adds segments newer than the witness, which is allowed. A damaged witness says
+  // nothing about the records: it is reported where reading ends, so that everything before is
+  // still read (and `walcache repair` can rewrite it).
   Result<NewestWitness> w = ReadNewest(fs_, dir_);
   if (w.ok()) {
     witness_ = std::move(w).value();
@@ -71,6 +71,8 @@ Status Reader::Init() {
   } else if (!w.status().IsNotFound()) {
     return w.status();
   }
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> files, ListSegments(fs_, dir_));
+  for (const SegmentFile& f : files) summaries_.push_back(SegmentSummary{f.number, f.path});
   // Skip the leading segments whose successor starts at or before from_seq: all their records
   // precede it. A successor whose header cannot be read stops the skipping (reading will judge).
   if (options_.from_seq > 1) {
@@ -93,10 +95,12 @@ Status Reader::Init() {
 Status Reader::CheckWitnessAtEnd() const {
   if (!witness_error_.ok()) return witness_error_;
   if (!witness_) return Status::OK();
+  // Missing only if no segment at or after it is there: once a newer segment exists, the named
+  // one may have been deleted by a checkpoint (a rotation and a checkpoint between a live
+  // reader's two looks, or an older build that did not keep the witness), and a segment lost
+  // from the middle or the front is a sequence gap or missing records, which reading reports.
   const uint64_t n = witness_->header.number;
-  for (const SegmentSummary& s : summaries_) {
-    if (s.number == n) return Status::OK();
-  }
+  if (!summaries_.empty() && summaries_.back().number >= n) return Status::OK();
   return Status::Corruption(JoinPath(dir_, SegmentFileName(n)) + " is missing: " + witness_->path +
                             " names it as the newest segment, created durably to hold the " +
                             "records from seq " + std::to_string(witness_->header.first_seq) +
