@@ -15,10 +15,8 @@ namespace {
 uint64_t WalFirstSeq(FileSystem* fs, const std::string& wal_dir) {
   Result<std::vector<wal::SegmentFile>> segments = wal::ListSegments(fs, wal_dir);
   if (!segments.ok() || segments->empty()) return 0;
-  Result<std::string> bytes = wal::ReadSegmentHeaderBytes(fs, segments->front().path);
   wal::SegmentHeader h;
-  if (!bytes.ok() || !wal::DecodeSegmentHeader(*bytes, "", &h).ok()) return 0;
-  return h.first_seq;
+  return wal::ReadSegmentHeaderBytes(fs, segments->front().path, &h).ok() ? h.first_seq : 0;
 }
 
 }  // namespace

@@ -252,4 +252,9 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return out;
 }
 
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
 }  // namespace walcache

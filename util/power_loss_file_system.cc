@@ -9,11 +9,6 @@
 namespace walcache {
 namespace {
 
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 class PowerLossWritableFile final : public WritableFile {
  public:
   PowerLossWritableFile(PowerLossFileSystem* fs, std::unique_ptr<WritableFile> base)

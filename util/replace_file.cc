@@ -4,14 +4,6 @@
 #include "util/status_macros.h"
 
 namespace walcache {
-namespace {
-
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-}  // namespace
 
 Status ReplaceFile(FileSystem* fs, const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp";

@@ -44,7 +44,8 @@ Status RemoveNewest(FileSystem* fs, const std::string& wal_dir) {
   return fs->SyncDir(wal_dir);
 }
 
-Result<std::string> ReadSegmentHeaderBytes(FileSystem* fs, const std::string& path) {
+Result<std::string> ReadSegmentHeaderBytes(FileSystem* fs, const std::string& path,
+                                           SegmentHeader* decoded) {
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> f, fs->OpenReadable(path));
   std::string bytes(kSegmentHeaderSize, '\0');
   size_t got = 0;
@@ -52,6 +53,7 @@ Result<std::string> ReadSegmentHeaderBytes(FileSystem* fs, const std::string& pa
   bytes.resize(got);
   SegmentHeader h;
   WALCACHE_RETURN_IF_ERROR(DecodeSegmentHeader(bytes, path, &h));
+  if (decoded != nullptr) *decoded = h;
   return bytes;
 }
 

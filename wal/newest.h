@@ -47,8 +47,9 @@ Status WriteNewest(FileSystem* fs, const std::string& wal_dir, std::string_view 
 Status RemoveNewest(FileSystem* fs, const std::string& wal_dir);
 
 // The first kSegmentHeaderSize bytes of the segment at `path`, checked: Corruption if they are
-// not a valid header.
-Result<std::string> ReadSegmentHeaderBytes(FileSystem* fs, const std::string& path);
+// not a valid header. Fills *decoded, if given, with what they say.
+Result<std::string> ReadSegmentHeaderBytes(FileSystem* fs, const std::string& path,
+                                           SegmentHeader* decoded = nullptr);
 
 }  // namespace walcache::wal
 
