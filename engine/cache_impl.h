@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,6 +45,7 @@
 #include "engine/mem_table.h"
 #include "engine/rocks_store.h"
 #include "engine/txn_op.h"
+#include "engine/txn_overlay.h"
 #include "engine/visibility.h"
 #include "recovery/replay.h"
 #include "util/file_system.h"
@@ -74,42 +76,47 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Apply(uint64_t seq, const wal::Batch& batch) override;
 
  private:
-  // The state a transaction builds before it is logged: key -> entry, or empty for deleted.
-  using Overlay = Effects;
-
   CacheImpl(std::string dir, const Options& options);
   Status OpenImpl();
   // Loads up to Options::prewarm_bytes of the most recently updated stored entries.
   Status Prewarm();
   Status ValidateOps(const std::vector<Transaction::Op>& ops) const;
+  // The clock (Options::clock_ms, else the system's), never going back within a process nor
+  // below the expiry horizon the store was opened with (see expiry_floor_).
   uint64_t NowMs() const;
   // ExpiredAt(e, NowMs()), reading the clock only for entries with an expiry.
   bool Expired(const Entry& e) const { return e.expires_at != 0 && e.expires_at <= NowMs(); }
   std::string WalDir() const;
 
   // The newest state of `key`, pending transactions included, reading through to RocksDB.
-  // Expired entries are absent. REQUIRES commit_mu_ (or Open's single thread).
-  Result<std::optional<Entry>> Latest(std::string_view key);
-  // Latest(), seen through the transaction's own overlay first.
-  Result<std::optional<Entry>> Current(const Overlay& ov, std::string_view key);
-  // Keys that may have been derived from `source` (a superset: callers check each entry).
-  std::vector<std::string> DependentCandidates(const std::string& source);
+  // Entries expired at `now` are absent. REQUIRES commit_mu_ (or Open's single thread).
+  Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now);
+  // Latest() at the transaction's instant, seen through its own overlay first.
+  Result<std::optional<Entry>> Current(const TxnOverlay& ov, const std::string& key);
+  // Keys that may have been derived from `source`: the reverse index of installed entries and
+  // the edges the transaction's own pending entries add (a superset: callers check each entry).
+  std::vector<std::string> DependentCandidates(const TxnOverlay& ov, const std::string& source);
   // Forgets the edge source -> dependent (it was found stale).
   void DropEdge(const std::string& source, const std::string& dependent);
-  // Walks, breadth first from `key`, the live entries derived from it; `step` may change the
-  // overlay and says whether to walk on from that entry.
-  Status WalkDerived(const std::string& key, Overlay* ov,
+  // Walks, breadth first from `key`, the live entries derived from it, installed or pending in
+  // `ov`, each once; `step` may change the overlay and says whether to walk on from that entry.
+  Status WalkDerived(const std::string& key, TxnOverlay* ov,
                      const std::function<bool(const std::string& dependent, Entry* e)>& step);
   // Invalidates, transitively, every entry derived from `key`, into `ov` and `batch`.
-  Status Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count);
+  Status Cascade(const std::string& key, TxnOverlay* ov, wal::Batch* batch, uint64_t* count);
   // Clamps the expiry of entries derived from `key` to `expires_at`, transitively.
-  Status ClampDependents(const std::string& key, uint64_t expires_at, Overlay* ov,
+  Status ClampDependents(const std::string& key, uint64_t expires_at, TxnOverlay* ov,
                          wal::Batch* batch);
-  // Adds the overlay's versions at `seq` to memory and their reverse-index edges.
-  void Install(const Overlay& ov, uint64_t seq);
+  // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
+  void Install(const Effects& ov, uint64_t seq);
   // Reads what readers may see of `key` (memory, else RocksDB).
   Result<std::optional<Entry>> Visible(std::string_view key);
   void Fail(const Status& s);
+  // Drops from sequenced_at_ what is at or below `visible`; returns the expiry horizon of a
+  // checkpoint at `visible` (rocks_store.h): a time no transaction after it was or will be
+  // sequenced before — the instant of the oldest one in flight, else now. Instants grow with
+  // seqs: NowMs never goes back, and the sequencer reads it in seq order. REQUIRES commit_mu_.
+  uint64_t HorizonAt(uint64_t visible);
 
   // Maintenance (engine/maintenance.cc).
   void StartMaintenance();
@@ -143,6 +150,11 @@ class CacheImpl final : public recovery::ReplaySink {
 
   std::mutex commit_mu_;                  // the sequencer
   uint64_t checkpoint_pin_ = UINT64_MAX;  // seq of a running checkpoint (guarded by commit_mu_)
+  // The (seq, instant) of the transactions sequenced but not yet seen visible, oldest first
+  // (guarded by commit_mu_): what a checkpoint's expiry horizon is taken from (HorizonAt).
+  std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_;
+  // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
+  mutable std::atomic<uint64_t> clock_floor_{0};
   // The reverse index, whole, in memory: source -> keys that may derive from it. A superset:
   // loaded from RocksDB at open, extended when a derived entry is sequenced, and pruned when a
   // walk finds an edge its dependent no longer has (so nothing on the commit path reads

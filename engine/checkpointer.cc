@@ -50,11 +50,13 @@ void CacheImpl::NoteCheckpoint(const Status& s) {
 Status CacheImpl::RunCheckpoint() {
   uint64_t seq = 0;
   uint64_t wal_bytes = 0;
+  uint64_t horizon = 0;
   {
     // Pin S: from now on the sequencer keeps every key's newest version at or below S.
     std::lock_guard<std::mutex> l(commit_mu_);
     seq = tracker_->visible();
     checkpoint_pin_ = seq;
+    horizon = HorizonAt(seq);  // no transaction after S is sequenced before it
     wal_bytes = wal_bytes_.load(std::memory_order_relaxed);
   }
   auto unpin = [this] {
@@ -101,7 +103,7 @@ Status CacheImpl::RunCheckpoint() {
     if (early.ok()) segments_deleted_ += *early;
   }
   WALCACHE_KILL_POINT("checkpoint.before_store_write");
-  s = store_->Apply(std::move(cp), seq);  // one synced, atomic write (trap 3)
+  s = store_->Apply(std::move(cp), seq, horizon);  // one synced, atomic write (trap 3)
   WALCACHE_KILL_POINT("checkpoint.after_store_write");
   if (!s.ok()) {
     unpin();

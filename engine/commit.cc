@@ -2,6 +2,7 @@
 // then the WAL, then visibility (see cache_impl.h). Also the replay sink.
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include "engine/batch_effects.h"
 #include "engine/cache_impl.h"
@@ -61,7 +62,7 @@ Status CacheImpl::ValidateOps(const std::vector<Transaction::Op>& ops) const {
   return Status::OK();
 }
 
-Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
+Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key, uint64_t now) {
   std::optional<Entry> e;
   std::optional<Version> v = mem_->ReadLatest(key);
   if (v.has_value()) {
@@ -69,29 +70,32 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key) {
   } else {
     const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
-    if (stored.has_value() && !Expired(*stored)) {
+    if (stored.has_value() && !ExpiredAt(*stored, now)) {
       std::optional<Version> seen;
       if (mem_->Fill(key, *stored, gen, &seen) == MemTable::FillResult::kRetry) {
-        return Latest(key);
+        return Latest(key, now);
       }
       e = std::move(stored);
     }
   }
-  if (e.has_value() && Expired(*e)) e.reset();
+  if (e.has_value() && ExpiredAt(*e, now)) e.reset();
   return e;
 }
 
-Result<std::optional<Entry>> CacheImpl::Current(const Overlay& ov, std::string_view key) {
-  auto it = ov.find(std::string(key));
-  if (it != ov.end()) return it->second;
-  return Latest(key);
+Result<std::optional<Entry>> CacheImpl::Current(const TxnOverlay& ov, const std::string& key) {
+  if (const std::optional<Entry>* pending = ov.Find(key)) return *pending;
+  return Latest(key, ov.now());
 }
 
-std::vector<std::string> CacheImpl::DependentCandidates(const std::string& source) {
+std::vector<std::string> CacheImpl::DependentCandidates(const TxnOverlay& ov,
+                                                        const std::string& source) {
+  std::vector<std::string> out = ov.DependentsOf(source);
   std::lock_guard<std::mutex> l(edges_mu_);
   auto it = edges_.find(source);
-  if (it == edges_.end()) return {};
-  return std::vector<std::string>(it->second.begin(), it->second.end());
+  if (it != edges_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 void CacheImpl::DropEdge(const std::string& source, const std::string& dependent) {
@@ -102,50 +106,53 @@ void CacheImpl::DropEdge(const std::string& source, const std::string& dependent
   if (it->second.empty()) edges_.erase(it);
 }
 
-Status CacheImpl::WalkDerived(const std::string& key, Overlay* ov,
+Status CacheImpl::WalkDerived(const std::string& key, TxnOverlay* ov,
                               const std::function<bool(const std::string&, Entry*)>& step) {
   std::deque<std::string> todo{key};
+  std::set<std::string> visited{key};  // each dependent is stepped on once per walk
   while (!todo.empty()) {
     const std::string source = std::move(todo.front());
     todo.pop_front();
-    for (const std::string& d : DependentCandidates(source)) {
-      if (d == key) continue;
+    for (const std::string& d : DependentCandidates(*ov, source)) {
+      if (visited.count(d) > 0) continue;
       WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(*ov, d));
       if (!cur.has_value() || !DerivesFrom(*cur, source)) {
         // A stale edge. Pruning it is safe: the walk sees every pending version (Current), and a
         // later version that derives from `source` adds the edge again (Install).
-        if (ov->find(d) == ov->end()) DropEdge(source, d);
+        if (!ov->Changed(d)) DropEdge(source, d);
         continue;
       }
+      visited.insert(d);
       if (step(d, &*cur)) todo.push_back(d);
     }
   }
   return Status::OK();
 }
 
-Status CacheImpl::Cascade(const std::string& key, Overlay* ov, wal::Batch* batch, uint64_t* count) {
+Status CacheImpl::Cascade(const std::string& key, TxnOverlay* ov, wal::Batch* batch,
+                          uint64_t* count) {
   if (BugInjected(InjectedBug::kSkipRelatedInvalidation)) return Status::OK();
   return WalkDerived(key, ov, [&](const std::string& d, Entry*) {
-    (*ov)[d] = std::nullopt;
+    ov->Set(d, std::nullopt);
     batch->Invalidate(d);
     ++*count;
     return true;  // what was derived from d is stale too
   });
 }
 
-Status CacheImpl::ClampDependents(const std::string& key, uint64_t expires_at, Overlay* ov,
+Status CacheImpl::ClampDependents(const std::string& key, uint64_t expires_at, TxnOverlay* ov,
                                   wal::Batch* batch) {
   if (expires_at == 0) return Status::OK();
   return WalkDerived(key, ov, [&](const std::string& d, Entry* cur) {
     if (cur->expires_at != 0 && cur->expires_at <= expires_at) return false;
     cur->expires_at = expires_at;
     batch->Touch(d, expires_at);
-    (*ov)[d] = std::move(*cur);
+    ov->Set(d, std::move(*cur));
     return true;
   });
 }
 
-void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
+void CacheImpl::Install(const Effects& ov, uint64_t seq) {
   const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
   for (const auto& [key, e] : ov) {
     if (e.has_value() && !e->related.empty()) {
@@ -154,6 +161,13 @@ void CacheImpl::Install(const Overlay& ov, uint64_t seq) {
     }
     mem_->Add(key, Version{seq, e}, keep);
   }
+}
+
+uint64_t CacheImpl::HorizonAt(uint64_t visible) {
+  while (!sequenced_at_.empty() && sequenced_at_.front().first <= visible) {
+    sequenced_at_.pop_front();
+  }
+  return sequenced_at_.empty() ? NowMs() : sequenced_at_.front().second;
 }
 
 Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Durability durability) {
@@ -165,7 +179,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
   const uint64_t seq = writer_->last_seq() + 1;
   const uint64_t now = NowMs();
-  Overlay ov;
+  TxnOverlay ov(now);
   wal::Batch batch;
   uint64_t invalidated = 0;
   auto conflict = [&](const std::string& why) -> Status {
@@ -220,7 +234,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
           e.expires_at = EarlierExpiry(e.expires_at, src->expires_at);
         }
         batch.Put(op.key, e.value, e.expires_at, e.related);
-        ov[op.key] = std::move(e);
+        ov.Set(op.key, std::move(e));
         break;
       }
       case Kind::kDelete:
@@ -231,7 +245,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
         } else {
           batch.Invalidate(op.key);
         }
-        ov[op.key] = std::nullopt;
+        ov.Set(op.key, std::nullopt);
         break;
       }
       case Kind::kTouch: {
@@ -244,7 +258,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
         }
         cur->expires_at = expires_at;
         batch.Touch(op.key, expires_at);
-        ov[op.key] = std::move(cur);
+        ov.Set(op.key, std::move(cur));
         WALCACHE_RETURN_IF_ERROR(ClampDependents(op.key, expires_at, &ov, &batch));
         break;
       }
@@ -271,7 +285,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   const bool apply_first = BugInjected(InjectedBug::kApplyBeforeLog);
   const bool apply_late = BugInjected(InjectedBug::kReorderApply);
   if (apply_first) {  // planted: applied and visible before the WAL has the record
-    Install(ov, seq);
+    Install(ov.effects(), seq);
     tracker_->Done(seq);
   }
   const uint64_t seq_logged = writer_->last_seq() + 1;
@@ -283,7 +297,9 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     Fail(s);
     return s;
   }
-  if (!apply_first && !apply_late) Install(ov, seq);
+  sequenced_at_.emplace_back(seq, now);
+  (void)HorizonAt(tracker_->visible());  // keeps the queue to the transactions in flight
+  if (!apply_first && !apply_late) Install(ov.effects(), seq);
   WALCACHE_KILL_POINT("engine.apply");
   AfterCommit(logged);
   cl.unlock();
@@ -295,7 +311,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   // Planted: applied after the wait, outside the commit lock — in the order the waits end, not
   // in seq order, and after later transactions were validated against a map without it.
-  if (apply_late) Install(ov, seq);
+  if (apply_late) Install(ov.effects(), seq);
   tracker_->Done(ticket.seq());  // == seq, unless a planted bug split the record
   tracker_->WaitVisible(ticket.seq());
   commits_++;
@@ -304,7 +320,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
 }
 
 Status CacheImpl::Apply(uint64_t seq, const wal::Batch& batch) {
-  Overlay ov;
+  Effects ov;
   WALCACHE_RETURN_IF_ERROR(BatchEffects(
       seq, batch,
       [this](const std::string& key) -> Result<std::optional<Entry>> {

@@ -27,10 +27,18 @@ CacheImpl::CacheImpl(std::string dir, const Options& options)
 std::string CacheImpl::WalDir() const { return JoinPath(dir_, "wal"); }
 
 uint64_t CacheImpl::NowMs() const {
-  if (options_.clock_ms) return options_.clock_ms();
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  const uint64_t t =
+      options_.clock_ms ? options_.clock_ms()
+                        : static_cast<uint64_t>(
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+  // A clock stepped back (or a test clock set back) stops the cache's time instead: expiry
+  // decisions, and the horizon checkpoints store, never go back.
+  uint64_t floor = clock_floor_.load(std::memory_order_relaxed);
+  while (t > floor && !clock_floor_.compare_exchange_weak(floor, t, std::memory_order_relaxed)) {
+  }
+  return std::max(t, floor);
 }
 
 Result<std::unique_ptr<CacheImpl>> CacheImpl::Open(const std::string& dir, const Options& options) {
@@ -58,9 +66,17 @@ Status CacheImpl::OpenImpl() {
   so.create_if_missing = !options_.read_only;
   so.read_only = options_.read_only;
   so.block_cache_bytes = options_.block_cache_bytes;
+  so.write_buffer_bytes = options_.write_buffer_bytes;
   so.now_ms = [this] { return NowMs(); };
   WALCACHE_ASSIGN_OR_RETURN(store_, RocksStore::Open(JoinPath(dir_, "rocksdb"), so));
   const uint64_t s0 = store_->checkpoint_seq();
+  // The records to replay were sequenced at or after the store's expiry horizon; so must be
+  // every new one, whatever the clock says now.
+  const uint64_t horizon = store_->expiry_horizon();
+  uint64_t floor = clock_floor_.load(std::memory_order_relaxed);
+  while (horizon > floor &&
+         !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
+  }
   WALCACHE_RETURN_IF_ERROR(
       store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
         edges_[std::string(source)].insert(std::string(dependent));

@@ -91,7 +91,10 @@ bool ExpiryFilter::Filter(int level, const rocksdb::Slice& key,
   if (!PeekExpiresAt(std::string_view(existing_value.data(), existing_value.size()), &expires_at)) {
     return false;  // never drop what cannot be read: a reader will report it
   }
-  return expires_at != 0 && expires_at <= now_ms_();
+  const uint64_t limit = BugInjected(InjectedBug::kExpiryFilterUsesClock)
+                             ? clock_ms_()
+                             : horizon_ms_->load(std::memory_order_acquire);
+  return expires_at != 0 && expires_at <= limit;
 }
 
 void RocksStore::Checkpoint::Put(std::string_view key, const Entry& e) {
@@ -145,7 +148,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   std::unique_ptr<RocksStore> store(new RocksStore());
   store->path_ = path;
   store->read_only_ = options.read_only;
-  store->filter_ = std::make_unique<ExpiryFilter>(options.now_ms ? options.now_ms : &SystemNowMs);
+  store->filter_ = std::make_unique<ExpiryFilter>(
+      &store->expiry_horizon_, options.now_ms ? options.now_ms : &SystemNowMs);
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
@@ -162,6 +166,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   // reports store errors itself: the Status, Stats().checkpoint_error, DIR/CHECKPOINT_FAILED.
   opts.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
   opts.compaction_filter = store->filter_.get();
+  opts.write_buffer_size = options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -226,7 +231,21 @@ Status RocksStore::ReadCheckpointSeq() {
   if (!GetFixed64(&in, &seq) || !in.empty()) {
     return Status::Corruption(path_ + ": bad checkpoint_seq record");
   }
+  // The horizon came with the checkpoint that wrote it; a store from before it has none, and
+  // then the filter drops nothing until the next checkpoint.
+  std::string h;
+  const rocksdb::Status hg =
+      db_->Get(rocksdb::ReadOptions(), std::string(kMetaExpiryHorizon), &h);
+  uint64_t horizon = 0;
+  if (!hg.IsNotFound()) {
+    WALCACHE_RETURN_IF_ERROR(FromRocks(hg, "read expiry_horizon of", path_));
+    std::string_view hin = h;
+    if (!GetFixed64(&hin, &horizon) || !hin.empty()) {
+      return Status::Corruption(path_ + ": bad expiry_horizon record");
+    }
+  }
   checkpoint_seq_ = seq;
+  expiry_horizon_.store(horizon, std::memory_order_release);
   return Status::OK();
 }
 
@@ -310,7 +329,7 @@ Status RocksStore::Scan(std::string_view prefix,
   return FromRocks(it->status(), "scan", path_);
 }
 
-Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
+Status RocksStore::Apply(Checkpoint cp, uint64_t seq, uint64_t expiry_horizon_ms) {
   if (read_only_) return Status::Aborted(path_ + ": store is open read-only");
   if (seq < checkpoint_seq()) {
     return Status::InvalidArgument("checkpoint seq " + std::to_string(seq) + " is older than " +
@@ -333,12 +352,19 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq) {
     WALCACHE_KILL_POINT("checkpoint.marker_written");
   }
   cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
+  // Never backwards: the old horizon still bounds every record after the new checkpoint.
+  const uint64_t horizon = std::max(expiry_horizon_ms, expiry_horizon());
+  std::string henc;
+  PutFixed64(&henc, horizon);
+  cp.batch_.Put(std::string(kMetaExpiryHorizon), henc);
   const Status w = FromRocks(db_->Write(wo, &cp.batch_), "checkpoint into", path_);
   if (!w.ok()) {
     needs_resume_ = true;
     return w;
   }
   checkpoint_seq_ = seq;
+  // Only now, with the checkpoint durable, may compactions drop what expired before it.
+  expiry_horizon_.store(horizon, std::memory_order_release);
   return Status::OK();
 }
 

@@ -9,7 +9,8 @@
 // durable in walcache's WAL may be checkpointed (trap 1), and WAL segments go only after the
 // checkpoint that covers them was applied (trap 2).
 //
-// Expired entries are dropped by a compaction filter (expiry_filter.h) as RocksDB compacts.
+// Expired entries are dropped by a compaction filter (expiry_filter.h) as RocksDB compacts, up to
+// the expiry horizon that each checkpoint stores with its sequence.
 //
 // Thread-safety: thread-safe (RocksDB is); Apply calls must not overlap each other. After a
 // failed Apply, the next one may reopen the DB, which waits for readers in flight.
@@ -40,7 +41,9 @@ struct StoreOptions {
   bool create_if_missing = true;
   bool read_only = false;
   size_t block_cache_bytes = 64 << 20;
-  // The clock of the expiry filter, in milliseconds since the Unix epoch.
+  size_t write_buffer_bytes = 64 << 20;  // RocksDB's write_buffer_size
+  // The clock, in milliseconds since the Unix epoch; read only by the planted bug
+  // expiry-filter-uses-clock (the filter drops by the stored expiry horizon).
   std::function<uint64_t()> now_ms;
 };
 
@@ -72,6 +75,11 @@ class RocksStore {
   // The sequence the stored state is exactly as of; 0 for a new store.
   uint64_t checkpoint_seq() const { return checkpoint_seq_.load(std::memory_order_acquire); }
 
+  // No WAL record after checkpoint_seq() was sequenced before this time (ms since the Unix
+  // epoch; 0 if unknown): the expiry filter drops only entries expired by then, and the engine's
+  // clock never runs below it. Stored with the checkpoint, raised (never lowered) by Apply.
+  uint64_t expiry_horizon() const { return expiry_horizon_.load(std::memory_order_acquire); }
+
   // The stored entry of `key` (expired ones included: expiry is the caller's decision).
   Result<std::optional<Entry>> Get(std::string_view key) const;
   // The keys recorded as derived from `source`, in key order.
@@ -83,11 +91,13 @@ class RocksStore {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view key, const Entry& e)>& visit) const;
 
-  // Applies `cp` and sets the checkpoint sequence to `seq`, atomically and durably.
+  // Applies `cp` and sets the checkpoint sequence to `seq` and the expiry horizon to
+  // `expiry_horizon_ms` (if later than the current one), atomically and durably. The caller
+  // guarantees that no WAL record after `seq` was sequenced before `expiry_horizon_ms`.
   // REQUIRES: seq >= checkpoint_seq(). InvalidArgument otherwise; Aborted when read-only.
   // After a failed write, the next call first asks RocksDB to resume (its error stops writes);
   // the failed write may or may not have landed, which is harmless: the WAL still covers it.
-  Status Apply(Checkpoint cp, uint64_t seq);
+  Status Apply(Checkpoint cp, uint64_t seq, uint64_t expiry_horizon_ms);
 
   // For a WAL that does not continue this store's checkpoint (records after checkpoint_seq() are
   // missing): names the logs RocksDB recovered its newest checkpoints from when it opened —
@@ -120,6 +130,7 @@ class RocksStore {
   std::vector<std::string> logs_at_open_;  // RocksDB's *.log files before it opened, sorted
   bool read_only_ = false;
   std::atomic<uint64_t> checkpoint_seq_{0};  // written by Apply, read by Stats at any time
+  std::atomic<uint64_t> expiry_horizon_{0};  // written by Apply, read by the filter
   // A write failed: RocksDB stopped writes (its background error) until Resume() succeeds.
   bool needs_resume_ = false;
 };

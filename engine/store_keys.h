@@ -1,7 +1,7 @@
 // The RocksDB key space of a walcache store (docs/storage-format.md):
 //   'e' ‖ key                                   -> Entry (engine/entry.h)
 //   'd' ‖ varint32 len(source) ‖ source ‖ dependent -> "" (reverse index)
-//   'm' ‖ name                                  -> metadata (checkpoint_seq, format)
+//   'm' ‖ name                                  -> metadata (checkpoint_seq, expiry_horizon, format)
 // Thread-safety: pure functions.
 #ifndef WALCACHE_ENGINE_STORE_KEYS_H_
 #define WALCACHE_ENGINE_STORE_KEYS_H_
@@ -18,6 +18,8 @@ constexpr char kDependentPrefix = 'd';
 constexpr char kMetaPrefix = 'm';
 constexpr std::string_view kMetaCheckpointSeq = "mcheckpoint_seq";
 constexpr std::string_view kMetaFormat = "mformat";
+// fixed64 ms: no WAL record after checkpoint_seq was sequenced before it (expiry_filter.h).
+constexpr std::string_view kMetaExpiryHorizon = "mexpiry_horizon";
 constexpr uint32_t kStoreFormatVersion = 1;
 
 inline std::string EntryKey(std::string_view key) {

@@ -43,7 +43,7 @@ void MakeDir(const WalDirInput& in, const std::string& dir) {
   so.block_cache_bytes = 1 << 20;
   auto store = engine::RocksStore::Open(JoinPath(dir, "rocksdb"), so);
   FUZZ_CHECK(store.ok(), "scratch store: " + store.status().ToString());
-  s = (*store)->Apply(engine::RocksStore::Checkpoint(), in.checkpoint_seq);
+  s = (*store)->Apply(engine::RocksStore::Checkpoint(), in.checkpoint_seq, 0);
   FUZZ_CHECK(s.ok(), "scratch store: " + s.ToString());
 }
 

@@ -53,7 +53,7 @@ class CacheAccessTest : public ::testing::Test {
     engine::RocksStore::Checkpoint cp;
     edit(&cp);
     const uint64_t seq = (*store)->checkpoint_seq();
-    const Status s = (*store)->Apply(std::move(cp), seq);
+    const Status s = (*store)->Apply(std::move(cp), seq, (*store)->expiry_horizon());
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 

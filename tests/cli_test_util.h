@@ -438,7 +438,8 @@ inline void TamperStore(const std::string& dir,
     if (!store.ok()) return "ERROR " + store.status().ToString();
     engine::RocksStore::Checkpoint cp;
     edit(&cp);
-    const Status s = (*store)->Apply(std::move(cp), (*store)->checkpoint_seq());
+    const Status s =
+        (*store)->Apply(std::move(cp), (*store)->checkpoint_seq(), (*store)->expiry_horizon());
     return s.ok() ? "" : "ERROR " + s.ToString();
   });
 }

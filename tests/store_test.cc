@@ -61,7 +61,7 @@ class StoreTest : public ::testing::Test {
     ASSERT_NE(store, nullptr);
     RocksStore::Checkpoint cp;
     cp.Put("k", MakeEntry("v", 1));
-    ASSERT_TRUE(store->Apply(std::move(cp), 1).ok());
+    ASSERT_TRUE(store->Apply(std::move(cp), 1, 0).ok());
     ASSERT_TRUE(store->CompactAll().ok());
   }
 
@@ -87,10 +87,10 @@ TEST_F(StoreTest, CheckpointAppliesEntriesIndexAndSequenceTogetherAndSurvivesReo
     cp.AddDependent("user:1", "profile:1");
     cp.Put("gone", MakeEntry("x", 3));
     EXPECT_EQ(cp.ops(), 4u);
-    ASSERT_TRUE(store->Apply(std::move(cp), 8).ok());
+    ASSERT_TRUE(store->Apply(std::move(cp), 8, 0).ok());
     RocksStore::Checkpoint cp2;
     cp2.Delete("gone");
-    ASSERT_TRUE(store->Apply(std::move(cp2), 9).ok());
+    ASSERT_TRUE(store->Apply(std::move(cp2), 9, 0).ok());
     EXPECT_EQ(store->checkpoint_seq(), 9u);
   }
   auto store = OpenStore();
@@ -107,10 +107,10 @@ TEST_F(StoreTest, CheckpointAppliesEntriesIndexAndSequenceTogetherAndSurvivesReo
 
 TEST_F(StoreTest, OlderCheckpointSequenceIsRefusedAndChangesNothing) {
   auto store = OpenStore();
-  ASSERT_TRUE(store->Apply(RocksStore::Checkpoint(), 10).ok());
+  ASSERT_TRUE(store->Apply(RocksStore::Checkpoint(), 10, 0).ok());
   RocksStore::Checkpoint cp;
   cp.Put("k", MakeEntry("v", 5));
-  EXPECT_TRUE(store->Apply(std::move(cp), 9).IsInvalidArgument());
+  EXPECT_TRUE(store->Apply(std::move(cp), 9, 0).IsInvalidArgument());
   EXPECT_EQ(store->checkpoint_seq(), 10u);
   EXPECT_FALSE(store->Get("k")->has_value());
 }
@@ -121,12 +121,12 @@ TEST_F(StoreTest, DependentsOfSourcesThatPrefixEachOtherStayApart) {
   cp.AddDependent("a", "x");
   cp.AddDependent("ab", "y");
   cp.AddDependent("a", "z");
-  ASSERT_TRUE(store->Apply(std::move(cp), 1).ok());
+  ASSERT_TRUE(store->Apply(std::move(cp), 1, 0).ok());
   EXPECT_EQ(*store->Dependents("a"), (std::vector<std::string>{"x", "z"}));
   EXPECT_EQ(*store->Dependents("ab"), std::vector<std::string>{"y"});
   RocksStore::Checkpoint rm;
   rm.RemoveDependent("a", "x");
-  ASSERT_TRUE(store->Apply(std::move(rm), 2).ok());
+  ASSERT_TRUE(store->Apply(std::move(rm), 2, 0).ok());
   EXPECT_EQ(*store->Dependents("a"), std::vector<std::string>{"z"});
 }
 
@@ -135,7 +135,7 @@ TEST_F(StoreTest, ScanVisitsPrefixInKeyOrderAndStopsWhenAsked) {
   RocksStore::Checkpoint cp;
   for (const char* k : {"user:2", "user:1", "usex", "use", "user:3"}) cp.Put(k, MakeEntry(k, 1));
   cp.AddDependent("user:1", "user:2");  // index keys are never visited as entries
-  ASSERT_TRUE(store->Apply(std::move(cp), 1).ok());
+  ASSERT_TRUE(store->Apply(std::move(cp), 1, 0).ok());
   std::vector<std::string> seen;
   ASSERT_TRUE(store
                   ->Scan("user:",
@@ -157,23 +157,30 @@ TEST_F(StoreTest, ScanVisitsPrefixInKeyOrderAndStopsWhenAsked) {
   EXPECT_EQ(seen.size(), 5u);
 }
 
-TEST_F(StoreTest, CompactionDropsExpiredEntriesOnly) {
+TEST_F(StoreTest, CompactionDropsOnlyEntriesExpiredByTheCheckpointsHorizon) {
   auto store = OpenStore();
   RocksStore::Checkpoint cp;
   cp.Put("expired", MakeEntry("x", 1, 1500));
   cp.Put("future", MakeEntry("y", 1, 5000));
   cp.Put("forever", MakeEntry("z", 1, 0));
   cp.AddDependent("expired", "future");
-  ASSERT_TRUE(store->Apply(std::move(cp), 1).ok());
+  ASSERT_TRUE(store->Apply(std::move(cp), 1, /*expiry_horizon_ms=*/1000).ok());
+  EXPECT_EQ(store->expiry_horizon(), 1000u);
   ASSERT_TRUE(store->CompactAll().ok());
-  EXPECT_TRUE(store->Get("expired")->has_value()) << "not yet expired at t=1000";
+  EXPECT_TRUE(store->Get("expired")->has_value()) << "not yet expired at the horizon";
+  // The clock alone never drops it: a WAL record after the checkpoint may still touch it.
   now_ms_ = 2000;
+  ASSERT_TRUE(store->CompactAll().ok());
+  EXPECT_TRUE(store->Get("expired")->has_value()) << "expired by the clock, not the horizon";
+  ASSERT_TRUE(store->Apply(RocksStore::Checkpoint(), 2, 2000).ok());
+  ASSERT_TRUE(store->Apply(RocksStore::Checkpoint(), 3, 1200).ok());
+  EXPECT_EQ(store->expiry_horizon(), 2000u) << "a horizon never goes back";
   ASSERT_TRUE(store->CompactAll().ok());
   EXPECT_FALSE(store->Get("expired")->has_value());
   EXPECT_TRUE(store->Get("future")->has_value());
   EXPECT_TRUE(store->Get("forever")->has_value());
   EXPECT_EQ(store->Dependents("expired")->size(), 1u) << "index and metadata are not filtered";
-  EXPECT_EQ(store->checkpoint_seq(), 1u);
+  EXPECT_EQ(store->checkpoint_seq(), 3u);
 }
 
 TEST_F(StoreTest, ReadOnlyOpenReadsButRefusesCheckpoints) {
@@ -181,7 +188,7 @@ TEST_F(StoreTest, ReadOnlyOpenReadsButRefusesCheckpoints) {
     auto store = OpenStore();
     RocksStore::Checkpoint cp;
     cp.Put("k", MakeEntry("v", 4));
-    ASSERT_TRUE(store->Apply(std::move(cp), 4).ok());
+    ASSERT_TRUE(store->Apply(std::move(cp), 4, 0).ok());
   }
   StoreOptions o = Options();
   o.read_only = true;
@@ -189,7 +196,7 @@ TEST_F(StoreTest, ReadOnlyOpenReadsButRefusesCheckpoints) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ((*store)->checkpoint_seq(), 4u);
   EXPECT_EQ((*(*store)->Get("k"))->value, "v");
-  EXPECT_TRUE((*store)->Apply(RocksStore::Checkpoint(), 5).IsAborted());
+  EXPECT_TRUE((*store)->Apply(RocksStore::Checkpoint(), 5, 0).IsAborted());
 }
 
 TEST_F(StoreTest, MissingStoreOpenedReadOnlyIsAnErrorNamingThePath) {

@@ -39,9 +39,11 @@ int Run(const Args& a) {
     });
     if (!s.ok()) return CannotRun("inspect", s);
   }
-  // RocksDB's estimate counts every key: entries, index edges and two metadata records.
+  // RocksDB's estimate counts every key: entries, index edges and the metadata records
+  // (format, checkpoint_seq and, from stores written since it exists, expiry_horizon).
   const uint64_t all = store.IntProperty("rocksdb.estimate-num-keys");
-  const uint64_t estimate = all > edges + 2 ? all - edges - 2 : 0;
+  const uint64_t meta = store.expiry_horizon() != 0 ? 3 : 2;
+  const uint64_t estimate = all > edges + meta ? all - edges - meta : 0;
   const std::string holder = LockHolder(a.dir);
   uint64_t opened_at = 0;
   Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);

@@ -30,6 +30,12 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kReorderApply, "reorder-apply",
        "ordering: commits reach the map in the order their WAL waits end, so the map and the "
        "log disagree"},
+      {InjectedBug::kCascadeIgnoresTxnEdges, "cascade-ignores-txn-edges",
+       "related-key consistency: a write, delete or touch in a transaction misses entries "
+       "derived from the key earlier in that transaction"},
+      {InjectedBug::kExpiryFilterUsesClock, "expiry-filter-uses-clock",
+       "durability: RocksDB's compaction drops an expired stored copy that a later WAL record "
+       "touched, so replay loses the acknowledged touch"},
   };
   return bugs;
 }

@@ -60,6 +60,9 @@ struct Options {
 
   // RocksDB block cache.
   size_t block_cache_bytes = 64 << 20;
+  // RocksDB's memtable size (its write_buffer_size): checkpoints fill it, and a full one is
+  // flushed to a table file, which in turn leads to compactions.
+  size_t write_buffer_bytes = 64 << 20;
 
   // The clock for TTLs, in milliseconds since the Unix epoch (tests set their own). Empty: the
   // system clock.
