@@ -25,18 +25,17 @@ constexpr uint64_t kLongTtlMs = 3'600'000;  // far beyond any run: nothing expir
 // Kill-point state, read by the handler (a plain function pointer).
 int g_fd = -1;
 const ChildPlan* g_plan = nullptr;
+PowerLossLedger* g_ledger = nullptr;
 PowerLossFileSystem* g_power = nullptr;
-engine::RocksPowerLossFs* g_rocks_power = nullptr;
 std::atomic<uint64_t> g_hits{0};
 
 void OnKillPoint(const char* name) {
   if (g_plan->kill_point != name) return;
   if (g_hits.fetch_add(1) + 1 != g_plan->kill_hit) return;
   Send(g_fd, std::string("K ") + name);
-  if (g_power != nullptr) {
-    (void)g_power->PowerLoss(g_plan->tear, g_plan->seed ^ (g_plan->cycle * 0x9E3779B97F4A7C15ull));
+  if (g_plan->death == Death::kPowerLoss && g_ledger != nullptr) {  // walcache's and RocksDB's
+    (void)g_ledger->PowerLoss(g_plan->tear, g_plan->seed ^ (g_plan->cycle * 0x9E3779B97F4A7C15ull));
   }
-  if (g_rocks_power != nullptr) (void)g_rocks_power->PowerLoss();
   ::_exit(0);
 }
 
@@ -155,12 +154,24 @@ void RunChild(const ChildPlan& plan, int fd) {
   g_fd = fd;
   g_plan = &plan;
   if (!InjectBug(plan.inject_bug).ok()) ::_exit(2);
-  if (plan.death == Death::kPowerLoss) {
-    g_power = new PowerLossFileSystem(FileSystem::Posix());
+  {
+    // Every child, whatever its death, records what it leaves unsynced in the ledger the parent
+    // shares with all children: a later child's power loss must still take back what this one's
+    // death left in the page cache. Only a power-loss death applies it (OnKillPoint).
+    g_ledger = CrashTestLedger();
+    if (g_ledger == nullptr) {  // run without the parent's ledger: this child's state only
+      Result<std::unique_ptr<PowerLossLedger>> own = PowerLossLedger::CreatePrivate(plan.dir);
+      if (!own.ok()) {
+        Send(fd, "F " + own.status().ToString());
+        ::_exit(3);
+      }
+      g_ledger = own->release();
+    }
+    g_ledger->Attach();
+    g_power = new PowerLossFileSystem(FileSystem::Posix(), g_ledger);
     FileSystem::SetDefaultForCrashTest(g_power);
-    auto rocks = std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default());
-    g_rocks_power = rocks.get();
-    engine::SetRocksFileSystemForCrashTest(rocks);
+    engine::SetRocksFileSystemForCrashTest(
+        std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default(), g_ledger));
   }
   if (plan.death == Death::kKillPoint || plan.death == Death::kPowerLoss) {
     SetKillPointHandler(&OnKillPoint);

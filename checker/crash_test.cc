@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "checker/protocol.h"
 #include "util/file_system.h"
 #include "util/injected_bug.h"
+#include "util/power_loss_file_system.h"
 
 namespace walcache::checker {
 namespace {
@@ -73,10 +75,16 @@ ChildPlan PlanCycle(const CrashTestOptions& o, uint64_t cycle, std::mt19937_64* 
   const PointRange& pr = points[(*rng)() % points.size()];
   p.kill_point = pr.name;
   p.kill_hit = 1 + (*rng)() % pr.max_hit;
-  const uint64_t t = (*rng)() % 3;
-  p.tear = t == 0   ? PowerLossFileSystem::Tear::kDrop
-           : t == 1 ? PowerLossFileSystem::Tear::kSector
-                    : PowerLossFileSystem::Tear::kGarbage;
+  // kScatter (out-of-order writeback) leaves damage before valid records, which recovery
+  // refuses by design (DESIGN.md §3 (c)); until that is settled it runs only when asked for, and
+  // otherwise the same draw is a kSector, so the seed replays either way.
+  static const bool scatter = std::getenv("WALCACHE_CRASH_TEST_SCATTER") != nullptr;
+  const uint64_t t = (*rng)() % 5;
+  p.tear = t == 0              ? PowerLossTear::kDrop
+           : t == 2            ? PowerLossTear::kGarbage
+           : t == 3            ? PowerLossTear::kPayload
+           : t == 4 && scatter ? PowerLossTear::kScatter
+                               : PowerLossTear::kSector;
   return p;
 }
 
@@ -156,6 +164,15 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
     fs::create_directories(o.keep_failures, ec);
     if (ec) return Status::IOError("cannot create " + o.keep_failures + ": " + ec.message());
   }
+
+  // What a child leaves unsynced must outlive it (util/power_loss_file_system.h): the ledger is
+  // memory shared with every child forked from here.
+  Result<std::unique_ptr<PowerLossLedger>> ledger = PowerLossLedger::CreateShared(o.dir);
+  if (!ledger.ok()) return ledger.status();
+  SetCrashTestLedger(ledger->get());
+  struct Uninstall {
+    ~Uninstall() { SetCrashTestLedger(nullptr); }
+  } uninstall;
 
   CrashTestReport report;
   report.seed = o.seed;

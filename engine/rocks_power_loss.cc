@@ -1,98 +1,103 @@
 // RocksPowerLossFs (see rocks_power_loss.h).
 #include "engine/rocks_power_loss.h"
 
-#include <rocksdb/env.h>
-#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
 
 namespace walcache::engine {
 namespace {
 
-std::string Normalize(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
+rocksdb::IOStatus FromStatus(const Status& s) {
+  return s.ok() ? rocksdb::IOStatus::OK() : rocksdb::IOStatus::IOError(s.ToString());
 }
 
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : Normalize(path.substr(0, slash));
+rocksdb::IOStatus FromErrno(const std::string& what, int err) {
+  const std::string msg = what + ": " + std::strerror(err);
+  return err == ENOENT ? rocksdb::IOStatus::PathNotFound(msg) : rocksdb::IOStatus::IOError(msg);
 }
 
 class TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  TrackedFile(RocksPowerLossFs* fs, std::string path, std::unique_ptr<rocksdb::FSWritableFile> f,
+  TrackedFile(PowerLossLedger* ledger, std::string path, std::unique_ptr<rocksdb::FSWritableFile> f,
               uint64_t size)
       : rocksdb::FSWritableFileOwnerWrapper(std::move(f)),
-        fs_(fs),
+        ledger_(ledger),
         path_(std::move(path)),
         size_(size) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
-    size_ += d.size();
-    rocksdb::IOStatus s = fs_->Appended(path_, size_);
-    return s.ok() ? target()->Append(d, o, dbg) : s;
+    return Appending(size_, d.size(), [&] { return target()->Append(d, o, dbg); });
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                            const rocksdb::DataVerificationInfo& v,
                            rocksdb::IODebugContext* dbg) override {
-    size_ += d.size();
-    rocksdb::IOStatus s = fs_->Appended(path_, size_);
-    return s.ok() ? target()->Append(d, o, v, dbg) : s;
+    return Appending(size_, d.size(), [&] { return target()->Append(d, o, v, dbg); });
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
                                      const rocksdb::IOOptions& o,
                                      rocksdb::IODebugContext* dbg) override {
-    size_ = std::max(size_, off + d.size());
-    rocksdb::IOStatus s = fs_->Appended(path_, size_);
-    return s.ok() ? target()->PositionedAppend(d, off, o, dbg) : s;
+    return Appending(off, d.size(), [&] { return target()->PositionedAppend(d, off, o, dbg); });
   }
   rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
                                      const rocksdb::IOOptions& o,
                                      const rocksdb::DataVerificationInfo& v,
                                      rocksdb::IODebugContext* dbg) override {
-    size_ = std::max(size_, off + d.size());
-    rocksdb::IOStatus s = fs_->Appended(path_, size_);
-    return s.ok() ? target()->PositionedAppend(d, off, o, v, dbg) : s;
+    return Appending(off, d.size(), [&] { return target()->PositionedAppend(d, off, o, v, dbg); });
   }
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
-    size_ = size;
-    rocksdb::IOStatus s = fs_->Appended(path_, size_);
-    return s.ok() ? target()->Truncate(size, o, dbg) : s;
+    std::shared_lock<std::shared_mutex> io(ledger_->io_mutex());
+    rocksdb::IOStatus s = FromStatus(ledger_->Alive(path_));
+    if (s.ok()) s = target()->Truncate(size, o, dbg);
+    if (s.ok()) s = FromStatus(ledger_->AfterRocksTruncate(path_, size));
+    if (s.ok()) size_ = size;
+    return s;
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->Sync(o, dbg);
-    return s.ok() ? fs_->Synced(path_) : s;
+    return ledger_->Sync<rocksdb::IOStatus>(path_, [&] { return target()->Sync(o, dbg); });
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->Fsync(o, dbg);
-    return s.ok() ? fs_->Synced(path_) : s;
+    return ledger_->Sync<rocksdb::IOStatus>(path_, [&] { return target()->Fsync(o, dbg); });
   }
 
  private:
-  RocksPowerLossFs* const fs_;
+  // Records the durable size before the first unsynced append, then appends; the write happens
+  // under the ledger's I/O lock, so a power cut never races it.
+  template <typename F>
+  rocksdb::IOStatus Appending(uint64_t off, size_t n, F append) {
+    std::shared_lock<std::shared_mutex> io(ledger_->io_mutex());
+    // An overwrite below size_ (direct I/O only) is not modelled: it counts as durable.
+    rocksdb::IOStatus s = FromStatus(ledger_->BeforeAppend(path_, size_));
+    if (s.ok()) s = append();
+    if (s.ok()) size_ = std::max(size_, off + n);
+    return s;
+  }
+
+  PowerLossLedger* const ledger_;
   const std::string path_;
   uint64_t size_;
 };
 
 class TrackedDir final : public rocksdb::FSDirectoryWrapper {
  public:
-  TrackedDir(RocksPowerLossFs* fs, std::string path, std::unique_ptr<rocksdb::FSDirectory> d)
-      : rocksdb::FSDirectoryWrapper(std::move(d)), fs_(fs), path_(Normalize(std::move(path))) {}
+  TrackedDir(PowerLossLedger* ledger, std::string path, std::unique_ptr<rocksdb::FSDirectory> d)
+      : rocksdb::FSDirectoryWrapper(std::move(d)), ledger_(ledger), path_(std::move(path)) {}
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = rocksdb::FSDirectoryWrapper::Fsync(o, dbg);
-    if (s.ok()) fs_->DirSynced(path_);
-    return s;
+    return ledger_->SyncDir<rocksdb::IOStatus>(
+        path_, [&] { return rocksdb::FSDirectoryWrapper::Fsync(o, dbg); });
   }
   rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg,
                                         const rocksdb::DirFsyncOptions& d) override {
-    rocksdb::IOStatus s = rocksdb::FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, d);
-    if (s.ok()) fs_->DirSynced(path_);
-    return s;
+    return ledger_->SyncDir<rocksdb::IOStatus>(
+        path_, [&] { return rocksdb::FSDirectoryWrapper::FsyncWithDirOptions(o, dbg, d); });
   }
 
  private:
-  RocksPowerLossFs* const fs_;
+  PowerLossLedger* const ledger_;
   const std::string path_;
 };
 
@@ -100,40 +105,45 @@ std::shared_ptr<rocksdb::FileSystem> g_fs;
 
 }  // namespace
 
-rocksdb::IOStatus RocksPowerLossFs::Track(const std::string& f, uint64_t size, bool created,
-                                          std::unique_ptr<rocksdb::FSWritableFile>* r) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return rocksdb::IOStatus::IOError(f + ": power lost");
-  files_[f] = FileState{size, size};
-  if (created) created_[DirOf(f)].insert(f);
-  r->reset(new TrackedFile(this, f, std::move(*r), size));
-  return rocksdb::IOStatus::OK();
-}
-
 rocksdb::IOStatus RocksPowerLossFs::NewWritableFile(const std::string& f,
                                                     const rocksdb::FileOptions& o,
                                                     std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                     rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, dbg);
-  return s.ok() ? Track(f, 0, true, r) : s;
+  struct stat st;
+  const bool existed = ::lstat(f.c_str(), &st) == 0;
+  rocksdb::IOStatus s = ledger_->Create<rocksdb::IOStatus>(
+      f, existed, [&] { return target()->NewWritableFile(f, o, r, dbg); });
+  if (!s.ok()) return s;
+  ledger_->ForgetFile(f);  // an existing file was cut to 0 for good (O_TRUNC)
+  r->reset(new TrackedFile(ledger_, f, std::move(*r), 0));
+  return s;
 }
 
 rocksdb::IOStatus RocksPowerLossFs::ReopenWritableFile(const std::string& f,
                                                        const rocksdb::FileOptions& o,
                                                        std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                        rocksdb::IODebugContext* dbg) {
+  rocksdb::IOStatus s = FromStatus(ledger_->Alive(f));
+  if (!s.ok()) return s;
   uint64_t size = 0;
   (void)target()->GetFileSize(f, rocksdb::IOOptions(), &size, dbg);
-  rocksdb::IOStatus s = target()->ReopenWritableFile(f, o, r, dbg);
-  return s.ok() ? Track(f, size, false, r) : s;
+  s = target()->ReopenWritableFile(f, o, r, dbg);
+  if (s.ok()) r->reset(new TrackedFile(ledger_, f, std::move(*r), size));
+  return s;
 }
 
 rocksdb::IOStatus RocksPowerLossFs::ReuseWritableFile(const std::string& f, const std::string& old,
                                                       const rocksdb::FileOptions& o,
                                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                       rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = target()->ReuseWritableFile(f, old, o, r, dbg);
-  return s.ok() ? Track(f, 0, true, r) : s;
+  // Only with recycle_log_file_num, which walcache leaves off: the rename inside is not undone.
+  rocksdb::IOStatus s = ledger_->Create<rocksdb::IOStatus>(
+      f, false, [&] { return target()->ReuseWritableFile(f, old, o, r, dbg); });
+  if (!s.ok()) return s;
+  ledger_->ForgetFile(old);
+  ledger_->ForgetFile(f);
+  r->reset(new TrackedFile(ledger_, f, std::move(*r), 0));
+  return s;
 }
 
 rocksdb::IOStatus RocksPowerLossFs::NewDirectory(const std::string& name,
@@ -141,77 +151,29 @@ rocksdb::IOStatus RocksPowerLossFs::NewDirectory(const std::string& name,
                                                  std::unique_ptr<rocksdb::FSDirectory>* r,
                                                  rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewDirectory(name, o, r, dbg);
-  if (s.ok()) r->reset(new TrackedDir(this, name, std::move(*r)));
+  if (s.ok()) r->reset(new TrackedDir(ledger_, name, std::move(*r)));
   return s;
 }
 
 rocksdb::IOStatus RocksPowerLossFs::DeleteFile(const std::string& f, const rocksdb::IOOptions& o,
                                                rocksdb::IODebugContext* dbg) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (dead_) return rocksdb::IOStatus::IOError(f + ": power lost");
-    files_.erase(f);
-    auto it = created_.find(DirOf(f));
-    if (it != created_.end()) it->second.erase(f);
-  }
-  return target()->DeleteFile(f, o, dbg);
+  rocksdb::IOStatus s = FromStatus(ledger_->Alive(f));
+  if (!s.ok()) return s;
+  bool tracked = false;
+  const int err = ledger_->Delete(f, &tracked);
+  if (!tracked) return err != 0 ? FromErrno(f, err) : target()->DeleteFile(f, o, dbg);
+  return err == 0 ? rocksdb::IOStatus::OK() : FromErrno("delete " + f, err);
 }
 
 rocksdb::IOStatus RocksPowerLossFs::RenameFile(const std::string& s, const std::string& t,
                                                const rocksdb::IOOptions& o,
                                                rocksdb::IODebugContext* dbg) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (dead_) return rocksdb::IOStatus::IOError(s + ": power lost");
-    auto it = files_.find(s);
-    if (it != files_.end()) {
-      files_[t] = it->second;
-      files_.erase(s);
-    }
-    // Until the directory is fsynced, a power cut may undo the rename: the new name is as
-    // fragile as a new file (the checker then loses the renamed file, the harsher outcome).
-    created_[DirOf(t)].insert(t);
-    auto c = created_.find(DirOf(s));
-    if (c != created_.end()) c->second.erase(s);
-  }
-  return target()->RenameFile(s, t, o, dbg);
-}
-
-rocksdb::IOStatus RocksPowerLossFs::Appended(const std::string& f, uint64_t end) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return rocksdb::IOStatus::IOError(f + ": power lost");
-  FileState& st = files_[f];
-  st.size = end;
-  st.synced = std::min(st.synced, end);
-  return rocksdb::IOStatus::OK();
-}
-
-rocksdb::IOStatus RocksPowerLossFs::Synced(const std::string& f) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return rocksdb::IOStatus::IOError(f + ": power lost");
-  FileState& st = files_[f];
-  st.synced = st.size;
-  return rocksdb::IOStatus::OK();
-}
-
-void RocksPowerLossFs::DirSynced(const std::string& dir) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (!dead_) created_.erase(dir);
-}
-
-uint64_t RocksPowerLossFs::PowerLoss() {
-  std::lock_guard<std::mutex> l(mu_);
-  dead_ = true;
-  uint64_t lost = 0;
-  for (const auto& [path, st] : files_) {
-    if (st.synced < st.size && ::truncate(path.c_str(), static_cast<off_t>(st.synced)) == 0) {
-      lost += st.size - st.synced;
-    }
-  }
-  for (const auto& [dir, files] : created_) {
-    for (const std::string& f : files) (void)::unlink(f.c_str());
-  }
-  return lost;
+  rocksdb::IOStatus st = FromStatus(ledger_->Alive(s));
+  if (!st.ok()) return st;
+  bool tracked = false;
+  const int err = ledger_->Rename(s, t, &tracked);
+  if (!tracked) return err != 0 ? FromErrno(s, err) : target()->RenameFile(s, t, o, dbg);
+  return err == 0 ? rocksdb::IOStatus::OK() : FromErrno("rename " + s + " to " + t, err);
 }
 
 void SetRocksFileSystemForCrashTest(std::shared_ptr<rocksdb::FileSystem> fs) {

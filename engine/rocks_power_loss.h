@@ -1,30 +1,36 @@
 // RocksPowerLossFs: the crash checker's power-loss layer under RocksDB (DESIGN.md §6), a
-// rocksdb::FileSystemWrapper over the real file system. It tracks, per file RocksDB writes, how
-// many bytes were appended and how many of them an fsync covered, and which new files' directory
-// was never fsynced; PowerLoss() then truncates every file to its synced length and deletes those
-// files — what a power cut leaves of RocksDB's append-only files. Not a mock: every call reaches
-// the real file system.
+// rocksdb::FileSystemWrapper over the real file system that records in a PowerLossLedger
+// (util/power_loss_file_system.h) what a power cut would take back of RocksDB's files: for each
+// file appended to, its durable (last fsynced) size; and every create, rename (CURRENT, MANIFEST,
+// OPTIONS, IDENTITY through RenameFile) and delete (obsolete WAL, SST, MANIFEST, OPTIONS files
+// through DeleteFile) whose directory RocksDB has not fsynced since. A delete moves the file into
+// the ledger's keep directory (outside DIR, so GetChildren never lists it); a rename over an
+// existing file keeps the old one there. PowerLossLedger::PowerLoss then cuts each file back to
+// its durable size (plus, under every tear but kDrop, a prefix of its unsynced tail ending at a
+// 512-byte boundary of the file) and undoes those directory changes. Not a mock: every call
+// reaches the real file system. RocksDB's files are append-only; an O_TRUNC reopen of an existing
+// file (NewWritableFile) and a Truncate into durable bytes count as durable.
 //
 // Installed for a process with SetRocksFileSystemForCrashTest (only the crash-test child does).
 //
-// Thread-safety: thread-safe.
+// Thread-safety: thread-safe (the ledger's lock).
 #ifndef WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
 #define WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
 
 #include <rocksdb/file_system.h>
 
-#include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
+
+#include "util/power_loss_file_system.h"
 
 namespace walcache::engine {
 
 class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
  public:
-  explicit RocksPowerLossFs(const std::shared_ptr<rocksdb::FileSystem>& base)
-      : rocksdb::FileSystemWrapper(base) {}
+  // REQUIRES: `ledger` outlives this object.
+  RocksPowerLossFs(const std::shared_ptr<rocksdb::FileSystem>& base, PowerLossLedger* ledger)
+      : rocksdb::FileSystemWrapper(base), ledger_(ledger) {}
   static const char* kClassName() { return "WalcacheRocksPowerLossFs"; }
   const char* Name() const override { return kClassName(); }
 
@@ -46,26 +52,11 @@ class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus RenameFile(const std::string& s, const std::string& t,
                                const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override;
 
-  // Applies the power cut; returns the bytes lost. Later writes fail.
-  uint64_t PowerLoss();
-
-  // Used by the wrapped files and directories.
-  rocksdb::IOStatus Appended(const std::string& f, uint64_t end);
-  rocksdb::IOStatus Synced(const std::string& f);
-  void DirSynced(const std::string& dir);
+  // Applies the power cut recorded in the ledger (every layer's files); returns the bytes lost.
+  uint64_t PowerLoss(PowerLossTear tear, uint64_t seed) { return ledger_->PowerLoss(tear, seed); }
 
  private:
-  struct FileState {
-    uint64_t size = 0;
-    uint64_t synced = 0;
-  };
-  rocksdb::IOStatus Track(const std::string& f, uint64_t size, bool created,
-                          std::unique_ptr<rocksdb::FSWritableFile>* r);
-
-  std::mutex mu_;
-  bool dead_ = false;
-  std::map<std::string, FileState> files_;
-  std::map<std::string, std::set<std::string>> created_;  // dir -> files since its last fsync
+  PowerLossLedger* const ledger_;
 };
 
 // The file system RocksStore opens RocksDB with from now on in this process (nullptr: default).

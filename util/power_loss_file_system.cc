@@ -1,33 +1,796 @@
-// PowerLossFileSystem (see power_loss_file_system.h).
+// PowerLossLedger and PowerLossFileSystem (see power_loss_file_system.h).
 #include "util/power_loss_file_system.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <random>
 
 #include "util/status_macros.h"
 
 namespace walcache {
+
+// ---- The shared region. Plain data: it is only ever zeroed, filled and read in place. ----
+
+struct PowerLossLedger::FileSlot {
+  uint32_t state;  // 0 free, 1 in use (published last)
+  uint32_t rocks;  // RocksDB's append-only file: durable_size only, no sectors
+  uint32_t which;  // path[which] is the file's current name (a rename writes the other, flips)
+  uint32_t reserved;
+  uint64_t durable_size;
+  uint64_t last_off, last_len;  // the file's last write (walcache files)
+  char path[2][kMaxPath];
+};
+
+struct PowerLossLedger::SectorSlot {
+  uint32_t state;  // 0 free, 1 in use
+  uint32_t file;   // its FileSlot
+  uint64_t sector;
+  uint64_t write_seq;  // the ledger seq of the last change to it
+  uint32_t pre_len;    // bytes of pre-image; the rest of the sector was past the end of the file
+  uint32_t reserved;
+  char pre[kSector];
+};
+
+struct PowerLossLedger::OpSlot {
+  uint32_t state;  // 0 free, 1 under way (its syscall may or may not have run), 2 done
+  uint32_t kind;   // kCreate, kDelete, kRename
+  uint32_t dirs;   // bit 0: DirOf(path) not synced since; bit 1: DirOf(from) (cross-dir rename)
+  uint32_t reserved;
+  uint64_t seq;
+  char path[kMaxPath];  // created / deleted file; a rename's target
+  char from[kMaxPath];  // a rename's source
+  char keep[kMaxPath];  // a deleted file's content; the file a rename replaced ("" if none)
+};
+
+struct PowerLossLedger::Region {
+  uint64_t magic;
+  uint32_t nfiles, nsectors, nops, reserved;
+  uint64_t seq;           // last ledger seq handed out
+  uint64_t untracked;     // changes no slot could hold
+  uint64_t keep_counter;  // names in the keep directory
+};
+
+namespace {
+
+constexpr uint64_t kMagic = 0x57434C45444745ull;  // "WCLEDGE"
+constexpr uint32_t kFiles = 2048, kSectors = 16384, kOps = 2048;
+constexpr uint32_t kCreate = 1, kDelete = 2, kRename = 3;
+
+uint32_t Load(const uint32_t& w) {
+  return std::atomic_ref<uint32_t>(const_cast<uint32_t&>(w)).load(std::memory_order_acquire);
+}
+// Publishes a slot: every field written before this store is seen whole by whoever sees it.
+void Store(uint32_t& w, uint32_t v) {
+  std::atomic_ref<uint32_t>(w).store(v, std::memory_order_release);
+}
+
+std::string Normalize(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+bool Fits(const std::string& s) { return s.size() < PowerLossLedger::kMaxPath; }
+
+void CopyPath(char* dst, const std::string& s) {
+  std::memset(dst, 0, PowerLossLedger::kMaxPath);
+  std::memcpy(dst, s.data(), s.size());
+}
+
+// The file's size, or 0 if it cannot be told.
+uint64_t StatSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+bool IsRegular(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Reads up to one sector at `sector`; returns the bytes read (0 at or past the end, or on error).
+uint32_t ReadSector(int fd, uint64_t sector, char* out) {
+  if (fd < 0) return 0;
+  size_t got = 0;
+  while (got < PowerLossLedger::kSector) {
+    const ssize_t n = ::pread(fd, out + got, PowerLossLedger::kSector - got,
+                              static_cast<off_t>(sector * PowerLossLedger::kSector + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return static_cast<uint32_t>(got);
+}
+
+void WriteAll(int fd, uint64_t offset, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+}
+
+PowerLossLedger* g_crash_test_ledger = nullptr;
+
+}  // namespace
+
+// The slot arrays follow the header page, files, then sectors, then directory changes.
+PowerLossLedger::FileSlot* PowerLossLedger::Files() const {
+  return reinterpret_cast<FileSlot*>(reinterpret_cast<char*>(region_) + 4096);
+}
+PowerLossLedger::SectorSlot* PowerLossLedger::Sectors() const {
+  return reinterpret_cast<SectorSlot*>(Files() + region_->nfiles);
+}
+PowerLossLedger::OpSlot* PowerLossLedger::Ops() const {
+  return reinterpret_cast<OpSlot*>(Sectors() + region_->nsectors);
+}
+
+std::string PowerLossLedger::KeepDirFor(const std::string& cache_dir) {
+  return Normalize(cache_dir) + ".powerloss-kept";
+}
+
+Result<std::unique_ptr<PowerLossLedger>> PowerLossLedger::CreateShared(
+    const std::string& cache_dir) {
+  return Create(cache_dir, true);
+}
+
+Result<std::unique_ptr<PowerLossLedger>> PowerLossLedger::CreatePrivate(
+    const std::string& cache_dir) {
+  return Create(cache_dir, false);
+}
+
+Result<std::unique_ptr<PowerLossLedger>> PowerLossLedger::Create(const std::string& cache_dir,
+                                                                 bool shared) {
+  static_assert(sizeof(Region) <= 4096);
+  const size_t bytes =
+      sizeof(FileSlot) * kFiles + sizeof(SectorSlot) * kSectors + sizeof(OpSlot) * kOps + 4096;
+  void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                     (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return Status::IOError("mmap of the power-loss ledger", errno);
+  auto* r = static_cast<Region*>(mem);  // anonymous memory starts zeroed: every slot free
+  r->magic = kMagic;
+  r->nfiles = kFiles;
+  r->nsectors = kSectors;
+  r->nops = kOps;
+  const std::string keep = KeepDirFor(cache_dir);
+  std::error_code ec;
+  std::filesystem::remove_all(keep, ec);
+  std::filesystem::create_directories(keep, ec);
+  if (ec) {
+    ::munmap(mem, bytes);
+    return Status::IOError("cannot create " + keep + ": " + ec.message());
+  }
+  std::unique_ptr<PowerLossLedger> l(new PowerLossLedger(r, bytes, shared, keep));
+  l->Attach();
+  return l;
+}
+
+PowerLossLedger::PowerLossLedger(Region* region, size_t bytes, bool shared, std::string keep_dir)
+    : region_(region), bytes_(bytes), shared_(shared), keep_dir_(std::move(keep_dir)) {}
+
+PowerLossLedger::~PowerLossLedger() {
+  std::error_code ec;
+  std::filesystem::remove_all(keep_dir_, ec);
+  ::munmap(region_, bytes_);
+}
+
+void SetCrashTestLedger(PowerLossLedger* ledger) { g_crash_test_ledger = ledger; }
+PowerLossLedger* CrashTestLedger() { return g_crash_test_ledger; }
+
+// ---- Indexes and slots. REQUIRES: mu_ held (Attach and Create excepted). ----
+
+void PowerLossLedger::Attach() {
+  std::lock_guard<std::mutex> l(mu_);
+  dead_ = false;
+  files_.clear();
+  sectors_.clear();
+  ops_.clear();
+  free_files_.clear();
+  free_sectors_.clear();
+  free_ops_.clear();
+  const size_t need = 4096 + sizeof(FileSlot) * region_->nfiles +
+                      sizeof(SectorSlot) * region_->nsectors + sizeof(OpSlot) * region_->nops;
+  if (region_->magic != kMagic || need > bytes_) {  // never: but no slot past the end, ever
+    std::fprintf(stderr, "power-loss ledger: bad region header; tracking nothing\n");
+    region_->nfiles = region_->nsectors = region_->nops = 0;
+    return;
+  }
+  FileSlot* files = Files();
+  SectorSlot* sectors = Sectors();
+  OpSlot* ops = Ops();
+  for (int i = static_cast<int>(region_->nfiles) - 1; i >= 0; --i) {
+    FileSlot& f = files[i];
+    if (Load(f.state) != 1) {
+      free_files_.push_back(i);
+      continue;
+    }
+    const std::string path(f.path[Load(f.which) & 1]);
+    if (path.empty() || files_.count(path) > 0) {  // cannot happen; never trust it twice
+      Store(f.state, 0);
+      free_files_.push_back(i);
+      continue;
+    }
+    files_[path] = i;
+  }
+  for (int i = static_cast<int>(region_->nsectors) - 1; i >= 0; --i) {
+    SectorSlot& s = sectors[i];
+    const bool live = Load(s.state) == 1 && s.file < region_->nfiles &&
+                      Load(files[s.file].state) == 1 && files[s.file].rocks == 0 &&
+                      sectors_[static_cast<int>(s.file)].count(s.sector) == 0;
+    if (!live) {
+      Store(s.state, 0);
+      free_sectors_.push_back(i);
+      continue;
+    }
+    sectors_[static_cast<int>(s.file)][s.sector] = i;
+  }
+  for (int i = static_cast<int>(region_->nops) - 1; i >= 0; --i) {
+    OpSlot& o = ops[i];
+    const uint32_t st = Load(o.state);
+    if (st == 2) {
+      ops_[o.seq] = i;
+      continue;
+    }
+    if (st == 1) {
+      // A process died inside this change: settle it as durable, never as lost.
+      const std::string path(o.path), from(o.from), keep(o.keep);
+      if (o.kind == kDelete && PathExists(keep)) {
+        for (const std::string& p : {path, keep}) {
+          if (auto it = files_.find(p); it != files_.end()) FreeFile(it->second);
+        }
+      } else if (o.kind == kRename && !PathExists(from)) {
+        for (const std::string& p : {path, from, keep}) {
+          if (auto it = files_.find(p); it != files_.end()) FreeFile(it->second);
+        }
+      }
+      Store(o.state, 0);
+      if (!keep.empty()) (void)::unlink(keep.c_str());
+    }
+    free_ops_.push_back(i);
+  }
+}
+
+uint64_t PowerLossLedger::NextSeq() { return ++region_->seq; }
+
+void PowerLossLedger::Untracked(const std::string& what) {
+  if (region_->untracked++ < 5) {
+    std::fprintf(stderr, "power-loss ledger: %s is not tracked (no slot); it counts as durable\n",
+                 what.c_str());
+  }
+}
+
+uint64_t PowerLossLedger::untracked() const { return region_->untracked; }
+
+PowerLossLedger::Counts PowerLossLedger::counts() {
+  std::lock_guard<std::mutex> l(mu_);
+  Counts c;
+  c.files = files_.size();
+  for (const auto& [f, s] : sectors_) c.sectors += s.size();
+  c.dir_changes = ops_.size();
+  return c;
+}
+
+int PowerLossLedger::FindFile(const std::string& path) {
+  auto it = files_.find(path);
+  return it == files_.end() ? -1 : it->second;
+}
+
+int PowerLossLedger::EnsureFile(const std::string& path, bool rocks, uint64_t durable_size) {
+  if (int f = FindFile(path); f >= 0) return f;
+  if (!Fits(path) || free_files_.empty()) {
+    Untracked("file " + path);
+    return -1;
+  }
+  const int f = free_files_.back();
+  free_files_.pop_back();
+  FileSlot& s = Files()[f];
+  s.rocks = rocks ? 1 : 0;
+  s.which = 0;
+  s.durable_size = durable_size;
+  s.last_off = s.last_len = 0;
+  CopyPath(s.path[0], path);
+  Store(s.state, 1);
+  files_[path] = f;
+  return f;
+}
+
+void PowerLossLedger::FreeFile(int f) {
+  if (f < 0 || f >= static_cast<int>(region_->nfiles)) return;
+  FileSlot& s = Files()[f];
+  if (auto it = sectors_.find(f); it != sectors_.end()) {
+    for (const auto& [sector, i] : it->second) {
+      Store(Sectors()[i].state, 0);
+      free_sectors_.push_back(i);
+    }
+    sectors_.erase(it);
+  }
+  files_.erase(std::string(s.path[s.which & 1]));
+  Store(s.state, 0);
+  free_files_.push_back(f);
+}
+
+void PowerLossLedger::ForgetFile(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  FreeFile(FindFile(path));
+}
+
+bool PowerLossLedger::CaptureSector(int f, uint64_t sector, int fd) {
+  if (free_sectors_.empty()) return false;
+  const int i = free_sectors_.back();
+  free_sectors_.pop_back();
+  SectorSlot& s = Sectors()[i];
+  s.file = static_cast<uint32_t>(f);
+  s.sector = sector;
+  s.write_seq = region_->seq;
+  s.pre_len = ReadSector(fd, sector, s.pre);
+  Store(s.state, 1);
+  sectors_[f][sector] = i;
+  return true;
+}
+
+void PowerLossLedger::RekeyFile(const std::string& from, const std::string& to) {
+  const int f = FindFile(from);
+  if (f < 0) return;
+  if (!Fits(to)) {  // cannot follow the file: its unsynced state counts as durable
+    Untracked("rename to " + to);
+    FreeFile(f);
+    return;
+  }
+  FreeFile(FindFile(to));
+  FileSlot& s = Files()[f];
+  const uint32_t next = (s.which & 1) ^ 1;
+  CopyPath(s.path[next], to);
+  Store(s.which, next);
+  files_.erase(from);
+  files_[to] = f;
+}
+
+std::string PowerLossLedger::NewKeepPath() {
+  return keep_dir_ + "/" + std::to_string(++region_->keep_counter);
+}
+
+int PowerLossLedger::NewOp(uint32_t kind, const std::string& path, const std::string& from,
+                           const std::string& keep) {
+  if (!Fits(path) || !Fits(from) || !Fits(keep) || free_ops_.empty()) {
+    Untracked("directory change of " + path);
+    return -1;
+  }
+  const int i = free_ops_.back();
+  free_ops_.pop_back();
+  OpSlot& o = Ops()[i];
+  o.kind = kind;
+  o.dirs = 1u | (kind == kRename && DirOf(from) != DirOf(path) ? 2u : 0u);
+  o.seq = NextSeq();
+  CopyPath(o.path, path);
+  CopyPath(o.from, from);
+  CopyPath(o.keep, keep);
+  Store(o.state, 1);
+  ops_[o.seq] = i;
+  return i;
+}
+
+void PowerLossLedger::FreeOp(int op) {
+  OpSlot& o = Ops()[op];
+  ops_.erase(o.seq);
+  Store(o.state, 0);
+  free_ops_.push_back(op);
+}
+
+void PowerLossLedger::FinishOp(int op) {
+  OpSlot& o = Ops()[op];
+  const std::string keep(o.keep);
+  FreeOp(op);
+  if (!keep.empty()) {  // the kept copy is garbage now: the change is durable
+    FreeFile(FindFile(keep));
+    (void)::unlink(keep.c_str());
+  }
+}
+
+// ---- Data. ----
+
+Status PowerLossLedger::Alive(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  return dead_ ? Status::IOError(path + ": power lost") : Status::OK();
+}
+
+Status PowerLossLedger::Write(WritableFile* base, uint64_t offset, std::string_view data) {
+  std::shared_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);  // held over the write: a Sync's snapshot sees all or none
+  const std::string& path = base->path();
+  if (dead_) return Status::IOError(path + ": power lost");
+  if (data.empty()) return base->Write(offset, data);
+  int f = FindFile(path);
+  if (f < 0) f = EnsureFile(path, false, StatSize(path));
+  if (f >= 0 && Files()[f].rocks == 0) {
+    const uint64_t seq = NextSeq();
+    int fd = -1;
+    bool opened = false;
+    std::map<uint64_t, int>& dirty = sectors_[f];
+    for (uint64_t s = offset / kSector; s <= (offset + data.size() - 1) / kSector; ++s) {
+      auto it = dirty.find(s);
+      if (it != dirty.end()) {
+        Sectors()[it->second].write_seq = seq;
+        continue;
+      }
+      if (!opened) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        opened = true;
+      }
+      if (!CaptureSector(f, s, fd)) {
+        Untracked("a sector of " + path);
+        break;
+      }
+    }
+    if (fd >= 0) ::close(fd);
+    FileSlot& fs = Files()[f];
+    fs.last_off = offset;
+    fs.last_len = data.size();
+  }
+  return base->Write(offset, data);
+}
+
+Status PowerLossLedger::Allocate(WritableFile* base, uint64_t offset, uint64_t len) {
+  std::shared_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  if (dead_) return Status::IOError(base->path() + ": power lost");
+  // The size it adds is durable only with the next Sync: the slot remembers the old one.
+  if (FindFile(base->path()) < 0) (void)EnsureFile(base->path(), false, StatSize(base->path()));
+  return base->Allocate(offset, len);
+}
+
+Status PowerLossLedger::Truncate(WritableFile* base, uint64_t size) {
+  std::shared_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string& path = base->path();
+  if (dead_) return Status::IOError(path + ": power lost");
+  const uint64_t cur = StatSize(path);
+  int f = FindFile(path);
+  if (f < 0) f = EnsureFile(path, false, cur);
+  if (f >= 0 && size < cur && Files()[f].rocks == 0) {
+    // Keep what the truncate cuts until it is durable. All-zero sectors need no copy: giving
+    // the file its durable size back reads them as zeros again.
+    const uint64_t seq = NextSeq();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    std::map<uint64_t, int>& dirty = sectors_[f];
+    char buf[kSector];
+    for (uint64_t s = size / kSector; s <= (cur - 1) / kSector; ++s) {
+      auto it = dirty.find(s);
+      if (it != dirty.end()) {
+        Sectors()[it->second].write_seq = seq;
+        continue;
+      }
+      const uint32_t n = ReadSector(fd, s, buf);
+      if (std::all_of(buf, buf + n, [](char c) { return c == 0; })) continue;
+      if (!CaptureSector(f, s, fd)) {
+        Untracked("the cut of " + path);
+        break;
+      }
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  return base->Truncate(size);
+}
+
+uint64_t PowerLossLedger::SyncBegin(const std::string& path,
+                                    std::map<uint64_t, std::string>* candidates, uint64_t* size) {
+  const uint64_t snap = NextSeq();
+  *size = StatSize(path);
+  const int f = FindFile(path);
+  if (f < 0) return snap;
+  auto it = sectors_.find(f);
+  if (it == sectors_.end() || it->second.empty()) return snap;
+  // What each dirty sector holds now is durable once the sync returns; a sector written again
+  // meanwhile needs it as its new pre-image.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  char buf[kSector];
+  for (const auto& [s, i] : it->second) {
+    (*candidates)[s] = std::string(buf, ReadSector(fd, s, buf));
+  }
+  if (fd >= 0) ::close(fd);
+  return snap;
+}
+
+void PowerLossLedger::SyncEnd(const std::string& path, uint64_t snap,
+                              const std::map<uint64_t, std::string>& candidates, uint64_t size) {
+  const int f = FindFile(path);
+  if (f < 0) return;
+  if (auto it = sectors_.find(f); it != sectors_.end()) {
+    for (auto s = it->second.begin(); s != it->second.end();) {
+      SectorSlot& slot = Sectors()[s->second];
+      auto c = candidates.find(s->first);
+      if (slot.write_seq <= snap) {
+        Store(slot.state, 0);
+        free_sectors_.push_back(s->second);
+        s = it->second.erase(s);
+        continue;
+      }
+      if (c != candidates.end()) {
+        std::memcpy(slot.pre, c->second.data(), c->second.size());
+        slot.pre_len = static_cast<uint32_t>(c->second.size());
+      }
+      ++s;
+    }
+    if (it->second.empty()) sectors_.erase(it);
+  }
+  FileSlot& fs = Files()[f];
+  fs.durable_size = size;
+  if (sectors_.count(f) == 0 && StatSize(path) == size) FreeFile(f);
+}
+
+Status PowerLossLedger::BeforeAppend(const std::string& path, uint64_t old_end) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (dead_) return Status::IOError(path + ": power lost");
+  if (FindFile(path) < 0) (void)EnsureFile(path, true, old_end);
+  return Status::OK();
+}
+
+Status PowerLossLedger::AfterRocksTruncate(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (dead_) return Status::IOError(path + ": power lost");
+  // RocksDB cuts only its own preallocation; a cut into durable bytes counts as durable.
+  if (const int f = FindFile(path); f >= 0) {
+    FileSlot& s = Files()[f];
+    s.durable_size = std::min(s.durable_size, size);
+  }
+  return Status::OK();
+}
+
+// ---- Directory changes. ----
+
+int PowerLossLedger::BeginCreate(const std::string& path) { return NewOp(kCreate, path, "", ""); }
+
+void PowerLossLedger::EndCreate(int op, bool ok) {
+  if (ok) {
+    Store(Ops()[op].state, 2);
+  } else {
+    FreeOp(op);
+  }
+}
+
+int PowerLossLedger::Delete(const std::string& path, bool* tracked) {
+  std::shared_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  *tracked = false;
+  if (dead_) return EIO;
+  if (!IsRegular(path)) return 0;  // the real call reports it
+  const std::string keep = NewKeepPath();
+  const int op = NewOp(kDelete, path, "", keep);
+  if (op < 0) return 0;
+  *tracked = true;
+  if (::rename(path.c_str(), keep.c_str()) != 0) {
+    const int err = errno;
+    FreeOp(op);
+    return err;
+  }
+  RekeyFile(path, keep);
+  Store(Ops()[op].state, 2);
+  return 0;
+}
+
+int PowerLossLedger::Rename(const std::string& from, const std::string& to, bool* tracked) {
+  std::shared_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  *tracked = false;
+  if (dead_) return EIO;
+  if (!IsRegular(from)) return 0;
+  const bool replaces = IsRegular(to);
+  const std::string keep = replaces ? NewKeepPath() : "";
+  const int op = NewOp(kRename, to, from, keep);
+  if (op < 0) return 0;
+  *tracked = true;
+  if (replaces && ::link(to.c_str(), keep.c_str()) != 0) {
+    const int err = errno;
+    FreeOp(op);
+    return err;
+  }
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    const int err = errno;
+    if (replaces) (void)::unlink(keep.c_str());
+    FreeOp(op);
+    return err;
+  }
+  if (replaces) RekeyFile(to, keep);
+  RekeyFile(from, to);
+  Store(Ops()[op].state, 2);
+  return 0;
+}
+
+uint64_t PowerLossLedger::DirSyncBegin() { return NextSeq(); }
+
+void PowerLossLedger::DirSyncEnd(const std::string& dir_in, uint64_t snap) {
+  const std::string dir = Normalize(dir_in);
+  std::vector<int> durable;
+  for (const auto& [seq, i] : ops_) {
+    if (seq > snap) break;
+    OpSlot& o = Ops()[i];
+    if (Load(o.state) != 2) continue;
+    uint32_t dirs = o.dirs;
+    if ((dirs & 1u) && DirOf(o.path) == dir) dirs &= ~1u;
+    if ((dirs & 2u) && DirOf(o.from) == dir) dirs &= ~2u;
+    o.dirs = dirs;
+    if (dirs == 0) durable.push_back(i);
+  }
+  for (int i : durable) FinishOp(i);
+}
+
+// ---- The power cut. ----
+
+uint64_t PowerLossLedger::RestoreFile(int f, PowerLossTear tear, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const FileSlot& slot = Files()[f];
+  const std::string path(slot.path[slot.which & 1]);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  const uint64_t cur = static_cast<uint64_t>(st.st_size);
+  const uint64_t durable = slot.durable_size;
+  if (slot.rocks != 0) {
+    if (cur <= durable) return 0;
+    uint64_t keep = durable;
+    if (tear != PowerLossTear::kDrop) {  // a prefix of the unsynced tail, at a sector boundary
+      std::vector<uint64_t> cuts{durable};
+      for (uint64_t b = (durable / kSector + 1) * kSector; b < cur; b += kSector) cuts.push_back(b);
+      cuts.push_back(cur);
+      keep = cuts[rng() % cuts.size()];
+    }
+    if (keep < cur) (void)::truncate(path.c_str(), static_cast<off_t>(keep));
+    return cur - keep;
+  }
+  std::vector<std::pair<uint64_t, const SectorSlot*>> dirty;
+  if (auto it = sectors_.find(f); it != sectors_.end()) {
+    for (const auto& [s, i] : it->second) dirty.emplace_back(s, &Sectors()[i]);
+  }
+  // Which sectors within the current size keep what they hold now (the cut of an unsynced
+  // truncate, past the current size, always comes back).
+  std::vector<bool> survives(dirty.size(), false);
+  size_t live = 0;
+  while (live < dirty.size() && dirty[live].first * kSector < cur) ++live;
+  const uint64_t lo = slot.last_off, len = slot.last_len;
+  uint64_t flip_at = UINT64_MAX;  // kPayload: where the damage starts
+  switch (tear) {
+    case PowerLossTear::kDrop:
+    case PowerLossTear::kGarbage:
+      break;
+    case PowerLossTear::kSector: {
+      const size_t k = rng() % (live + 1);
+      for (size_t i = 0; i < k; ++i) survives[i] = true;
+      break;
+    }
+    case PowerLossTear::kScatter:
+      for (size_t i = 0; i < live; ++i) survives[i] = (rng() & 1) != 0;
+      break;
+    case PowerLossTear::kPayload: {
+      if (len < 2) break;
+      const uint64_t from = len > 64 ? 64 : len / 2;
+      flip_at = lo + from + rng() % (len - from);
+      for (size_t i = 0; i < live; ++i) survives[i] = dirty[i].first * kSector <= flip_at;
+      break;
+    }
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  uint64_t lost = 0, final_size = durable;
+  for (size_t i = 0; i < dirty.size(); ++i) {
+    const uint64_t start = dirty[i].first * kSector;
+    const SectorSlot& s = *dirty[i].second;
+    char pre[kSector] = {};
+    std::memcpy(pre, s.pre, std::min<size_t>(s.pre_len, kSector));
+    if (!survives[i]) {
+      WriteAll(fd, start, pre, kSector);
+      lost += kSector;
+      continue;
+    }
+    if (start <= flip_at && flip_at < start + kSector) {
+      // The torn sector of kPayload: the 8 bytes from flip_at are flipped, the rest reverts.
+      char now[kSector] = {};
+      const int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      (void)ReadSector(rfd, dirty[i].first, now);
+      if (rfd >= 0) ::close(rfd);
+      const uint64_t at = flip_at - start;
+      const uint64_t flip_end = std::min<uint64_t>({at + 8, kSector, lo + len - start});
+      for (uint64_t b = at; b < flip_end; ++b) now[b] = static_cast<char>(now[b] ^ (rng() | 1));
+      std::memcpy(now + flip_end, pre + flip_end, kSector - flip_end);
+      WriteAll(fd, start, now, kSector);
+      lost += kSector - flip_end;
+      final_size = std::max(final_size, std::min(cur, start + flip_end));
+      continue;
+    }
+    final_size = std::max(final_size, std::min(cur, start + kSector));
+  }
+  if (tear == PowerLossTear::kGarbage && len > 0 && lo < final_size) {
+    std::string junk(std::min(len, final_size - lo), '\0');
+    for (char& c : junk) c = static_cast<char>(rng());
+    WriteAll(fd, lo, junk.data(), junk.size());
+  }
+  (void)::ftruncate(fd, static_cast<off_t>(final_size));
+  ::close(fd);
+  return lost;
+}
+
+void PowerLossLedger::ResetRegion() {
+  FileSlot* files = Files();
+  SectorSlot* sectors = Sectors();
+  OpSlot* ops = Ops();
+  for (uint32_t i = 0; i < region_->nops; ++i) Store(ops[i].state, 0);
+  for (uint32_t i = 0; i < region_->nsectors; ++i) Store(sectors[i].state, 0);
+  for (uint32_t i = 0; i < region_->nfiles; ++i) Store(files[i].state, 0);
+}
+
+uint64_t PowerLossLedger::PowerLoss(PowerLossTear tear, uint64_t seed) {
+  std::unique_lock<std::shared_mutex> io(io_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  if (dead_) return 0;
+  dead_ = true;
+  std::mt19937_64 rng(seed);
+  // Data first, at the files' current names; then the names, newest change first.
+  std::map<std::string, int> by_path(files_.begin(), files_.end());  // a stable order
+  uint64_t lost = 0;
+  for (const auto& [path, f] : by_path) lost += RestoreFile(f, tear, rng());
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    const OpSlot& o = Ops()[it->second];
+    switch (o.kind) {
+      case kCreate:
+        (void)::unlink(o.path);
+        break;
+      case kDelete:
+        (void)::rename(o.keep, o.path);
+        break;
+      case kRename:
+        (void)::rename(o.path, o.from);
+        if (o.keep[0] != '\0') (void)::rename(o.keep, o.path);
+        break;
+    }
+  }
+  ResetRegion();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(keep_dir_, ec)) {
+    std::filesystem::remove_all(e.path(), ec);
+  }
+  // What is on disk now counts as durable; this process's later calls fail (dead_).
+  files_.clear();
+  sectors_.clear();
+  ops_.clear();
+  return lost;
+}
+
+// ---- PowerLossFileSystem. ----
+
 namespace {
 
 class PowerLossWritableFile final : public WritableFile {
  public:
-  PowerLossWritableFile(PowerLossFileSystem* fs, std::unique_ptr<WritableFile> base)
-      : fs_(fs), base_(std::move(base)) {}
+  PowerLossWritableFile(PowerLossLedger* ledger, std::unique_ptr<WritableFile> base)
+      : ledger_(ledger), base_(std::move(base)) {}
   Status Write(uint64_t offset, std::string_view data) override {
-    WALCACHE_RETURN_IF_ERROR(fs_->RecordWrite(path(), offset, data.size()));
-    return base_->Write(offset, data);
+    return ledger_->Write(base_.get(), offset, data);
   }
   Status Sync() override {
-    WALCACHE_RETURN_IF_ERROR(base_->Sync());
-    return fs_->RecordSync(path());
+    return ledger_->Sync<Status>(path(), [&] { return base_->Sync(); });
   }
-  Status Allocate(uint64_t offset, uint64_t len) override { return base_->Allocate(offset, len); }
-  Status Truncate(uint64_t size) override { return base_->Truncate(size); }
+  Status Allocate(uint64_t offset, uint64_t len) override {
+    return ledger_->Allocate(base_.get(), offset, len);
+  }
+  Status Truncate(uint64_t size) override { return ledger_->Truncate(base_.get(), size); }
   Status Close() override { return base_->Close(); }
   const std::string& path() const override { return base_->path(); }
 
  private:
-  PowerLossFileSystem* const fs_;
+  PowerLossLedger* const ledger_;
   const std::unique_ptr<WritableFile> base_;
 };
 
@@ -35,92 +798,41 @@ class PowerLossWritableFile final : public WritableFile {
 
 Result<std::unique_ptr<WritableFile>> PowerLossFileSystem::OpenWritable(const std::string& path,
                                                                         OpenMode mode) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (dead_) return Status::IOError(path + ": power lost");
-  }
-  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, base_->OpenWritable(path, mode));
+  Result<std::unique_ptr<WritableFile>> opened = Status::IOError(path + ": not opened");
+  auto open = [&] {
+    opened = base_->OpenWritable(path, mode);
+    return opened.status();
+  };
   if (mode == OpenMode::kCreateNew) {
-    std::lock_guard<std::mutex> l(mu_);
-    created_[DirOf(path)].insert(path);
+    WALCACHE_RETURN_IF_ERROR(ledger_->Create<Status>(path, false, open));
+  } else {
+    WALCACHE_RETURN_IF_ERROR(ledger_->Alive(path));
+    WALCACHE_RETURN_IF_ERROR(open());
   }
-  return std::unique_ptr<WritableFile>(new PowerLossWritableFile(this, std::move(f)));
+  return std::unique_ptr<WritableFile>(
+      new PowerLossWritableFile(ledger_, std::move(opened).value()));
 }
 
 Status PowerLossFileSystem::SyncDir(const std::string& path) {
-  WALCACHE_RETURN_IF_ERROR(base_->SyncDir(path));
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return Status::IOError(path + ": power lost");
-  std::string dir = path;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  created_.erase(dir);
-  return Status::OK();
+  return ledger_->SyncDir<Status>(path, [&] { return base_->SyncDir(path); });
 }
 
 Status PowerLossFileSystem::DeleteFile(const std::string& path) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (dead_) return Status::IOError(path + ": power lost");
-    unsynced_.erase(path);
-    auto it = created_.find(DirOf(path));
-    if (it != created_.end()) it->second.erase(path);
-  }
-  return base_->DeleteFile(path);
+  WALCACHE_RETURN_IF_ERROR(ledger_->Alive(path));
+  bool tracked = false;
+  const int err = ledger_->Delete(path, &tracked);
+  if (!tracked) return err != 0 ? Status::IOError(path + ": power lost") : base_->DeleteFile(path);
+  return err == 0 ? Status::OK() : Status::IOError("delete " + path, err);
 }
 
 Status PowerLossFileSystem::RenameFile(const std::string& from, const std::string& to) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (dead_) return Status::IOError(from + ": power lost");
+  WALCACHE_RETURN_IF_ERROR(ledger_->Alive(from));
+  bool tracked = false;
+  const int err = ledger_->Rename(from, to, &tracked);
+  if (!tracked) {
+    return err != 0 ? Status::IOError(from + ": power lost") : base_->RenameFile(from, to);
   }
-  return base_->RenameFile(from, to);
-}
-
-Status PowerLossFileSystem::RecordWrite(const std::string& path, uint64_t offset, uint64_t len) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return Status::IOError(path + ": power lost");
-  unsynced_[path].push_back(Range{offset, len});
-  return Status::OK();
-}
-
-Status PowerLossFileSystem::RecordSync(const std::string& path) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (dead_) return Status::IOError(path + ": power lost");
-  unsynced_.erase(path);
-  return Status::OK();
-}
-
-Result<uint64_t> PowerLossFileSystem::PowerLoss(Tear tear, uint64_t seed) {
-  std::lock_guard<std::mutex> l(mu_);
-  dead_ = true;
-  std::mt19937_64 rng(seed);
-  uint64_t lost = 0;
-  for (const auto& [path, ranges] : unsynced_) {
-    auto f = base_->OpenWritable(path, OpenMode::kOpenExisting);
-    if (!f.ok()) continue;  // deleted since
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      const Range& r = ranges[i];
-      std::string bytes(r.len, '\0');
-      uint64_t keep = 0;
-      if (i + 1 == ranges.size()) {
-        if (tear == Tear::kSector && r.len >= 512) keep = (rng() % (r.len / 512 + 1)) * 512;
-        if (tear == Tear::kGarbage) {
-          for (char& c : bytes) c = static_cast<char>(rng());
-        }
-      }
-      lost += r.len - keep;
-      if (keep < r.len) {
-        WALCACHE_RETURN_IF_ERROR(
-            (*f)->Write(r.offset + keep, std::string_view(bytes).substr(0, r.len - keep)));
-      }
-    }
-    WALCACHE_RETURN_IF_ERROR((*f)->Sync());
-  }
-  for (const auto& [dir, files] : created_) {
-    for (const std::string& path : files) (void)base_->DeleteFile(path);
-    (void)base_->SyncDir(dir);
-  }
-  return lost;
+  return err == 0 ? Status::OK() : Status::IOError("rename " + from + " to " + to, err);
 }
 
 }  // namespace walcache
