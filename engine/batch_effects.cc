@@ -26,7 +26,10 @@ Status BatchEffects(uint64_t seq, const wal::Batch& batch,
         } else {
           WALCACHE_ASSIGN_OR_RETURN(cur, prior(op.key));
         }
-        if (!cur.has_value()) break;  // expired and compacted away since: nothing to touch
+        // The commit found the key live, so the checkpoint or an earlier record of this replay
+        // holds it (the expiry filter keeps what a logged Touch acts on: expiry_filter.h). Absent
+        // only in a log damaged or cut by hand; then there is nothing to touch.
+        if (!cur.has_value()) break;
         cur->expires_at = op.expires_at;
         (*out)[op.key] = std::move(cur);
         break;

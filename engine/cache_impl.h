@@ -82,7 +82,7 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Prewarm();
   Status ValidateOps(const std::vector<Transaction::Op>& ops) const;
   // The clock (Options::clock_ms, else the system's), never going back within a process nor
-  // below the expiry horizon the store was opened with (see expiry_floor_).
+  // below the expiry horizon the store was opened with (see clock_floor_).
   uint64_t NowMs() const;
   // ExpiredAt(e, NowMs()), reading the clock only for entries with an expiry.
   bool Expired(const Entry& e) const { return e.expires_at != 0 && e.expires_at <= NowMs(); }

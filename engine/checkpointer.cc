@@ -71,6 +71,9 @@ Status CacheImpl::RunCheckpoint() {
     Fail(s);
     return s;
   }
+  // S is pinned and durable; commits after it go on (and may rotate the WAL) while this
+  // checkpoint collects and writes its state.
+  WALCACHE_KILL_POINT("checkpoint.pinned");
   std::vector<std::pair<std::string, Version>> dirty;
   mem_->ForEachDirty(seq,
                      [&](const std::string& key, const Version& v) { dirty.emplace_back(key, v); });

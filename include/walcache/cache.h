@@ -47,7 +47,10 @@ struct PutOptions {
   std::vector<RelatedKey> related;
 };
 
-// The ops of one transaction, applied in order at Commit. Not thread-safe.
+// The ops of one transaction, applied in order at Commit, each seeing the effects of the earlier
+// ones: a Put, Delete, Invalidate or Touch of a key acts on every entry derived from it,
+// transitively, including entries this transaction created before it. The transaction happens
+// at one instant (Options::clock_ms). Not thread-safe.
 class Transaction {
  public:
   Transaction(Transaction&&) noexcept;

@@ -65,7 +65,12 @@ struct Options {
   size_t write_buffer_bytes = 64 << 20;
 
   // The clock for TTLs, in milliseconds since the Unix epoch (tests set their own). Empty: the
-  // system clock.
+  // system clock. A transaction reads it once, when it is sequenced: its TTLs count from that
+  // instant and every expiry decision in it is made at it. Within a process the cache's time
+  // never goes back: a clock stepped back stops it until the clock catches up. Across a reopen it
+  // starts no earlier than the last checkpoint's expiry horizon (a clean close checkpoints at
+  // the time of the close; after a crash, time since the last checkpoint can be lived again if
+  // the clock was stepped back meanwhile).
   std::function<uint64_t()> clock_ms;
 };
 
