@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "checker/protocol.h"
+#include "checker/workload.h"
 #include "engine/rocks_power_loss.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
@@ -19,8 +22,19 @@
 namespace walcache::checker {
 namespace {
 
-constexpr int kSources = 24, kDerived = 24, kMulti = 16;
-constexpr uint64_t kLongTtlMs = 3'600'000;  // far beyond any run: nothing expires while checked
+// The whole-API workload (checker/workload.h): few keys, so transactions meet; TTLs that expire
+// within a cycle and across deaths; at least one write per transaction (crash_test.h).
+WorkloadShape ChildShape() {
+  WorkloadShape w;
+  w.sources = 10;
+  w.derived = 10;
+  w.multi = 6;
+  w.short_ttl_ms = 300;
+  w.long_ttl_ms = 4000;
+  w.max_related = 4;
+  w.always_write = true;
+  return w;
+}
 
 // Kill-point state, read by the handler (a plain function pointer).
 int g_fd = -1;
@@ -39,110 +53,109 @@ void OnKillPoint(const char* name) {
   ::_exit(0);
 }
 
-Result<uint64_t> Commit(Cache* c, const Txn& t) {
-  Transaction txn = c->Begin();
-  for (const TxnOp& op : t.ops) {
-    switch (op.kind) {
-      case TxnOp::kPut:
-        txn.Put(op.key, op.value, PutOptions{op.ttl_ms, op.related});
-        break;
-      case TxnOp::kDelete:
-        txn.Delete(op.key);
-        break;
-      case TxnOp::kInvalidate:
-        txn.Invalidate(op.key);
-        break;
-      case TxnOp::kTouch:
-        txn.Touch(op.key, op.ttl_ms);
-        break;
-      case TxnOp::kExpect:
-        txn.Expect(op.key, op.update_id);
-        break;
-      case TxnOp::kExpectAbsent:
-        txn.ExpectAbsent(op.key);
-        break;
-    }
+// The cache's clock: the system's, in steps. While a workload thread commits, the first reading
+// is that transaction's instant (the cache reads its clock once per transaction, when it
+// sequences it: cache.h), sent to the parent before the cache may use it, so the model knows the
+// exact time of every transaction that can have had an effect. The cache's time is the largest
+// reading it has seen (it never goes back), so a reading reported as an instant must not be
+// passed by another thread's reading before the cache has taken it: the clock holds still while
+// any commit is between its reading and its return, and a ticker moves it to the system's time
+// between them (writers first, so commits cannot starve it).
+class StepClock {
+ public:
+  uint64_t now() const { return now_.load(std::memory_order_acquire); }
+  // The reading of a commit: holds the clock still until Release().
+  uint64_t Hold() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !ticking_; });
+    ++holders_;
+    return now();
   }
-  return txn.Commit(t.sync ? Durability::kSync : Durability::kBuffered);
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (--holders_ == 0) cv_.notify_all();
+  }
+  // Moves the clock to `ms` (never back) once no commit holds it.
+  void Advance(uint64_t ms) {
+    std::unique_lock<std::mutex> l(mu_);
+    ticking_ = true;
+    cv_.wait(l, [&] { return holders_ == 0; });
+    if (ms > now()) now_.store(ms, std::memory_order_release);
+    ticking_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::atomic<uint64_t> now_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int holders_ = 0;
+  bool ticking_ = false;
+};
+
+StepClock g_clock;
+thread_local uint64_t tl_committing = 0;  // the txn id this thread is committing, or 0
+thread_local bool tl_holding = false;     // this thread's commit holds g_clock
+
+uint64_t WallMs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
 }
 
-std::string Key(char kind, uint64_t n) { return std::string(1, kind) + std::to_string(n); }
+uint64_t ChildClock() {
+  if (tl_committing == 0) return g_clock.now();
+  const uint64_t now = g_clock.Hold();
+  tl_holding = true;
+  Send(g_fd, "T " + std::to_string(tl_committing) + " " + std::to_string(now));
+  tl_committing = 0;
+  return now;
+}
 
 // Reads `key` and tells the parent what it saw: the oracle checks that no crash takes back a
-// transaction a reader saw (DESIGN.md §1 Visibility).
+// transaction a reader saw (DESIGN.md §1 Visibility) and that a read that started after an
+// acknowledgement sees it. `start` is when the read began.
 Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
+  const int64_t start = MonotonicUs();
   Result<Entry> e = c->Get(key);
-  if (e.ok()) Send(g_fd, EncodeRead(key, MonotonicUs(), e->update_id, e->value));
+  if (e.ok()) Send(g_fd, EncodeRead(key, start, e->update_id, e->value));
   return e;
 }
 
-std::string AnyKey(std::mt19937_64& rng) {
-  const uint64_t k = rng() % 3;
-  return k == 0   ? Key('s', rng() % kSources)
-         : k == 1 ? Key('d', rng() % kDerived)
-                  : Key('m', rng() % kMulti);
+// A Scan is read like Gets: every entry it visits is a read that began when the scan did.
+void ScanAndReport(Cache* c) {
+  const int64_t start = MonotonicUs();
+  (void)c->Scan("", [&](std::string_view key, const Entry& e) {
+    Send(g_fd, EncodeRead(std::string(key), start, e.update_id, e.value));
+    return true;
+  });
 }
 
-// One transaction of the workload, from the thread's rng and what it reads now.
-Txn MakeTxn(Cache* c, std::mt19937_64& rng, uint64_t id, const ChildPlan& plan) {
-  Txn t;
-  t.id = id;
-  t.sync = plan.durability == DurabilityMix::kSync ||
-           (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0);
-  const std::string value = "v" + std::to_string(id);  // see TxnOfValue
-  (void)ReadAndReport(c, AnyKey(rng));
-  auto ttl = [&] { return rng() % 3 == 0 ? kLongTtlMs + rng() % 1000 : 0; };
-  const uint64_t kind = rng() % 100;
-  if (kind < 25) {  // write a source, sometimes expecting what was read
-    const std::string s = Key('s', rng() % kSources);
-    if (rng() % 3 == 0) {
-      Result<Entry> cur = ReadAndReport(c, s);
-      if (cur.ok()) t.ops.push_back(TxnOp{TxnOp::kExpect, s, {}, 0, cur->update_id, {}});
+// The bug report's race, live: a source read at updateId v, then an entry derived from it read
+// after, must never carry the source at an updateId below v (the derived entry would be older
+// than a source already seen). Sends a 'V' message when it does.
+void CheckDerivedAfterSource(Cache* c, const Generator& gen, std::mt19937_64& rng) {
+  const std::string d = "d" + std::to_string(rng() % static_cast<uint64_t>(gen.shape().derived));
+  Result<Entry> first = c->Get(d);
+  if (!first.ok() || first->related.empty()) return;
+  const RelatedKey& r = first->related[rng() % first->related.size()];
+  Result<Entry> src = ReadAndReport(c, r.key);
+  if (!src.ok()) return;
+  Result<Entry> again = ReadAndReport(c, d);
+  if (!again.ok()) return;
+  for (const RelatedKey& rr : again->related) {
+    if (rr.key == r.key && rr.update_id < src->update_id) {
+      Send(g_fd, "V '" + d + "' (update_id " + std::to_string(again->update_id) +
+                     ") was read derived from '" + r.key + "' at update_id " +
+                     std::to_string(rr.update_id) + " after '" + r.key +
+                     "' itself was read at update_id " + std::to_string(src->update_id));
     }
-    t.ops.push_back(TxnOp{TxnOp::kPut, s, value, ttl(), 0, {}});
-  } else if (kind < 50) {  // derive from one or two live entries read now
-    std::vector<RelatedKey> related;
-    const int n = 1 + static_cast<int>(rng() % 2);
-    for (int i = 0; i < n; ++i) {
-      // Mostly sources; sometimes another derived entry, so invalidation has to cascade.
-      const std::string src =
-          rng() % 4 == 0 ? Key('d', rng() % kDerived) : Key('s', rng() % kSources);
-      Result<Entry> e = ReadAndReport(c, src);
-      if (e.ok()) related.push_back(RelatedKey{src, e->update_id});
-    }
-    const std::string d = Key('d', rng() % kDerived);
-    related.erase(std::remove_if(related.begin(), related.end(),
-                                 [&](const RelatedKey& r) { return r.key == d; }),
-                  related.end());
-    if (related.empty()) related.clear();
-    t.ops.push_back(TxnOp{TxnOp::kPut, d, value, ttl(), 0, related});
-  } else if (kind < 65) {  // a source and an entry derived from it in one transaction
-    const std::string s = Key('s', rng() % kSources), d = Key('d', rng() % kDerived);
-    t.ops.push_back(TxnOp{TxnOp::kPut, s, value, ttl(), 0, {}});
-    t.ops.push_back(TxnOp{TxnOp::kPut, d, value + "d", 0, 0, {RelatedKey{s, 0}}});
-  } else if (kind < 80) {  // several independent keys at once
-    const std::string a = Key('m', rng() % kMulti), b = Key('m', rng() % kMulti),
-                      z = Key('m', rng() % kMulti);
-    if (rng() % 4 == 0) t.ops.push_back(TxnOp{TxnOp::kExpectAbsent, z, {}, 0, 0, {}});
-    t.ops.push_back(TxnOp{TxnOp::kPut, a, value + "a", 0, 0, {}});
-    if (b != a) t.ops.push_back(TxnOp{TxnOp::kPut, b, value + "b", ttl(), 0, {}});
-    if (z != a && z != b) t.ops.push_back(TxnOp{TxnOp::kDelete, z, {}, 0, 0, {}});
-  } else if (kind < 90) {  // delete a source or invalidate a derived entry
-    if (rng() % 2 == 0) {
-      t.ops.push_back(TxnOp{TxnOp::kDelete, Key('s', rng() % kSources), {}, 0, 0, {}});
-    } else {
-      t.ops.push_back(TxnOp{TxnOp::kInvalidate, Key('d', rng() % kDerived), {}, 0, 0, {}});
-    }
-  } else {  // touch (lengthen, shorten, clear), with a write so the transaction is never empty
-    const std::string k = rng() % 2 == 0 ? Key('s', rng() % kSources) : Key('d', rng() % kDerived);
-    const uint64_t ttls[] = {0, kLongTtlMs, 2 * kLongTtlMs};
-    t.ops.push_back(TxnOp{TxnOp::kTouch, k, {}, ttls[rng() % 3], 0, {}});
-    t.ops.push_back(TxnOp{TxnOp::kPut, Key('m', rng() % kMulti), value + "t", 0, 0, {}});
   }
-  return t;
 }
 
 }  // namespace
+
+Limits ChildLimits() { return Limits{.max_related = ChildShape().max_related}; }
 
 int64_t MonotonicUs() {
   timespec ts;
@@ -176,50 +189,94 @@ void RunChild(const ChildPlan& plan, int fd) {
   if (plan.death == Death::kKillPoint || plan.death == Death::kPowerLoss) {
     SetKillPointHandler(&OnKillPoint);
   }
+  g_clock.Advance(WallMs());
   Options o;
-  o.wal_segment_size = 64 << 10;  // rotations and segment deletions happen every cycle
-  o.memory_budget_bytes = 4 << 20;
-  o.checkpoint_dirty_bytes = 64 << 10;
-  o.checkpoint_wal_bytes = 512 << 10;
-  o.checkpoint_interval = std::chrono::milliseconds(300);
+  o.clock_ms = &ChildClock;
+  o.wal_segment_size = 16 << 10;  // rotations, also inside checkpoints, and deletions every cycle
+  o.memory_budget_bytes = 4 << 10;  // far below the data: eviction and read-through all along
+  o.checkpoint_dirty_bytes = 16 << 10;
+  o.checkpoint_wal_bytes = 128 << 10;
+  o.checkpoint_interval = std::chrono::milliseconds(100);
   o.sync_interval = std::chrono::milliseconds(20);
+  o.expiry_sweep_interval = std::chrono::milliseconds(50);
+  o.max_related = ChildLimits().max_related;
+  o.write_buffer_bytes = 64 << 10;  // RocksDB flushes and compacts (expiry filter) between them
   Result<std::unique_ptr<Cache>> opened = Cache::Open(plan.dir, o);
   if (!opened.ok()) {
     Send(fd, "F " + opened.status().ToString());
     ::_exit(3);
   }
   Cache* c = opened->get();
+  // The dump: Scan judges expiry at one instant, between these two readings of the clock.
+  const uint64_t scan_from = g_clock.now();
   Status scan = c->Scan("", [&](std::string_view key, const Entry& e) {
     Send(fd, EncodeEntry(std::string(key),
-                         ModelEntry{e.value, e.update_id, e.expires_at != 0, e.related}));
+                         ModelEntry{e.value, e.update_id, e.expires_at, e.related}));
     return true;
   });
+  const uint64_t scan_to = g_clock.now();
   if (!scan.ok()) {
     Send(fd, "F " + scan.ToString());
     ::_exit(3);
   }
-  Send(fd,
-       "L " + std::to_string(c->Stats().last_seq) + " " + std::to_string(c->LastRecovery().micros));
+  Send(fd, "L " + std::to_string(c->Stats().last_seq) + " " +
+               std::to_string(c->LastRecovery().micros) + " " + std::to_string(scan_from) + " " +
+               std::to_string(scan_to));
   if (plan.death == Death::kNone) {
     opened->reset();  // a clean close
     ::_exit(0);
   }
+  const Generator gen(ChildShape());
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(plan.threads) + 2);
+  threads.emplace_back([] {  // the clock's ticker
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      g_clock.Advance(WallMs());
+    }
+  });
+  // Compactions all along: Compact() (a checkpoint, then RocksDB's full compaction with the
+  // expiry filter), beside the flushes and compactions RocksDB starts on its own.
+  threads.emplace_back([&] {
+    std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
+      (void)c->Compact();
+    }
+  });
   for (int th = 0; th < plan.threads; ++th) {
     threads.emplace_back([&, th] {
       std::mt19937_64 rng(plan.seed * 1'000'003 + plan.cycle * 1'009 + static_cast<uint64_t>(th));
       for (uint64_t n = 0;; ++n) {
         if (th == 0 && n % 50 == 49) (void)c->Checkpoint();
         const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
-        Txn t = MakeTxn(c, rng, id, plan);
+        (void)ReadAndReport(c, gen.AnyKey(rng));
+        CheckDerivedAfterSource(c, gen, rng);
+        if (rng() % 16 == 0) ScanAndReport(c);
+        Txn t = gen.Next(rng, id, [&](const std::string& key) -> std::optional<Entry> {
+          Result<Entry> e = ReadAndReport(c, key);
+          if (!e.ok()) return std::nullopt;
+          return std::move(e).value();
+        });
+        t.sync = plan.durability == DurabilityMix::kSync ||
+                 (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0);
         t.ts_us = MonotonicUs();
         if (!Send(fd, EncodeIntent(t))) ::_exit(4);
-        Result<uint64_t> r = Commit(c, t);
+        tl_committing = id;
+        Result<uint64_t> r =
+            CommitTxn(c, t, t.sync ? Durability::kSync : Durability::kBuffered);
+        tl_committing = 0;
+        if (tl_holding) {
+          tl_holding = false;
+          g_clock.Release();
+        }
         const std::string tail = std::to_string(id) + " " + std::to_string(MonotonicUs());
         if (r.ok()) {
           Send(fd, "A " + tail + " " + std::to_string(*r));
-        } else if (r.status().IsConflict() || r.status().IsInvalidArgument()) {  // no effect
+        } else if (r.status().IsConflict()) {  // no effect
           Send(fd, "C " + tail);
+        } else if (r.status().IsInvalidArgument()) {  // no effect
+          Send(fd, "N " + tail);
         } else {
           Send(fd, "X " + tail);
           std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a failed cache: wait

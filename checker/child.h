@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "checker/model.h"
 #include "util/power_loss_file_system.h"
 
 namespace walcache::checker {
@@ -38,6 +39,9 @@ struct ChildPlan {
 };
 
 [[noreturn]] void RunChild(const ChildPlan& plan, int fd);
+
+// The limits of the cache the child opens (its Options).
+Limits ChildLimits();
 
 // CLOCK_MONOTONIC in microseconds (comparable between parent and child).
 int64_t MonotonicUs();

@@ -41,6 +41,7 @@ const std::vector<PointRange>& Points() {
       {"wal.segment_created", 3},
       {"wal.segment_deleted", 3},
       {"engine.apply", 150},
+      {"checkpoint.pinned", 4},
       {"checkpoint.before_store_write", 4},
       {"checkpoint.after_store_write", 4},
       {"checkpoint.before_segment_delete", 4},
@@ -107,6 +108,8 @@ std::string Line(const Message& m) {
       return "ack      txn " + std::to_string(m.id) + " update_id " + std::to_string(m.update_id);
     case 'C':
       return "conflict txn " + std::to_string(m.id);
+    case 'N':
+      return "invalid  txn " + std::to_string(m.id);
     case 'R':
       return "read     " + m.key + "@" + std::to_string(m.update_id) + " = " + m.entry.value;
     default:
@@ -181,6 +184,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
   uint64_t base_seq = 0;
   bool have_base = false;  // the first dump sets the baseline (a directory may start non-empty)
   Pending pending;
+  pending.limits = ChildLimits();
   std::deque<std::pair<int64_t, std::string>> timeline;  // (monotonic us, what)
   const int64_t start = MonotonicUs();
   int64_t last_death_us = start;  // the death whose aftermath the next dump shows
@@ -225,9 +229,11 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           report.recovery_us.push_back(m.recovery_us);
           violations = CheckRelated(recovered);
           if (have_base) {
-            Reconciled r = Reconcile(base, base_seq, pending, recovered, m.update_id);
+            Reconciled r = Reconcile(base, base_seq, pending, recovered, m.update_id,
+                                     m.scan_from_ms, m.scan_to_ms);
             violations.insert(violations.end(), r.violations.begin(), r.violations.end());
             report.transactions_in_flight_committed += r.committed_in_flight.size();
+            if (r.undecided) report.undecided++;
           }
           if (violations.empty()) {
             base = std::move(recovered);
@@ -256,18 +262,33 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           break;
         case 'I':
           pending.intents[m.txn.id] = m.txn;
+          pending.intents[m.txn.id].sequenced = false;  // until its 'T'
+          break;
+        case 'T':
+          if (auto it = pending.intents.find(m.id); it != pending.intents.end()) {
+            it->second.now_ms = m.now_ms;
+            it->second.sequenced = true;
+          }
           break;
         case 'A':
           pending.acked[m.id] = m.update_id;
+          pending.acked_at_us[m.id] = m.ts_us;
           report.transactions_committed++;
           break;
         case 'C':
-          pending.conflicted.insert(m.id);
+        case 'N':
+          (m.type == 'C' ? pending.conflicted : pending.invalid).insert(m.id);
+          pending.rejected_at_us[m.id] = m.ts_us;
+          (m.type == 'C' ? report.conflicts : report.invalid)++;
+          break;
+        case 'V':
+          pending.live_violations.push_back(m.text);
           break;
         default:
           break;
       }
-      if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'X' || m.type == 'R') {
+      if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'N' || m.type == 'X' ||
+          m.type == 'R') {
         timeline.emplace_back(m.type == 'I' ? m.txn.ts_us : m.ts_us, Line(m));
         if (timeline.size() > kTimelineLines) timeline.pop_front();
       }

@@ -34,8 +34,9 @@ std::string EncodeIntent(const Txn& t) {
 }
 
 std::string EncodeEntry(const std::string& key, const ModelEntry& e) {
-  std::string s = "S " + key + " " + std::to_string(e.update_id) + " " + (e.expires ? "1" : "0") +
-                  " " + e.value + " " + std::to_string(e.related.size());
+  std::string s = "S " + key + " " + std::to_string(e.update_id) + " " +
+                  std::to_string(e.expires_at) + " " + e.value + " " +
+                  std::to_string(e.related.size());
   for (const RelatedKey& r : e.related) s += " " + r.key + " " + std::to_string(r.update_id);
   return s;
 }
@@ -78,23 +79,30 @@ std::optional<Message> Decode(std::string_view line) {
   };
   switch (m.type) {
     case 'S': {
-      int expires = 0;
-      if (!(in >> m.key >> m.entry.update_id >> expires >> m.entry.value)) return std::nullopt;
-      m.entry.expires = expires != 0;
+      if (!(in >> m.key >> m.entry.update_id >> m.entry.expires_at >> m.entry.value)) {
+        return std::nullopt;
+      }
       if (!related(&m.entry.related)) return std::nullopt;
       return m;
     }
     case 'L':
-      if (!(in >> m.update_id >> m.recovery_us)) return std::nullopt;
+      if (!(in >> m.update_id >> m.recovery_us >> m.scan_from_ms >> m.scan_to_ms)) {
+        return std::nullopt;
+      }
+      return m;
+    case 'T':
+      if (!(in >> m.id >> m.now_ms)) return std::nullopt;
       return m;
     case 'F':
     case 'K':
+    case 'V':
       std::getline(in >> std::ws, m.text);
       return m;
     case 'A':
       if (!(in >> m.id >> m.ts_us >> m.update_id)) return std::nullopt;
       return m;
     case 'C':
+    case 'N':
     case 'X':
       if (!(in >> m.id >> m.ts_us)) return std::nullopt;
       return m;

@@ -3,12 +3,17 @@
 // one (a torn last line is dropped by the reader). Keys and values of the workload are ASCII
 // without spaces.
 //
-//   S key update_id expires value nrel [rkey ruid]...   a recovered entry (the dump)
-//   L last_seq recovery_us                              end of the dump
+//   S key update_id expires_at value nrel [rkey ruid]...  a recovered entry (the dump)
+//   L last_seq recovery_us from_ms to_ms                end of the dump, whose Scan judged
+//                                                       expiry at an instant in [from, to]
+//   T id now_ms                                         the cache read its clock for txn id:
+//                                                       its instant (sent before it returns)
 //   F message                                           the child could not open or dump
 //   I id ts_us sync nops op...                          a transaction about to be committed
-//   A id ts_us update_id | C id ts_us | X id ts_us      acknowledged | conflict | failed
-//   R key ts_us update_id value                         a reader saw key at update_id
+//   A id ts_us update_id | C id ts_us | N id ts_us      acknowledged | conflict | invalid
+//   X id ts_us                                          failed (an I/O error)
+//   R key ts_us update_id value                         a read that began at ts_us saw key
+//   V message                                           a reader saw what must never be seen
 //   K name                                              the kill point that is about to fire
 //
 // Thread-safety: pure functions; Send is safe from many threads on one fd.
@@ -27,13 +32,15 @@ namespace walcache::checker {
 struct Message {
   char type = 0;
   Txn txn;                   // I
-  uint64_t id = 0;           // A C X
+  uint64_t id = 0;           // A C X T
   int64_t ts_us = 0;         // A C X R
   uint64_t update_id = 0;    // A R; L: last_seq
   uint64_t recovery_us = 0;  // L
+  uint64_t scan_from_ms = 0, scan_to_ms = 0;  // L
+  uint64_t now_ms = 0;                        // T
   std::string key;           // S R
   ModelEntry entry;          // S; R: its value
-  std::string text;          // F K
+  std::string text;          // F K V
 };
 
 std::string EncodeIntent(const Txn& t);

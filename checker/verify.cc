@@ -2,6 +2,7 @@
 #include "checker/verify.h"
 
 #include <algorithm>
+#include <climits>
 #include <functional>
 
 namespace walcache::checker {
@@ -29,12 +30,133 @@ std::vector<Violation> CheckRelated(const State& recovered) {
                                   std::to_string(r.update_id) + ", found " + Show(recovered, r.key),
                               {key, r.key}});
     }
+    for (const RelatedKey& r : e.related) {
+      auto src = recovered.find(r.key);
+      if (src == recovered.end() || src->second.expires_at == 0) continue;
+      if (e.expires_at != 0 && e.expires_at <= src->second.expires_at) continue;
+      out.push_back(Violation{"expiry",
+                              Describe(key, e) + " outlives its source " +
+                                  Describe(r.key, src->second),
+                              {key, r.key}});
+    }
   }
   return out;
 }
 
+namespace {
+
+// Is `recovered`, scanned at an instant in [from, to], the live part of `model`?
+bool MatchesAt(const State& model, const State& recovered, uint64_t from, uint64_t to) {
+  size_t present = 0;
+  for (const auto& [k, e] : model) {
+    auto it = recovered.find(k);
+    const bool gone = !LiveAt(e, from);  // expired before the scan began
+    const bool live = LiveAt(e, to);     // still live when it ended
+    if (it == recovered.end()) {
+      if (live) return false;
+      continue;
+    }
+    if (gone || !(it->second == e)) return false;
+    ++present;
+  }
+  return present == recovered.size();  // nothing the model lacks
+}
+
+// Each rejected transaction must be rejected the same way by the model against the state after
+// some prefix P of the explained history (at updateId P + 1) where it can have been validated:
+// P is at least every updateId acknowledged before it began, and at most the last transaction
+// that began before its rejection was sent. Skipped where that window may reach past what
+// recovery kept (a lost transaction may have been validated before it).
+void CheckRejections(const State& base, uint64_t base_seq, const Pending& p,
+                     const std::map<uint64_t, uint64_t>& by_uid,
+                     const std::vector<std::pair<uint64_t, uint64_t>>& chosen,
+                     uint64_t recovered_seq, Reconciled* out) {
+  std::map<uint64_t, const Txn*> at;  // the explained history
+  for (const auto& [uid, id] : by_uid) {
+    if (uid <= recovered_seq) at[uid] = &p.intents.at(id);
+  }
+  std::set<uint64_t> placed;
+  for (const auto& [uid, id] : chosen) {
+    at[uid] = &p.intents.at(id);
+    placed.insert(id);
+  }
+  int64_t lost_from_us = INT64_MAX;  // when the first transaction that may be lost began
+  for (const auto& [id, t] : p.intents) {
+    auto a = p.acked.find(id);
+    const bool lost = a != p.acked.end()
+                          ? a->second > recovered_seq
+                          : t.sequenced && placed.count(id) == 0 && p.conflicted.count(id) == 0 &&
+                                p.invalid.count(id) == 0;
+    if (lost) lost_from_us = std::min(lost_from_us, t.ts_us);
+  }
+  struct Rejected {
+    const Txn* t;
+    Outcome as;
+    uint64_t lo, hi;
+    bool explained = false;
+  };
+  std::vector<Rejected> rejected;
+  auto add = [&](uint64_t id, Outcome as) {
+    auto t = p.intents.find(id);
+    auto when = p.rejected_at_us.find(id);
+    if (t == p.intents.end() || when == p.rejected_at_us.end()) return;
+    if (!t->second.sequenced) {
+      // Rejected before the cache read its clock: only limits are checked there.
+      State s = base;
+      if (as != Outcome::kInvalid || Apply(t->second, base_seq + 1, &s, p.limits) != Outcome::kInvalid) {
+        out->violations.push_back(Violation{
+            "conflict",
+            "txn " + std::to_string(id) + " was rejected before the cache took its instant, as " +
+                (as == Outcome::kInvalid ? "invalid" : "a conflict") +
+                ", but the model finds it within the limits",
+            {}});
+      }
+      return;
+    }
+    if (when->second > lost_from_us) return;  // its window may reach a lost transaction
+    uint64_t lo = base_seq, hi = base_seq;
+    for (const auto& [aid, uid] : p.acked) {
+      auto a = p.acked_at_us.find(aid);
+      if (a != p.acked_at_us.end() && a->second < t->second.ts_us) lo = std::max(lo, uid);
+    }
+    for (const auto& [uid, txn] : at) {
+      if (txn->ts_us < when->second) hi = std::max(hi, uid);
+    }
+    rejected.push_back(Rejected{&t->second, as, lo, std::max(lo, hi)});
+  };
+  for (uint64_t id : p.conflicted) add(id, Outcome::kConflict);
+  for (uint64_t id : p.invalid) add(id, Outcome::kInvalid);
+  if (rejected.empty()) return;
+  State s = base;
+  for (uint64_t pos = base_seq;; ++pos) {  // s: the state after prefix `pos`
+    for (Rejected& r : rejected) {
+      if (r.explained || pos < r.lo || pos > r.hi) continue;
+      State copy = s;
+      r.explained = Apply(*r.t, pos + 1, &copy, p.limits) == r.as;
+    }
+    if (pos >= recovered_seq) break;
+    auto next = at.find(pos + 1);
+    if (next == at.end()) return;  // not a whole history: nothing to say
+    (void)Apply(*next->second, pos + 1, &s, p.limits);
+  }
+  for (const Rejected& r : rejected) {
+    if (r.explained) continue;
+    out->violations.push_back(Violation{
+        "conflict",
+        "txn " + std::to_string(r.t->id) + " was rejected as " +
+            (r.as == Outcome::kInvalid ? "invalid" : "a conflict") +
+            ", but the model does not reject it so at any point it can have been validated "
+            "(after update_id " +
+            std::to_string(r.lo) + " to " + std::to_string(r.hi) + ")",
+        {}});
+    if (out->violations.size() >= 4) break;
+  }
+}
+
+}  // namespace
+
 Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, const State& recovered,
-                     uint64_t recovered_seq) {
+                     uint64_t recovered_seq, uint64_t scan_from_ms, uint64_t scan_to_ms) {
   Reconciled out;
   auto violation = [&](std::string inv, std::string detail, std::vector<std::string> keys = {}) {
     out.violations.push_back(Violation{std::move(inv), std::move(detail), std::move(keys)});
@@ -103,11 +225,47 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
                 {r.key});
     }
   }
+  // Reads in real time: after the acknowledgement of a transaction that wrote the key (put,
+  // delete or invalidate: every later version has a higher updateId), a read sees that one or a
+  // later one.
+  {
+    std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> writes;  // key -> (ack, uid)
+    for (const auto& [id, uid] : p.acked) {
+      auto at = p.acked_at_us.find(id);
+      auto t = p.intents.find(id);
+      if (at == p.acked_at_us.end() || t == p.intents.end()) continue;
+      for (const TxnOp& op : t->second.ops) {
+        if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete ||
+            op.kind == TxnOp::kInvalidate) {
+          writes[op.key].emplace_back(at->second, uid);
+        }
+      }
+    }
+    for (const Read& r : p.reads) {
+      auto w = writes.find(r.key);
+      if (w == writes.end()) continue;
+      for (const auto& [ack_us, uid] : w->second) {
+        if (ack_us < r.ts_us && r.update_id < uid) {
+          violation("read", show_read(r) + " in a read that began " +
+                                std::to_string(r.ts_us - ack_us) +
+                                " us after a transaction writing it was acknowledged with "
+                                "update_id " + std::to_string(uid),
+                    {r.key});
+          break;
+        }
+      }
+      if (!out.violations.empty()) break;
+    }
+  }
+  for (const std::string& v : p.live_violations) violation("read", v);
   if (!out.violations.empty()) return out;
 
   std::vector<const Txn*> in_flight;
   for (const auto& [id, t] : p.intents) {
-    if (p.acked.count(id) == 0 && p.conflicted.count(id) == 0) in_flight.push_back(&t);
+    if (p.acked.count(id) == 0 && p.conflicted.count(id) == 0 && p.invalid.count(id) == 0 &&
+        t.sequenced) {
+      in_flight.push_back(&t);
+    }
   }
   // A read in-flight transaction may stay uncommitted only if a power loss could take back what
   // its mode had made visible: buffered, reached the OS, not synced.
@@ -118,22 +276,24 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   std::vector<bool> used(in_flight.size(), false);
   std::vector<std::pair<uint64_t, uint64_t>> chosen;  // (update_id, txn id)
   uint64_t steps = 0;
+  // The search grows with the transactions in flight; past this it says "undecided".
+  const uint64_t max_steps = kMaxSearchSteps * std::max<uint64_t>(1, in_flight.size() / 4);
   std::string model_disagrees;
   bool reads = true;
   // Recursion only at gaps, so its depth is at most the in-flight count plus one.
   std::function<bool(uint64_t, State)> dfs = [&](uint64_t pos, State s) -> bool {
-    if (++steps > kMaxSearchSteps) return false;
+    if (++steps > max_steps) return false;
     for (auto acked = by_uid.find(pos); pos <= recovered_seq && acked != by_uid.end();
          acked = by_uid.find(++pos)) {
       const Txn& t = p.intents.at(acked->second);
-      if (Apply(t, pos, &s) != Outcome::kApplied) {
+      if (Apply(t, pos, &s, p.limits) != Outcome::kApplied) {
         model_disagrees = "the engine committed txn " + std::to_string(t.id) + " at update_id " +
                           std::to_string(pos) + ", which the model finds a conflict there";
         return false;
       }
     }
     if (pos > recovered_seq) {
-      if (!(s == recovered)) return false;
+      if (!MatchesAt(s, recovered, scan_from_ms, scan_to_ms)) return false;
       if (!reads) return true;
       for (size_t i = 0; i < in_flight.size(); ++i) {
         if (!used[i] && read_of.count(in_flight[i]->id) > 0 && !may_vanish(*in_flight[i])) {
@@ -150,7 +310,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
         if (seen == read_of.end() && read_at_uid.count(pos) > 0) continue;
       }
       State next = s;
-      if (Apply(*in_flight[i], pos, &next) != Outcome::kApplied) continue;
+      if (Apply(*in_flight[i], pos, &next, p.limits) != Outcome::kApplied) continue;
       used[i] = true;
       chosen.emplace_back(pos, in_flight[i]->id);
       if (dfs(pos + 1, std::move(next))) return true;
@@ -161,11 +321,17 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   };
   if (dfs(base_seq + 1, base)) {
     for (const auto& [uid, id] : chosen) out.committed_in_flight.push_back(id);
+    CheckRejections(base, base_seq, p, by_uid, chosen, recovered_seq, &out);
+    return out;
+  }
+  if (steps > max_steps) {  // not a verdict: the search gave up
+    out.undecided = true;
     return out;
   }
   // Explained without the reads? Then what readers saw is what no crash-consistent history has.
   reads = false;
   steps = 0;
+  model_disagrees.clear();
   std::fill(used.begin(), used.end(), false);
   chosen.clear();
   if (dfs(base_seq + 1, base)) {
@@ -193,7 +359,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   // Not explained. Show the difference from the acknowledged history alone.
   State expected = base;
   for (const auto& [uid, id] : by_uid) {
-    if (uid <= recovered_seq) (void)Apply(p.intents.at(id), uid, &expected);
+    if (uid <= recovered_seq) (void)Apply(p.intents.at(id), uid, &expected, p.limits);
   }
   std::vector<std::string> keys;
   for (const auto& [k, e] : expected) {
@@ -225,7 +391,6 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
                        ") matches no prefix of the history (" + std::to_string(by_uid.size()) +
                        " acknowledged, " + std::to_string(in_flight.size()) + " in flight)";
   if (!model_disagrees.empty()) detail += "; " + model_disagrees;
-  if (steps > kMaxSearchSteps) detail += "; search cut short";
   for (size_t i = 0; i < keys.size() && i < kMaxDiffs; ++i) {
     detail +=
         "\n    expected " + Show(expected, keys[i]) + "\n    found    " + Show(recovered, keys[i]);

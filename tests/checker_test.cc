@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "checker/crash_test.h"
+#include "checker/lockstep.h"
 #include "checker/model.h"
 #include "checker/protocol.h"
 #include "checker/verify.h"
@@ -55,20 +56,20 @@ TEST(CheckerModelTest, ExpiryIsClampedToSourcesAndTouchesOfAbsentKeysWriteNothin
   State s;
   ASSERT_EQ(Apply(T(1, {Put("s", "a", {}, 1000)}), 1, &s), Outcome::kApplied);
   ASSERT_EQ(Apply(T(2, {Put("d", "b", {{"s", 1}})}), 2, &s), Outcome::kApplied);
-  EXPECT_TRUE(s.at("d").expires);
+  EXPECT_EQ(s.at("d").expires_at, 1000u);
   ASSERT_EQ(Apply(T(3, {Put("t", "c")}), 3, &s), Outcome::kApplied);
   ASSERT_EQ(Apply(T(4, {Put("u", "d", {{"t", 3}})}), 4, &s), Outcome::kApplied);
-  EXPECT_FALSE(s.at("u").expires);
+  EXPECT_EQ(s.at("u").expires_at, 0u);
   ASSERT_EQ(Apply(T(5, {Touch("t", 1000)}), 5, &s), Outcome::kApplied);
-  EXPECT_TRUE(s.at("u").expires);
+  EXPECT_EQ(s.at("u").expires_at, 1000u);
   EXPECT_EQ(s.at("t").update_id, 3u);  // a touch keeps the updateId
   EXPECT_EQ(Apply(T(6, {Touch("nope", 5)}), 6, &s), Outcome::kEmpty);
 }
 
 TEST(CheckerVerifyTest, I1FindsAnEntryWhoseSourceMovedOrVanished) {
   State ok;
-  ok["s"] = ModelEntry{"a", 1, false, {}};
-  ok["d"] = ModelEntry{"b", 2, false, {{"s", 1}}};
+  ok["s"] = ModelEntry{"a", 1, 0, {}};
+  ok["d"] = ModelEntry{"b", 2, 0, {{"s", 1}}};
   EXPECT_TRUE(CheckRelated(ok).empty());
   State moved = ok;
   moved["s"].update_id = 3;
@@ -245,6 +246,125 @@ TEST(CrashTest, ShortMixedRunFindsNoViolation) {
   uint64_t kills = 0;
   for (const auto& [mode, n] : r->kills) kills += n;
   EXPECT_EQ(kills, 12u);
+}
+
+// The lockstep checker finds each bug that needs no death, within a few hundred transactions
+// (docs/checker.md has transactions to detection over seeds).
+TEST(LockstepTest, FindsThePlantedCascadeBugsAndAgreesWithoutThem) {
+  for (const char* bug : {"", "cascade-ignores-txn-edges", "skip-related-invalidation",
+                          "split-transaction"}) {
+    test::ScratchDir dir;
+    LockstepOptions o;
+    o.dir = dir.Join("cache");
+    o.transactions = *bug == 0 ? 3000 : 2000;
+    o.seed = 3;
+    o.inject_bug = bug;
+    Result<LockstepReport> r = RunLockstep(o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (*bug == 0) {
+      EXPECT_TRUE(r->failure.empty()) << r->failure;
+      EXPECT_EQ(r->transactions, 3000u);
+      EXPECT_GT(r->applied, 0u);
+      EXPECT_GT(r->conflicts, 0u);
+      EXPECT_GT(r->invalid, 0u);
+      EXPECT_GT(r->empty, 0u);
+      EXPECT_GT(r->evictions, 0u);
+      EXPECT_GT(r->read_through, 0u);
+    } else {
+      EXPECT_FALSE(r->failure.empty()) << bug << " survived " << r->transactions;
+    }
+  }
+}
+
+TEST(CheckerModelTest, LaterOpsActOnEntriesDerivedEarlierInTheTransaction) {
+  State s;
+  Txn t = T(1, {Put("s", "a"), Put("d", "b", {{"s", 0}}), Touch("s", 100)});
+  t.now_ms = 1000;
+  ASSERT_EQ(Apply(t, 1, &s), Outcome::kApplied);
+  EXPECT_EQ(s.at("d").expires_at, 1100u) << "clamped to its source's new expiry";
+  t = T(2, {Put("x", "c", {{"d", 1}}), Put("s", "a2")});
+  t.now_ms = 1001;
+  ASSERT_EQ(Apply(t, 2, &s), Outcome::kApplied);
+  EXPECT_EQ(s.count("d"), 0u);
+  EXPECT_EQ(s.count("x"), 0u) << "derived, in this transaction, from what s's write removed";
+  t = T(3, {Put("y", "e"), Put("z", "f", {{"y", 0}}), Del("y")});
+  t.now_ms = 1002;
+  ASSERT_EQ(Apply(t, 3, &s), Outcome::kApplied);
+  EXPECT_EQ(s.count("z"), 0u);
+  // Time: an entry expired at a transaction's instant is absent for it.
+  t = T(4, {Expect("s", 2)});
+  t.now_ms = 1002;
+  EXPECT_EQ(Apply(t, 4, &s), Outcome::kEmpty);
+  Txn late = T(5, {Put("s", "a3", {}, 10)});
+  late.now_ms = 2000;
+  ASSERT_EQ(Apply(late, 4, &s), Outcome::kApplied);
+  Txn expired = T(6, {Expect("s", 4)});
+  expired.now_ms = 2010;
+  EXPECT_EQ(Apply(expired, 5, &s), Outcome::kConflict) << "expired at its instant";
+}
+
+TEST(CheckerVerifyTest, TheExpiryRuleFindsADerivedEntryOutlivingItsSource) {
+  State st;
+  st["s"] = ModelEntry{"a", 1, 500, {}};
+  st["d"] = ModelEntry{"b", 2, 400, {{"s", 1}}};
+  EXPECT_TRUE(CheckRelated(st).empty());
+  st["d"].expires_at = 0;
+  ASSERT_EQ(CheckRelated(st).size(), 1u);
+  EXPECT_EQ(CheckRelated(st)[0].invariant, "expiry");
+  st["d"].expires_at = 501;
+  ASSERT_EQ(CheckRelated(st).size(), 1u);
+}
+
+TEST(CheckerVerifyTest, AConflictTheModelDoesNotFindIsAViolation) {
+  State base;
+  base["s"] = ModelEntry{"a", 1, 0, {}};
+  Pending p;
+  Txn ok = T(10, {Expect("s", 1), Put("x", "v10a")});
+  ok.ts_us = 100;
+  p.intents[10] = ok;
+  p.conflicted.insert(10);
+  p.rejected_at_us[10] = 200;
+  Reconciled r = Reconcile(base, 1, p, base, 1);
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].invariant, "conflict");
+  // A real conflict is explained.
+  p.intents[10].ops[0].update_id = 7;
+  EXPECT_TRUE(Reconcile(base, 1, p, base, 1).violations.empty());
+}
+
+TEST(CheckerVerifyTest, AReadAfterAnAcknowledgementMustSeeIt) {
+  State base;
+  Pending p;
+  p.intents[1] = T(1, {Put("k", "v1a")});
+  p.acked[1] = 1;
+  p.acked_at_us[1] = 100;
+  p.intents[2] = T(2, {Put("k", "v2a")});
+  p.acked[2] = 2;
+  p.acked_at_us[2] = 200;
+  State after;
+  after["k"] = ModelEntry{"v2a", 2, 0, {}};
+  p.reads.push_back(Read{"k", 1, 1, 150});  // began between the two acknowledgements: fine
+  EXPECT_TRUE(Reconcile(base, 0, p, after, 2).violations.empty());
+  p.reads.push_back(Read{"k", 1, 1, 250});  // began after the second: stale
+  Reconciled r = Reconcile(base, 0, p, after, 2);
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_EQ(r.violations[0].invariant, "read");
+}
+
+TEST(CheckerVerifyTest, ExpiryDuringTheScanMayGoEitherWay) {
+  State base;
+  Pending p;
+  Txn t = T(1, {Put("k", "v1a", {}, 100)});
+  t.now_ms = 1000;  // expires at 1100
+  p.intents[1] = t;
+  p.acked[1] = 1;
+  State with;
+  with["k"] = ModelEntry{"v1a", 1, 1100, {}};
+  const State without;
+  EXPECT_TRUE(Reconcile(base, 0, p, with, 1, 1050, 1150).violations.empty());
+  EXPECT_TRUE(Reconcile(base, 0, p, without, 1, 1050, 1150).violations.empty());
+  EXPECT_FALSE(Reconcile(base, 0, p, with, 1, 1200, 1210).violations.empty()) << "expired";
+  EXPECT_FALSE(Reconcile(base, 0, p, without, 1, 1000, 1010).violations.empty()) << "live";
 }
 
 class PlantedBugTest : public ::testing::TestWithParam<InjectedBugInfo> {};

@@ -20,6 +20,7 @@ void RegisterVerify(CLI::App* app, int* exit_code);
 void RegisterRepair(CLI::App* app, int* exit_code);
 void RegisterCompact(CLI::App* app, int* exit_code);
 void RegisterCrashTest(CLI::App* app, int* exit_code);
+void RegisterLockstep(CLI::App* app, int* exit_code);
 void RegisterSoak(CLI::App* app, int* exit_code);
 
 }  // namespace walcache::tools

@@ -117,6 +117,9 @@ int Run(const Args& a) {
         .Add("deaths_in_recovery", r->deaths_in_recovery)
         .Add("transactions_committed", r->transactions_committed)
         .Add("in_flight_found_committed", r->transactions_in_flight_committed)
+        .Add("conflicts_checked", r->conflicts)
+        .Add("invalid_checked", r->invalid)
+        .Add("undecided", r->undecided)
         .AddRaw("recovery_us", recovery.str());
     std::cout << j.str() << std::endl;
   } else {
@@ -138,7 +141,9 @@ int Run(const Args& a) {
                       ? static_cast<int>(static_cast<double>(r->cycles) * 60 / r->seconds)
                       : 0)
               << "/min), deaths" << kills << ", " << r->deaths_in_recovery << " during recovery, "
-              << r->transactions_committed << " transactions acknowledged, recovery median "
+              << r->transactions_committed << " transactions acknowledged, " << r->conflicts
+              << " conflicts and " << r->invalid << " invalid checked, " << r->undecided
+              << " recoveries undecided, recovery median "
               << median << " us, max " << max
               << " us: " << (r->failures.empty() ? "no violation" : "VIOLATION") << std::endl;
   }

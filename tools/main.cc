@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   walcache::tools::RegisterRepair(&app, &exit_code);
   walcache::tools::RegisterCompact(&app, &exit_code);
   walcache::tools::RegisterCrashTest(&app, &exit_code);
+  walcache::tools::RegisterLockstep(&app, &exit_code);
   walcache::tools::RegisterSoak(&app, &exit_code);
   walcache::tools::RegisterBench(&app, &exit_code);
   try {
