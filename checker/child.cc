@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -64,32 +65,53 @@ void OnKillPoint(const char* name) {
 class StepClock {
  public:
   uint64_t now() const { return now_.load(std::memory_order_acquire); }
-  // The reading of a commit: holds the clock still until Release().
-  uint64_t Hold() {
+  // The reading of commit `id`: holds the clock still until Release(id), or until the next
+  // commit's reading — the cache reads the clock under its sequencer's lock, so by then it has
+  // long taken the earlier reading.
+  uint64_t Hold(uint64_t id) {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return !ticking_; });
-    ++holders_;
+    holder_ = id;
     return now();
   }
-  void Release() {
+  void Release(uint64_t id) {
     std::lock_guard<std::mutex> l(mu_);
-    if (--holders_ == 0) cv_.notify_all();
+    if (holder_ != id) return;
+    holder_ = 0;
+    cv_.notify_all();
   }
-  // Moves the clock to `ms` (never back) once no commit holds it.
-  void Advance(uint64_t ms) {
+  // Moves the clock to the system's time plus the jumps so far (never back) once no commit
+  // holds it.
+  void Advance(uint64_t system_ms) {
     std::unique_lock<std::mutex> l(mu_);
     ticking_ = true;
-    cv_.wait(l, [&] { return holders_ == 0; });
+    cv_.wait(l, [&] { return holder_ == 0; });
+    if (const uint64_t jump = jump_.exchange(0); jump != 0) {
+      offset_ += jump;
+      // Before any reading shows it: the next child's clock must start past it (child.h).
+      Send(g_fd, "W " + std::to_string(offset_));
+    }
+    const uint64_t ms = system_ms + offset_;
     if (ms > now()) now_.store(ms, std::memory_order_release);
     ticking_ = false;
     cv_.notify_all();
   }
+  // The next Advance jumps `ms` ahead (time passes in a leap, as it does for a cache whose
+  // process stalled): everything stored with an expiry in that leap expires at once.
+  void Jump(uint64_t ms) { jump_ += ms; }
+  // Starts the clock `offset_ms` ahead of the system's, and at `floor_ms` at least.
+  void Start(uint64_t system_ms, uint64_t floor_ms, uint64_t offset_ms) {
+    offset_ = std::max(offset_ms, floor_ms > system_ms ? floor_ms - system_ms : 0);
+    now_.store(system_ms + offset_, std::memory_order_release);
+  }
 
  private:
   std::atomic<uint64_t> now_{0};
+  std::atomic<uint64_t> jump_{0};
+  uint64_t offset_ = 0;  // guarded by mu_ (or single-threaded before the workload starts)
   std::mutex mu_;
   std::condition_variable cv_;
-  int holders_ = 0;
+  uint64_t holder_ = 0;  // the commit whose reading holds the clock, or 0
   bool ticking_ = false;
 };
 
@@ -105,7 +127,7 @@ uint64_t WallMs() {
 
 uint64_t ChildClock() {
   if (tl_committing == 0) return g_clock.now();
-  const uint64_t now = g_clock.Hold();
+  const uint64_t now = g_clock.Hold(tl_committing);
   tl_holding = true;
   Send(g_fd, "T " + std::to_string(tl_committing) + " " + std::to_string(now));
   tl_committing = 0;
@@ -153,6 +175,33 @@ void CheckDerivedAfterSource(Cache* c, const Generator& gen, std::mt19937_64& rn
   }
 }
 
+// Sends the intent, commits (the clock reports the instant), sends the outcome.
+void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng,
+                     bool buffered = false) {
+  t->sync = !buffered && (plan.durability == DurabilityMix::kSync ||
+                          (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0));
+  t->ts_us = MonotonicUs();
+  if (!Send(g_fd, EncodeIntent(*t))) ::_exit(4);
+  tl_committing = t->id;
+  Result<uint64_t> r = CommitTxn(c, *t, t->sync ? Durability::kSync : Durability::kBuffered);
+  tl_committing = 0;
+  if (tl_holding) {
+    tl_holding = false;
+    g_clock.Release(t->id);
+  }
+  const std::string tail = std::to_string(t->id) + " " + std::to_string(MonotonicUs());
+  if (r.ok()) {
+    Send(g_fd, "A " + tail + " " + std::to_string(*r));
+  } else if (r.status().IsConflict()) {  // no effect
+    Send(g_fd, "C " + tail);
+  } else if (r.status().IsInvalidArgument()) {  // no effect
+    Send(g_fd, "N " + tail);
+  } else {
+    Send(g_fd, "X " + tail);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a failed cache: wait
+  }
+}
+
 }  // namespace
 
 Limits ChildLimits() { return Limits{.max_related = ChildShape().max_related}; }
@@ -189,7 +238,7 @@ void RunChild(const ChildPlan& plan, int fd) {
   if (plan.death == Death::kKillPoint || plan.death == Death::kPowerLoss) {
     SetKillPointHandler(&OnKillPoint);
   }
-  g_clock.Advance(WallMs());
+  g_clock.Start(WallMs(), plan.clock_floor_ms, plan.clock_offset_ms);
   Options o;
   o.clock_ms = &ChildClock;
   o.wal_segment_size = 16 << 10;  // rotations, also inside checkpoints, and deletions every cycle
@@ -237,11 +286,40 @@ void RunChild(const ChildPlan& plan, int fd) {
   });
   // Compactions all along: Compact() (a checkpoint, then RocksDB's full compaction with the
   // expiry filter), beside the flushes and compactions RocksDB starts on its own.
+  // Now and then, while it runs, touches land after its checkpoint's pin and time leaps past
+  // the stored copies' old expiries before its compaction's filter looks at them: a store that
+  // drops what a logged Touch still acts on loses it (DESIGN.md trap 4).
   threads.emplace_back([&] {
+    const int th = plan.threads;  // its transactions' ids, apart from the workload threads'
     std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
-    while (true) {
+    for (uint64_t n = 0;; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
-      (void)c->Compact();
+      if (rng() % 2 == 0) {
+        (void)c->Compact();
+        continue;
+      }
+      // Read every key first, so the touches can pick what is stored with an expiry now.
+      std::map<std::string, Entry> seen;
+      for (const auto& [kind, count] : {std::pair{'s', gen.shape().sources},
+                                        std::pair{'d', gen.shape().derived},
+                                        std::pair{'m', gen.shape().multi}}) {
+        for (int i = 0; i < count; ++i) {
+          const std::string k = std::string(1, kind) + std::to_string(i);
+          if (Result<Entry> e = ReadAndReport(c, k); e.ok()) seen.emplace(k, *e);
+        }
+      }
+      std::thread compact([c] { (void)c->Compact(); });
+      std::this_thread::sleep_for(std::chrono::microseconds(50 + rng() % 200));
+      const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
+      Txn t = gen.Touches(rng, id, [&](const std::string& k) -> std::optional<Entry> {
+        auto it = seen.find(k);
+        if (it == seen.end()) return std::nullopt;
+        return it->second;
+      });
+      CommitAndReport(c, &t, plan, rng, /*buffered=*/plan.durability != DurabilityMix::kSync);
+      g_clock.Jump(500 + rng() % 2000);
+      g_clock.Advance(WallMs());
+      compact.join();
     }
   });
   for (int th = 0; th < plan.threads; ++th) {
@@ -258,29 +336,7 @@ void RunChild(const ChildPlan& plan, int fd) {
           if (!e.ok()) return std::nullopt;
           return std::move(e).value();
         });
-        t.sync = plan.durability == DurabilityMix::kSync ||
-                 (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0);
-        t.ts_us = MonotonicUs();
-        if (!Send(fd, EncodeIntent(t))) ::_exit(4);
-        tl_committing = id;
-        Result<uint64_t> r =
-            CommitTxn(c, t, t.sync ? Durability::kSync : Durability::kBuffered);
-        tl_committing = 0;
-        if (tl_holding) {
-          tl_holding = false;
-          g_clock.Release();
-        }
-        const std::string tail = std::to_string(id) + " " + std::to_string(MonotonicUs());
-        if (r.ok()) {
-          Send(fd, "A " + tail + " " + std::to_string(*r));
-        } else if (r.status().IsConflict()) {  // no effect
-          Send(fd, "C " + tail);
-        } else if (r.status().IsInvalidArgument()) {  // no effect
-          Send(fd, "N " + tail);
-        } else {
-          Send(fd, "X " + tail);
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a failed cache: wait
-        }
+        CommitAndReport(c, &t, plan, rng);
       }
     });
   }

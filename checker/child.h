@@ -36,6 +36,11 @@ struct ChildPlan {
   uint64_t kill_hit = 1;
   PowerLossFileSystem::Tear tear = PowerLossFileSystem::Tear::kDrop;
   std::string inject_bug;
+  // The child's clock (it jumps ahead of the system's now and then) starts at least this far
+  // ahead of the system's, and at clock_floor_ms at least: past every reading an earlier child's
+  // clock gave, which the cache's clock never goes below (its stored expiry horizon).
+  uint64_t clock_offset_ms = 0;
+  uint64_t clock_floor_ms = 0;
 };
 
 [[noreturn]] void RunChild(const ChildPlan& plan, int fd);

@@ -42,6 +42,8 @@ const std::vector<PointRange>& Points() {
       {"wal.segment_deleted", 3},
       {"engine.apply", 150},
       {"checkpoint.pinned", 4},
+      {"compact.done", 3},
+      {"compact.done", 3},  // twice the odds: the death right after a compaction is rare
       {"checkpoint.before_store_write", 4},
       {"checkpoint.after_store_write", 4},
       {"checkpoint.before_segment_delete", 4},
@@ -140,7 +142,9 @@ const char* DurabilityName(DurabilityMix d) {
 const std::vector<std::string>& KillPoints() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (const PointRange& p : Points()) n.emplace_back(p.name);
+    for (const PointRange& p : Points()) {
+      if (std::find(n.begin(), n.end(), p.name) == n.end()) n.emplace_back(p.name);
+    }
     return n;
   }();
   return names;
@@ -185,6 +189,8 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
   bool have_base = false;  // the first dump sets the baseline (a directory may start non-empty)
   Pending pending;
   pending.limits = ChildLimits();
+  uint64_t clock_floor_ms = 0;   // after every instant a child reported (child.h)
+  uint64_t clock_offset_ms = 0;  // the furthest a child's clock ran ahead ('W')
   std::deque<std::pair<int64_t, std::string>> timeline;  // (monotonic us, what)
   const int64_t start = MonotonicUs();
   int64_t last_death_us = start;  // the death whose aftermath the next dump shows
@@ -194,6 +200,8 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
     const double elapsed = static_cast<double>(MonotonicUs() - start) / 1e6;
     const bool last = o.seconds > 0 ? elapsed >= o.seconds : cycle >= o.cycles;
     ChildPlan plan = PlanCycle(o, cycle, &rng);
+    plan.clock_floor_ms = clock_floor_ms;
+    plan.clock_offset_ms = clock_offset_ms;
     if (last) plan.death = Death::kNone;  // the final recovery, verified like the others
     const uint64_t signal_delay_us = 20'000 + rng() % 600'000;
 
@@ -226,6 +234,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           break;
         case 'L': {
           dumped = true;
+          clock_floor_ms = std::max(clock_floor_ms, m.scan_to_ms + 1);
           report.recovery_us.push_back(m.recovery_us);
           violations = CheckRelated(recovered);
           if (have_base) {
@@ -265,6 +274,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           pending.intents[m.txn.id].sequenced = false;  // until its 'T'
           break;
         case 'T':
+          clock_floor_ms = std::max(clock_floor_ms, m.now_ms + 1);
           if (auto it = pending.intents.find(m.id); it != pending.intents.end()) {
             it->second.now_ms = m.now_ms;
             it->second.sequenced = true;
@@ -283,6 +293,9 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           break;
         case 'V':
           pending.live_violations.push_back(m.text);
+          break;
+        case 'W':
+          clock_offset_ms = std::max(clock_offset_ms, m.now_ms);
           break;
         default:
           break;

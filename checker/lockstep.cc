@@ -141,6 +141,30 @@ class Readers {
   std::atomic<uint64_t> reads_{0};
 };
 
+// Compact() from a thread of its own, every few milliseconds: commits land between a
+// checkpoint's pin and the compaction after it, and beside RocksDB's own compactions.
+class Compactor {
+ public:
+  void Start(Cache* c, uint64_t seed) {
+    stop_ = false;
+    thread_ = std::thread([this, c, seed] {
+      std::mt19937_64 rng(seed);
+      while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500 + rng() % 4000));
+        if (!c->Compact().ok()) break;  // a failed cache: the committer sees it too
+      }
+    });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 class Run {
  public:
   explicit Run(const LockstepOptions& o) : o_(o), rng_(o.seed), gen_(Shape()) {
@@ -226,7 +250,12 @@ class Run {
       if (report_.failure.empty()) report_.transactions = n;
     }
     if (!s.ok()) Fail("the cache failed: " + s.ToString());
-    readers_.Stop();
+    // A death leaves the threads running (a checkpoint or compaction under way must not finish
+    // first: the death is meant to land among them); a clean end stops them.
+    if (done) {
+      readers_.Stop();
+      compactor_.Stop();
+    }
     if (std::string f = readers_.failure(); !f.empty()) Fail(f);
     report_.reads += readers_.reads();
     if (s.ok() && report_.failure.empty() && done) {
@@ -333,6 +362,7 @@ class Run {
     cache_ = std::move(c).value();
     last_seq_ = cache_->Stats().last_seq;
     if (o_.readers > 0) readers_.Start(cache_.get(), o_.readers, o_.seed + last_seq_, &gen_);
+    compactor_.Start(cache_.get(), o_.seed * 7 + last_seq_);
     return Status::OK();
   }
 
@@ -363,6 +393,7 @@ class Run {
       report_.evictions += st.evictions;
       report_.read_through += st.read_through;
       readers_.Stop();
+      compactor_.Stop();
       cache_.reset();
       if (Status s = Open(); !s.ok()) return s;
     }
@@ -506,6 +537,7 @@ class Run {
   std::atomic<uint64_t> now_{kClockStart};
   std::chrono::steady_clock::time_point start_;
   Readers readers_;
+  Compactor compactor_;
   std::unique_ptr<Cache> cache_;
   uint64_t last_seq_ = 0;  // the newest updateId the cache has given
   State state_;

@@ -93,6 +93,9 @@ std::optional<Message> Decode(std::string_view line) {
     case 'T':
       if (!(in >> m.id >> m.now_ms)) return std::nullopt;
       return m;
+    case 'W':
+      if (!(in >> m.now_ms)) return std::nullopt;
+      return m;
     case 'F':
     case 'K':
     case 'V':

@@ -8,6 +8,8 @@
 //                                                       expiry at an instant in [from, to]
 //   T id now_ms                                         the cache read its clock for txn id:
 //                                                       its instant (sent before it returns)
+//   W offset_ms                                         the child's clock now runs this far
+//                                                       ahead of the system's (sent first)
 //   F message                                           the child could not open or dump
 //   I id ts_us sync nops op...                          a transaction about to be committed
 //   A id ts_us update_id | C id ts_us | N id ts_us      acknowledged | conflict | invalid
@@ -37,7 +39,7 @@ struct Message {
   uint64_t update_id = 0;    // A R; L: last_seq
   uint64_t recovery_us = 0;  // L
   uint64_t scan_from_ms = 0, scan_to_ms = 0;  // L
-  uint64_t now_ms = 0;                        // T
+  uint64_t now_ms = 0;                        // T; W: the offset
   std::string key;           // S R
   ModelEntry entry;          // S; R: its value
   std::string text;          // F K V

@@ -120,6 +120,29 @@ Txn Generator::Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const
   return t;
 }
 
+Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const {
+  Txn t;
+  t.id = id;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 12 && keys.size() < 4; ++i) {
+    const std::string k = AnyKey(rng);
+    std::optional<Entry> e = read(k);
+    if (e.has_value() && e->expires_at != 0) keys.push_back(k);
+  }
+  if (keys.empty()) keys.push_back(AnyKey(rng));
+  for (const std::string& key : keys) {
+    const uint64_t r = rng() % 4;
+    const uint64_t ttl = r < 2 ? 0 : r == 2 ? 1 + rng() % shape_.short_ttl_ms
+                                           : shape_.short_ttl_ms + rng() % (4 * shape_.long_ttl_ms);
+    t.ops.push_back(TxnOp{TxnOp::kTouch, key, {}, ttl, 0, {}});
+  }
+  if (shape_.always_write) {
+    t.ops.push_back(TxnOp{TxnOp::kPut, Key('m', rng() % static_cast<uint64_t>(shape_.multi)),
+                          "v" + std::to_string(id) + "t", 0, 0, {}});
+  }
+  return t;
+}
+
 Result<uint64_t> CommitTxn(Cache* c, const Txn& t, Durability durability) {
   Transaction txn = c->Begin();
   for (const TxnOp& op : t.ops) {

@@ -51,6 +51,12 @@ class Generator {
   // One transaction with id `id`, drawing from `rng` and from what `read` returns now.
   Txn Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const;
 
+  // A transaction of touches (lengthen, shorten, mostly clear) of up to 4 keys that `read`
+  // shows expiring, else of any, with a put if the shape says every transaction writes: a
+  // service refreshing what it just read. Between a checkpoint and the compaction after it,
+  // a logged Touch of an entry stored before.
+  Txn Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const;
+
   // A random key of the workload.
   std::string AnyKey(std::mt19937_64& rng) const;
   const WorkloadShape& shape() const { return shape_; }
