@@ -381,6 +381,13 @@ Mode ModeFor(std::string_view bug) {
 }
 
 TEST_P(PlantedBugTest, IsCaught) {
+  if (GetParam().name == "expiry-filter-uses-clock") {
+    // Its window (a Touch logged between a checkpoint's pin and the compaction after it, the old
+    // expiry passing in between, a death before the next checkpoint) is a race the workload meets
+    // in some hundreds of cycles, not reliably within 300 (docs/checker.md). The deterministic
+    // check is tests/cache_expiry_horizon_test.cc, which loses the Touch under this bug.
+    GTEST_SKIP() << "caught by cache_expiry_horizon_test; in the crash test a long-run race";
+  }
   test::ScratchDir dir;
   CrashTestOptions o;
   o.dir = dir.Join("cache");
