@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -241,7 +241,7 @@ void RunChild(const ChildPlan& plan, int fd) {
   g_clock.Start(WallMs(), plan.clock_floor_ms, plan.clock_offset_ms);
   Options o;
   o.clock_ms = &ChildClock;
-  o.wal_segment_size = 16 << 10;  // rotations, also inside checkpoints, and deletions every cycle
+  o.wal_segment_size = 16 << 10;    // rotations, also inside checkpoints, and deletions every cycle
   o.memory_budget_bytes = 4 << 10;  // far below the data: eviction and read-through all along
   o.checkpoint_dirty_bytes = 16 << 10;
   o.checkpoint_wal_bytes = 128 << 10;
@@ -259,8 +259,8 @@ void RunChild(const ChildPlan& plan, int fd) {
   // The dump: Scan judges expiry at one instant, between these two readings of the clock.
   const uint64_t scan_from = g_clock.now();
   Status scan = c->Scan("", [&](std::string_view key, const Entry& e) {
-    Send(fd, EncodeEntry(std::string(key),
-                         ModelEntry{e.value, e.update_id, e.expires_at, e.related}));
+    Send(fd,
+         EncodeEntry(std::string(key), ModelEntry{e.value, e.update_id, e.expires_at, e.related}));
     return true;
   });
   const uint64_t scan_to = g_clock.now();
@@ -300,9 +300,9 @@ void RunChild(const ChildPlan& plan, int fd) {
       }
       // Read every key first, so the touches can pick what is stored with an expiry now.
       std::map<std::string, Entry> seen;
-      for (const auto& [kind, count] : {std::pair{'s', gen.shape().sources},
-                                        std::pair{'d', gen.shape().derived},
-                                        std::pair{'m', gen.shape().multi}}) {
+      for (const auto& [kind, count] :
+           {std::pair{'s', gen.shape().sources}, std::pair{'d', gen.shape().derived},
+            std::pair{'m', gen.shape().multi}}) {
         for (int i = 0; i < count; ++i) {
           const std::string k = std::string(1, kind) + std::to_string(i);
           if (Result<Entry> e = ReadAndReport(c, k); e.ok()) seen.emplace(k, *e);

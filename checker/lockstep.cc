@@ -8,16 +8,17 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
-#include <filesystem>
-#include <memory>
-#include <random>
-#include <set>
 
+#include "checker/lockstep_threads.h"
 #include "checker/protocol.h"
 #include "checker/verify.h"
 #include "checker/workload.h"
@@ -51,119 +52,6 @@ std::string ShowTxn(const Txn& t) {
 ModelEntry FromEntry(const Entry& e) {
   return ModelEntry{e.value, e.update_id, e.expires_at, e.related};
 }
-
-// Readers beside the committer: each reads keys at random, all the time, and checks what no
-// read may return whatever the timing — a key's updateId never going back for one reader
-// (monotonic reads), a read that began after a commit writing the key returned seeing that
-// updateId or a later one, and the bug report's race: after a source was read at v, an entry
-// derived from it that is read next never carries it below v.
-class Readers {
- public:
-  void Start(Cache* c, int n, uint64_t seed, const Generator* gen) {
-    stop_ = false;
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this, c, gen, seed, i] { Loop(c, gen, seed * 31 + i); });
-    }
-  }
-  void Stop() {
-    stop_ = true;
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
-  }
-  // After a commit at `uid` returned: reads of `keys` that begin from now on see it.
-  void Published(const std::vector<std::string>& keys, uint64_t uid) {
-    std::lock_guard<std::mutex> l(mu_);
-    for (const std::string& k : keys) floor_[k] = std::max(floor_[k], uid);
-  }
-  std::string failure() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return failure_;
-  }
-  uint64_t reads() const { return reads_.load(); }
-
- private:
-  uint64_t Floor(const std::string& key) const {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = floor_.find(key);
-    return it == floor_.end() ? 0 : it->second;
-  }
-  void Fail(const std::string& what) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (failure_.empty()) failure_ = "a concurrent reader: " + what;
-  }
-  void Loop(Cache* c, const Generator* gen, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::map<std::string, uint64_t> seen;  // key -> the newest updateId this reader saw
-    auto read = [&](const std::string& key) -> std::optional<Entry> {
-      const uint64_t floor = Floor(key);
-      Result<Entry> e = c->Get(key);
-      reads_++;
-      if (!e.ok()) {
-        if (!e.status().IsNotFound()) Fail("Get(" + key + "): " + e.status().ToString());
-        return std::nullopt;
-      }
-      if (e->update_id < floor) {
-        Fail("'" + key + "' read at update_id " + std::to_string(e->update_id) +
-             " after a commit writing it at " + std::to_string(floor) + " returned");
-      }
-      uint64_t& last = seen[key];
-      if (e->update_id < last) {
-        Fail("'" + key + "' read at update_id " + std::to_string(e->update_id) + " after " +
-             std::to_string(last) + " (reads went back)");
-      }
-      last = std::max(last, e->update_id);
-      return std::move(e).value();
-    };
-    while (!stop_.load()) {
-      const std::string key = gen->AnyKey(rng);
-      std::optional<Entry> e = read(key);
-      if (!e.has_value() || e->related.empty()) continue;
-      const RelatedKey r = e->related[rng() % e->related.size()];
-      std::optional<Entry> src = read(r.key);
-      if (!src.has_value()) continue;
-      std::optional<Entry> again = read(key);
-      if (!again.has_value()) continue;
-      for (const RelatedKey& rr : again->related) {
-        if (rr.key == r.key && rr.update_id < src->update_id) {
-          Fail("'" + key + "' read derived from '" + r.key + "' at update_id " +
-               std::to_string(rr.update_id) + " after '" + r.key + "' was read at " +
-               std::to_string(src->update_id));
-        }
-      }
-    }
-  }
-
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-  mutable std::mutex mu_;
-  std::map<std::string, uint64_t> floor_;
-  std::string failure_;
-  std::atomic<uint64_t> reads_{0};
-};
-
-// Compact() from a thread of its own, every few milliseconds: commits land between a
-// checkpoint's pin and the compaction after it, and beside RocksDB's own compactions.
-class Compactor {
- public:
-  void Start(Cache* c, uint64_t seed) {
-    stop_ = false;
-    thread_ = std::thread([this, c, seed] {
-      std::mt19937_64 rng(seed);
-      while (!stop_.load()) {
-        std::this_thread::sleep_for(std::chrono::microseconds(500 + rng() % 4000));
-        if (!c->Compact().ok()) break;  // a failed cache: the committer sees it too
-      }
-    });
-  }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
 
 class Run {
  public:
@@ -271,10 +159,10 @@ class Run {
     }
     std::string msg = "R " + std::to_string(n) + " " + (done ? "1" : "0") + " " +
                       std::to_string(now_.load()) + " " + std::to_string(report_.transactions);
-    for (uint64_t v : {report_.applied, report_.empty, report_.conflicts, report_.invalid,
-                       report_.expired_reads, report_.scans, report_.compactions,
-                       report_.checkpoints, report_.reopens, report_.evictions,
-                       report_.read_through, report_.failed_at, report_.reads}) {
+    for (uint64_t v :
+         {report_.applied, report_.empty, report_.conflicts, report_.invalid, report_.expired_reads,
+          report_.scans, report_.compactions, report_.checkpoints, report_.reopens,
+          report_.evictions, report_.read_through, report_.failed_at, report_.reads}) {
       msg += " " + std::to_string(v);
     }
     msg += "\n";
@@ -410,8 +298,7 @@ class Run {
       last_seq_ = std::max(last_seq_, *got);
       std::vector<std::string> wrote;
       for (const TxnOp& op : t.ops) {
-        if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete ||
-            op.kind == TxnOp::kInvalidate) {
+        if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete || op.kind == TxnOp::kInvalidate) {
           wrote.push_back(op.key);
         }
       }
@@ -422,8 +309,8 @@ class Run {
       return Status::OK();
     }
     const Outcome want = Apply(t, before + 1, &state_, Limits{.max_related = kMaxRelated});
-    const std::string said = got.ok() ? "committed at " + std::to_string(*got)
-                                      : got.status().ToString();
+    const std::string said =
+        got.ok() ? "committed at " + std::to_string(*got) : got.status().ToString();
     switch (want) {
       case Outcome::kApplied:
         report_.applied++;
@@ -523,8 +410,8 @@ class Run {
         }
       }
       for (const auto& [k, e] : scanned) {
-        if (want.count(k) == 0) diff += "\n    expected " + k + ": absent\n    found    " +
-                                        Describe(k, e);
+        if (want.count(k) == 0)
+          diff += "\n    expected " + k + ": absent\n    found    " + Describe(k, e);
       }
       Fail("a full scan differs from the model:" + diff);
     }

@@ -43,7 +43,7 @@ struct Txn {
   int64_t ts_us = 0;  // when the child was about to commit it
   bool sync = true;
   std::vector<TxnOp> ops;
-  uint64_t now_ms = 0;  // its instant (ms since the epoch); 0 until the cache read its clock
+  uint64_t now_ms = 0;    // its instant (ms since the epoch); 0 until the cache read its clock
   bool sequenced = true;  // the cache read its clock for it (else it can have had no effect)
   friend bool operator==(const Txn&, const Txn&) = default;
 };

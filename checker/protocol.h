@@ -33,16 +33,16 @@ namespace walcache::checker {
 
 struct Message {
   char type = 0;
-  Txn txn;                   // I
-  uint64_t id = 0;           // A C X T
-  int64_t ts_us = 0;         // A C X R
-  uint64_t update_id = 0;    // A R; L: last_seq
-  uint64_t recovery_us = 0;  // L
+  Txn txn;                                    // I
+  uint64_t id = 0;                            // A C X T
+  int64_t ts_us = 0;                          // A C X R
+  uint64_t update_id = 0;                     // A R; L: last_seq
+  uint64_t recovery_us = 0;                   // L
   uint64_t scan_from_ms = 0, scan_to_ms = 0;  // L
   uint64_t now_ms = 0;                        // T; W: the offset
-  std::string key;           // S R
-  ModelEntry entry;          // S; R: its value
-  std::string text;          // F K V
+  std::string key;                            // S R
+  ModelEntry entry;                           // S; R: its value
+  std::string text;                           // F K V
 };
 
 std::string EncodeIntent(const Txn& t);

@@ -34,10 +34,10 @@ std::vector<Violation> CheckRelated(const State& recovered) {
       auto src = recovered.find(r.key);
       if (src == recovered.end() || src->second.expires_at == 0) continue;
       if (e.expires_at != 0 && e.expires_at <= src->second.expires_at) continue;
-      out.push_back(Violation{"expiry",
-                              Describe(key, e) + " outlives its source " +
-                                  Describe(r.key, src->second),
-                              {key, r.key}});
+      out.push_back(
+          Violation{"expiry",
+                    Describe(key, e) + " outlives its source " + Describe(r.key, src->second),
+                    {key, r.key}});
     }
   }
   return out;
@@ -103,7 +103,8 @@ void CheckRejections(const State& base, uint64_t base_seq, const Pending& p,
     if (!t->second.sequenced) {
       // Rejected before the cache read its clock: only limits are checked there.
       State s = base;
-      if (as != Outcome::kInvalid || Apply(t->second, base_seq + 1, &s, p.limits) != Outcome::kInvalid) {
+      if (as != Outcome::kInvalid ||
+          Apply(t->second, base_seq + 1, &s, p.limits) != Outcome::kInvalid) {
         out->violations.push_back(Violation{
             "conflict",
             "txn " + std::to_string(id) + " was rejected before the cache took its instant, as " +
@@ -235,8 +236,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
       auto t = p.intents.find(id);
       if (at == p.acked_at_us.end() || t == p.intents.end()) continue;
       for (const TxnOp& op : t->second.ops) {
-        if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete ||
-            op.kind == TxnOp::kInvalidate) {
+        if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete || op.kind == TxnOp::kInvalidate) {
           writes[op.key].emplace_back(at->second, uid);
         }
       }
@@ -246,10 +246,11 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
       if (w == writes.end()) continue;
       for (const auto& [ack_us, uid] : w->second) {
         if (ack_us < r.ts_us && r.update_id < uid) {
-          violation("read", show_read(r) + " in a read that began " +
-                                std::to_string(r.ts_us - ack_us) +
-                                " us after a transaction writing it was acknowledged with "
-                                "update_id " + std::to_string(uid),
+          violation("read",
+                    show_read(r) + " in a read that began " + std::to_string(r.ts_us - ack_us) +
+                        " us after a transaction writing it was acknowledged with "
+                        "update_id " +
+                        std::to_string(uid),
                     {r.key});
           break;
         }

@@ -44,11 +44,11 @@ struct Read {
 
 // What the parent learned from the workload since the last verified state.
 struct Pending {
-  std::map<uint64_t, Txn> intents;     // by txn id; now_ms and sequenced from 'T' messages
-  std::map<uint64_t, uint64_t> acked;  // txn id -> update_id
-  std::map<uint64_t, int64_t> acked_at_us;  // txn id -> when its acknowledgement was sent
-  std::set<uint64_t> conflicted;       // no effect, by the engine's word: Conflict ...
-  std::set<uint64_t> invalid;          // ... or InvalidArgument
+  std::map<uint64_t, Txn> intents;             // by txn id; now_ms and sequenced from 'T' messages
+  std::map<uint64_t, uint64_t> acked;          // txn id -> update_id
+  std::map<uint64_t, int64_t> acked_at_us;     // txn id -> when its acknowledgement was sent
+  std::set<uint64_t> conflicted;               // no effect, by the engine's word: Conflict ...
+  std::set<uint64_t> invalid;                  // ... or InvalidArgument
   std::map<uint64_t, int64_t> rejected_at_us;  // txn id -> when its rejection was sent
   std::vector<Read> reads;                     // ts_us: when the read started
   std::vector<std::string> live_violations;    // what the child's readers found ('V')

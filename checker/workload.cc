@@ -64,7 +64,8 @@ Txn Generator::Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const
     return RelatedKey{k, uid};
   };
 
-  const int n = pick(20) == 0 ? 0 : 1 + static_cast<int>(pick(static_cast<uint64_t>(shape_.max_ops)));
+  const int n =
+      pick(20) == 0 ? 0 : 1 + static_cast<int>(pick(static_cast<uint64_t>(shape_.max_ops)));
   for (int i = 0; i < n; ++i) {
     const uint64_t kind = pick(100);
     TxnOp op;
@@ -114,8 +115,8 @@ Txn Generator::Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const
     return op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete || op.kind == TxnOp::kInvalidate;
   });
   if (shape_.always_write && !writes) {
-    t.ops.push_back(TxnOp{TxnOp::kPut, Key('m', pick(static_cast<uint64_t>(shape_.multi))),
-                          value(), ttl(), 0, {}});
+    t.ops.push_back(TxnOp{
+        TxnOp::kPut, Key('m', pick(static_cast<uint64_t>(shape_.multi))), value(), ttl(), 0, {}});
   }
   return t;
 }
@@ -132,13 +133,18 @@ Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read) co
   if (keys.empty()) keys.push_back(AnyKey(rng));
   for (const std::string& key : keys) {
     const uint64_t r = rng() % 4;
-    const uint64_t ttl = r < 2 ? 0 : r == 2 ? 1 + rng() % shape_.short_ttl_ms
-                                           : shape_.short_ttl_ms + rng() % (4 * shape_.long_ttl_ms);
+    const uint64_t ttl = r < 2    ? 0
+                         : r == 2 ? 1 + rng() % shape_.short_ttl_ms
+                                  : shape_.short_ttl_ms + rng() % (4 * shape_.long_ttl_ms);
     t.ops.push_back(TxnOp{TxnOp::kTouch, key, {}, ttl, 0, {}});
   }
   if (shape_.always_write) {
-    t.ops.push_back(TxnOp{TxnOp::kPut, Key('m', rng() % static_cast<uint64_t>(shape_.multi)),
-                          "v" + std::to_string(id) + "t", 0, 0, {}});
+    t.ops.push_back(TxnOp{TxnOp::kPut,
+                          Key('m', rng() % static_cast<uint64_t>(shape_.multi)),
+                          "v" + std::to_string(id) + "t",
+                          0,
+                          0,
+                          {}});
   }
   return t;
 }

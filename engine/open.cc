@@ -28,11 +28,11 @@ std::string CacheImpl::WalDir() const { return JoinPath(dir_, "wal"); }
 
 uint64_t CacheImpl::NowMs() const {
   const uint64_t t =
-      options_.clock_ms ? options_.clock_ms()
-                        : static_cast<uint64_t>(
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+      options_.clock_ms
+          ? options_.clock_ms()
+          : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
   // A clock stepped back (or a test clock set back) stops the cache's time instead: expiry
   // decisions, and the horizon checkpoints store, never go back.
   uint64_t floor = clock_floor_.load(std::memory_order_relaxed);

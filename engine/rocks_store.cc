@@ -148,8 +148,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   std::unique_ptr<RocksStore> store(new RocksStore());
   store->path_ = path;
   store->read_only_ = options.read_only;
-  store->filter_ = std::make_unique<ExpiryFilter>(
-      &store->expiry_horizon_, options.now_ms ? options.now_ms : &SystemNowMs);
+  store->filter_ = std::make_unique<ExpiryFilter>(&store->expiry_horizon_,
+                                                  options.now_ms ? options.now_ms : &SystemNowMs);
 
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
@@ -234,8 +234,7 @@ Status RocksStore::ReadCheckpointSeq() {
   // The horizon came with the checkpoint that wrote it; a store from before it has none, and
   // then the filter drops nothing until the next checkpoint.
   std::string h;
-  const rocksdb::Status hg =
-      db_->Get(rocksdb::ReadOptions(), std::string(kMetaExpiryHorizon), &h);
+  const rocksdb::Status hg = db_->Get(rocksdb::ReadOptions(), std::string(kMetaExpiryHorizon), &h);
   uint64_t horizon = 0;
   if (!hg.IsNotFound()) {
     WALCACHE_RETURN_IF_ERROR(FromRocks(hg, "read expiry_horizon of", path_));

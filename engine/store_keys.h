@@ -1,7 +1,8 @@
 // The RocksDB key space of a walcache store (docs/storage-format.md):
 //   'e' ‖ key                                   -> Entry (engine/entry.h)
 //   'd' ‖ varint32 len(source) ‖ source ‖ dependent -> "" (reverse index)
-//   'm' ‖ name                                  -> metadata (checkpoint_seq, expiry_horizon, format)
+//   'm' ‖ name                                  -> metadata (checkpoint_seq, expiry_horizon,
+//   format)
 // Thread-safety: pure functions.
 #ifndef WALCACHE_ENGINE_STORE_KEYS_H_
 #define WALCACHE_ENGINE_STORE_KEYS_H_

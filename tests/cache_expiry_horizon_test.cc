@@ -109,7 +109,7 @@ TEST_F(ExpiryHorizonTest, AClockSetBackNeverRunsBelowTheHorizon) {
     auto c = Cache::Open(dir_.path(), Opts());
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     ASSERT_TRUE((*c)->Put("a", "1").ok());
-  }  // the close checkpoints at horizon +5 s
+  }               // the close checkpoints at horizon +5 s
   now_ = kStart;  // the clock stepped back
   auto c = Cache::Open(dir_.path(), Opts());
   ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -35,9 +35,9 @@ std::vector<std::string> Broken(Cache* c) {
     for (const RelatedKey& r : e.related) {
       auto src = all.find(r.key);
       if (src == all.end() || src->second.update_id != r.update_id) {
-        out.push_back(k + " derives from " + r.key + "@" + std::to_string(r.update_id) +
-                      (src == all.end() ? ", absent" : ", at " +
-                                                           std::to_string(src->second.update_id)));
+        out.push_back(
+            k + " derives from " + r.key + "@" + std::to_string(r.update_id) +
+            (src == all.end() ? ", absent" : ", at " + std::to_string(src->second.update_id)));
       } else if (src->second.expires_at != 0 &&
                  (e.expires_at == 0 || e.expires_at > src->second.expires_at)) {
         out.push_back(k + " expires at " + std::to_string(e.expires_at) + ", after its source " +
@@ -220,7 +220,8 @@ TEST_P(TxnOrderTest, ThePlantedBugBreaksIt) {
         ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
     broken = Run(k);
   }
-  EXPECT_TRUE(!broken.empty() || results.size() > 0) << k.name << " passes with the planted bug: it cannot catch it";
+  EXPECT_TRUE(!broken.empty() || results.size() > 0)
+      << k.name << " passes with the planted bug: it cannot catch it";
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, TxnOrderTest, ::testing::Range<size_t>(0, Cases().size()),

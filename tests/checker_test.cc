@@ -251,8 +251,8 @@ TEST(CrashTest, ShortMixedRunFindsNoViolation) {
 // The lockstep checker finds each bug that needs no death, within a few hundred transactions
 // (docs/checker.md has transactions to detection over seeds).
 TEST(LockstepTest, FindsThePlantedCascadeBugsAndAgreesWithoutThem) {
-  for (const char* bug : {"", "cascade-ignores-txn-edges", "skip-related-invalidation",
-                          "split-transaction"}) {
+  for (const char* bug :
+       {"", "cascade-ignores-txn-edges", "skip-related-invalidation", "split-transaction"}) {
     test::ScratchDir dir;
     LockstepOptions o;
     o.dir = dir.Join("cache");

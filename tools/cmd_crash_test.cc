@@ -143,8 +143,7 @@ int Run(const Args& a) {
               << "/min), deaths" << kills << ", " << r->deaths_in_recovery << " during recovery, "
               << r->transactions_committed << " transactions acknowledged, " << r->conflicts
               << " conflicts and " << r->invalid << " invalid checked, " << r->undecided
-              << " recoveries undecided, recovery median "
-              << median << " us, max " << max
+              << " recoveries undecided, recovery median " << median << " us, max " << max
               << " us: " << (r->failures.empty() ? "no violation" : "VIOLATION") << std::endl;
   }
   return r->failures.empty() ? kExitOk : kExitProblem;

@@ -30,10 +30,10 @@ int Run(const Args& a) {
   namespace fs = std::filesystem;
   checker::LockstepOptions o;
   const bool temporary = a.dir.empty();
-  o.dir = temporary ? (fs::temp_directory_path() /
-                       ("walcache-lockstep-" + std::to_string(::getpid())))
-                          .string()
-                    : a.dir;
+  o.dir = temporary
+              ? (fs::temp_directory_path() / ("walcache-lockstep-" + std::to_string(::getpid())))
+                    .string()
+              : a.dir;
   o.transactions = a.transactions;
   o.seconds = a.seconds;
   o.scan_every = a.scan_every;
@@ -87,11 +87,12 @@ int Run(const Args& a) {
               << r->seconds << " s (" << static_cast<uint64_t>(rate) << "/s): " << r->applied
               << " applied, " << r->empty << " empty, " << r->conflicts << " conflicts, "
               << r->invalid << " invalid; " << r->expired_reads << " reads of expired keys, "
-              << r->scans << " full scans, " << r->compactions << " compactions, "
-              << r->checkpoints << " checkpoints, " << r->reopens << " reopens, " << r->deaths
-              << " deaths, " << r->reads << " concurrent reads, " << r->evictions
-              << " evictions, " << r->read_through << " read-throughs: "
-              << (r->failure.empty() ? "agrees with the model" : "DIFFERS") << std::endl;
+              << r->scans << " full scans, " << r->compactions << " compactions, " << r->checkpoints
+              << " checkpoints, " << r->reopens << " reopens, " << r->deaths << " deaths, "
+              << r->reads << " concurrent reads, " << r->evictions << " evictions, "
+              << r->read_through
+              << " read-throughs: " << (r->failure.empty() ? "agrees with the model" : "DIFFERS")
+              << std::endl;
   }
   return r->failure.empty() ? kExitOk : kExitProblem;
 }

@@ -116,8 +116,7 @@ int Run(const Args& a) {
     for (const IndexEdge& e : index.stale) cp.RemoveDependent(e.first, e.second);
     for (const IndexEdge& e : index.missing) cp.AddDependent(e.first, e.second);
     // The same checkpoint, so the same horizon: the WAL after it is unchanged.
-    const Status s =
-        (*store)->Apply(std::move(cp), checkpoint_seq, (*store)->expiry_horizon());
+    const Status s = (*store)->Apply(std::move(cp), checkpoint_seq, (*store)->expiry_horizon());
     if (!s.ok()) return CannotRun("repair", s);
     std::cout << "index: " << index.missing.size() << " edges added, " << index.stale.size()
               << " removed" << std::endl;

@@ -26,7 +26,7 @@ enum class InjectedBug : int {
   kApplyBeforeLog,              // a transaction is applied and visible before the WAL has it
   kReorderApply,                // transactions reach the map in completion order, not seq order
   kCascadeIgnoresTxnEdges,      // a cascade follows only installed entries' edges (issue 12)
-  kExpiryFilterUsesClock,       // the expiry filter drops by the clock, not the checkpoint's horizon
+  kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
 };
 
 struct InjectedBugInfo {

@@ -1,4 +1,5 @@
-// Version strings compiled into the library. Thread-safe.
+// Version strings compiled into the library; in wal/ because the WAL format version is one of
+// them (util/ may not include wal/). Thread-safe.
 #include "walcache/version.h"
 
 #include "wal/format.h"
