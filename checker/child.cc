@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/pin_window.h"
 #include "checker/protocol.h"
 #include "checker/workload.h"
 #include "engine/rocks_power_loss.h"
@@ -44,7 +45,11 @@ PowerLossLedger* g_ledger = nullptr;
 PowerLossFileSystem* g_power = nullptr;
 std::atomic<uint64_t> g_hits{0};
 
+// Every kill point passes the pin window first (it may hold a checkpoint there), then kills if
+// this child is to die at it.
 void OnKillPoint(const char* name) {
+  PinWindow::AtKillPoint(name);
+  if (g_plan->death != Death::kKillPoint && g_plan->death != Death::kPowerLoss) return;
   if (g_plan->kill_point != name) return;
   if (g_hits.fetch_add(1) + 1 != g_plan->kill_hit) return;
   Send(g_fd, std::string("K ") + name);
@@ -116,6 +121,42 @@ class StepClock {
 };
 
 StepClock g_clock;
+
+// Lets the compactor stop the workload threads between their transactions while it opens a pin
+// window in a child that is to die right after a compaction: with the workload running, its
+// commits rewrite the touched keys (or a checkpoint stores them) before the death, and the
+// window closes unseen.
+class Gate {
+ public:
+  void Enter() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !closed_; });
+    ++inside_;
+  }
+  void Leave() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (--inside_ == 0) cv_.notify_all();
+  }
+  // Waits until no workload thread is inside a transaction; keeps them out until Open().
+  void Close() {
+    std::unique_lock<std::mutex> l(mu_);
+    closed_ = true;
+    cv_.wait(l, [&] { return inside_ == 0; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  int inside_ = 0;
+};
+
+Gate g_gate;
 thread_local uint64_t tl_committing = 0;  // the txn id this thread is committing, or 0
 thread_local bool tl_holding = false;     // this thread's commit holds g_clock
 
@@ -176,10 +217,9 @@ void CheckDerivedAfterSource(Cache* c, const Generator& gen, std::mt19937_64& rn
 }
 
 // Sends the intent, commits (the clock reports the instant), sends the outcome.
-void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng,
-                     bool buffered = false) {
-  t->sync = !buffered && (plan.durability == DurabilityMix::kSync ||
-                          (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0));
+void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng) {
+  t->sync = plan.durability == DurabilityMix::kSync ||
+            (plan.durability == DurabilityMix::kMixed && rng() % 2 == 0);
   t->ts_us = MonotonicUs();
   if (!Send(g_fd, EncodeIntent(*t))) ::_exit(4);
   tl_committing = t->id;
@@ -235,9 +275,7 @@ void RunChild(const ChildPlan& plan, int fd) {
     engine::SetRocksFileSystemForCrashTest(
         std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default(), g_ledger));
   }
-  if (plan.death == Death::kKillPoint || plan.death == Death::kPowerLoss) {
-    SetKillPointHandler(&OnKillPoint);
-  }
+  SetKillPointHandler(&OnKillPoint);
   g_clock.Start(WallMs(), plan.clock_floor_ms, plan.clock_offset_ms);
   Options o;
   o.clock_ms = &ChildClock;
@@ -285,20 +323,26 @@ void RunChild(const ChildPlan& plan, int fd) {
     }
   });
   // Compactions all along: Compact() (a checkpoint, then RocksDB's full compaction with the
-  // expiry filter), beside the flushes and compactions RocksDB starts on its own.
-  // Now and then, while it runs, touches land after its checkpoint's pin and time leaps past
-  // the stored copies' old expiries before its compaction's filter looks at them: a store that
-  // drops what a logged Touch still acts on loses it (DESIGN.md trap 4).
+  // expiry filter), beside the flushes and compactions RocksDB starts on its own. Half of them
+  // (all, when this child is to die right after one) open the pin window (pin_window.h): the
+  // stored copies first, then touches logged while the compaction's checkpoint is held at its
+  // pin, and time leaping past the copies' old expiries before the filter looks at them. A
+  // store that drops what a logged Touch still acts on loses it at the death (DESIGN.md trap 4).
+  // When the death is to follow a compaction, the workload waits at the gate meanwhile, so that
+  // nothing rewrites or checkpoints the touched keys between the window and the death.
   threads.emplace_back([&] {
     const int th = plan.threads;  // its transactions' ids, apart from the workload threads'
+    const bool aimed = plan.kill_point == "compact.done";
     std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
     for (uint64_t n = 0;; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
-      if (rng() % 2 == 0) {
+      if (!aimed && rng() % 2 == 0) {
         (void)c->Compact();
         continue;
       }
-      // Read every key first, so the touches can pick what is stored with an expiry now.
+      if (aimed) g_gate.Close();
+      (void)c->Checkpoint();
+      // Read every key, so the touches can pick what is stored with an expiry now.
       std::map<std::string, Entry> seen;
       for (const auto& [kind, count] :
            {std::pair{'s', gen.shape().sources}, std::pair{'d', gen.shape().derived},
@@ -308,24 +352,30 @@ void RunChild(const ChildPlan& plan, int fd) {
           if (Result<Entry> e = ReadAndReport(c, k); e.ok()) seen.emplace(k, *e);
         }
       }
-      std::thread compact([c] { (void)c->Compact(); });
-      std::this_thread::sleep_for(std::chrono::microseconds(50 + rng() % 200));
+      const uint64_t leap = 300 + rng() % 2000;
+      const TouchAim aim{g_clock.now(), leap};
       const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
-      Txn t = gen.Touches(rng, id, [&](const std::string& k) -> std::optional<Entry> {
-        auto it = seen.find(k);
-        if (it == seen.end()) return std::nullopt;
-        return it->second;
+      (void)PinWindow::CompactAround(c, [&] {
+        Txn t = gen.Touches(
+            rng, id,
+            [&](const std::string& k) -> std::optional<Entry> {
+              auto it = seen.find(k);
+              if (it == seen.end()) return std::nullopt;
+              return it->second;
+            },
+            aim);
+        CommitAndReport(c, &t, plan, rng);  // synced or not as the plan's durability says
+        g_clock.Jump(leap);
+        g_clock.Advance(WallMs());
       });
-      CommitAndReport(c, &t, plan, rng, /*buffered=*/plan.durability != DurabilityMix::kSync);
-      g_clock.Jump(500 + rng() % 2000);
-      g_clock.Advance(WallMs());
-      compact.join();
+      if (aimed) g_gate.Open();
     }
   });
   for (int th = 0; th < plan.threads; ++th) {
     threads.emplace_back([&, th] {
       std::mt19937_64 rng(plan.seed * 1'000'003 + plan.cycle * 1'009 + static_cast<uint64_t>(th));
       for (uint64_t n = 0;; ++n) {
+        g_gate.Enter();
         if (th == 0 && n % 50 == 49) (void)c->Checkpoint();
         const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
         (void)ReadAndReport(c, gen.AnyKey(rng));
@@ -337,6 +387,7 @@ void RunChild(const ChildPlan& plan, int fd) {
           return std::move(e).value();
         });
         CommitAndReport(c, &t, plan, rng);
+        g_gate.Leave();
       }
     });
   }

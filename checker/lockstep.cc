@@ -19,10 +19,12 @@
 #include <vector>
 
 #include "checker/lockstep_threads.h"
+#include "checker/pin_window.h"
 #include "checker/protocol.h"
 #include "checker/verify.h"
 #include "checker/workload.h"
 #include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "walcache/cache.h"
 
 namespace walcache::checker {
@@ -120,6 +122,10 @@ class Run {
 
   // One life, in the child: transactions `first` up to `last` at the most.
   [[noreturn]] void Life(uint64_t first, uint64_t last, uint64_t life, int fd) {
+    SetKillPointHandler(&PinWindow::AtKillPoint);
+    // Half the lives end in the pin window: the death then follows a Touch that only the WAL
+    // holds, past a compaction that met the stored copy after its old expiry.
+    const bool window_last = rng_() % 2 == 0;
     Status s = Open();
     if (s.ok() && life > 0) {
       s = CheckScan();
@@ -133,7 +139,7 @@ class Run {
     for (; s.ok() && report_.failure.empty(); ++n) {
       done = o_.seconds > 0 ? Elapsed() >= o_.seconds : n > o_.transactions;
       if (done || n > last) break;
-      s = Step(n);
+      s = n == last && window_last ? Window(n) : Step(n);
       if (!report_.failure.empty()) report_.failed_at = n;
       if (report_.failure.empty()) report_.transactions = n;
     }
@@ -161,7 +167,7 @@ class Run {
                       std::to_string(now_.load()) + " " + std::to_string(report_.transactions);
     for (uint64_t v :
          {report_.applied, report_.empty, report_.conflicts, report_.invalid, report_.expired_reads,
-          report_.scans, report_.compactions, report_.checkpoints, report_.reopens,
+          report_.scans, report_.compactions, report_.checkpoints, report_.reopens, report_.windows,
           report_.evictions, report_.read_through, report_.failed_at, report_.reads}) {
       msg += " " + std::to_string(v);
     }
@@ -199,7 +205,7 @@ class Run {
         LockstepReport& r = report_;
         if (!(in >> *next >> d >> now >> r.transactions >> r.applied >> r.empty >> r.conflicts >>
               r.invalid >> r.expired_reads >> r.scans >> r.compactions >> r.checkpoints >>
-              r.reopens >> r.evictions >> r.read_through >> r.failed_at >> r.reads)) {
+              r.reopens >> r.windows >> r.evictions >> r.read_through >> r.failed_at >> r.reads)) {
           return false;
         }
         *done = d != 0;
@@ -285,12 +291,42 @@ class Run {
       cache_.reset();
       if (Status s = Open(); !s.ok()) return s;
     }
-    const uint64_t before = last_seq_;
-    Txn t = gen_.Next(rng_, n, [this](const std::string& key) -> std::optional<Entry> {
-      Result<Entry> e = cache_->Get(key);
-      if (!e.ok()) return std::nullopt;
-      return std::move(e).value();
+    Txn t = gen_.Next(rng_, n, [this](const std::string& key) { return Read(key); });
+    return CommitAndCheck(std::move(t));
+  }
+
+  // What the generator reads of `key` now.
+  std::optional<Entry> Read(const std::string& key) {
+    Result<Entry> e = cache_->Get(key);
+    if (!e.ok()) return std::nullopt;
+    return std::move(e).value();
+  }
+
+  // The pin window (pin_window.h), as a life's last transaction `n`: the stored copies first (a
+  // checkpoint), then a compaction whose checkpoint is held at its pin while touches of entries
+  // expiring within a leap are committed and the clock leaps past them; the death follows.
+  // The background compactor stops first, so that no checkpoint stores the touches before it.
+  Status Window(uint64_t n) {
+    report_.windows++;
+    compactor_.Stop();
+    if (Status s = cache_->Checkpoint(); !s.ok()) return s;
+    const uint64_t leap = 200 + rng_() % 2000;
+    const TouchAim aim{now_.load(), leap};
+    Status committed;
+    const PinWindow::Outcome w = PinWindow::CompactAround(cache_.get(), [&] {
+      Txn t = gen_.Touches(
+          rng_, n, [this](const std::string& key) { return Read(key); }, aim);
+      committed = CommitAndCheck(std::move(t));
+      now_ += leap;
     });
+    if (!w.compact.ok()) return w.compact;
+    return committed;
+  }
+
+  // Commits `t` at the clock's time now and checks the outcome and the keys against the model.
+  Status CommitAndCheck(Txn t) {
+    const uint64_t n = t.id;
+    const uint64_t before = last_seq_;
     t.now_ms = now_.load();
     const State prior = state_;
     Result<uint64_t> got = CommitTxn(cache_.get(), t, Durability::kBuffered);

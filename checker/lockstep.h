@@ -13,7 +13,10 @@
 // checkpoints and reopens come at random, so entries that live only in RocksDB are read,
 // derived from, touched and invalidated. The cache lives in a forked child that dies (_exit, no
 // close) every few thousand transactions; the next one recovers, and the recovered state must be
-// exactly the model (every commit was acknowledged, and a process death keeps them all).
+// exactly the model (every commit was acknowledged, and a process death keeps them all). Half
+// the lives end in the pin window (checker/pin_window.h): touches logged between a compaction's
+// checkpoint and its compaction, time leaping past the stored copies' old expiries, the death at
+// once — what a store whose expiry filter runs by the clock loses.
 //
 // Thread-safety: single-threaded, and it forks: call it from a process without other threads.
 #ifndef WALCACHE_CHECKER_LOCKSTEP_H_
@@ -42,7 +45,8 @@ struct LockstepReport {
   uint64_t applied = 0, empty = 0, conflicts = 0, invalid = 0;
   uint64_t expired_reads = 0;  // Gets of keys the model had expired by then
   uint64_t scans = 0, compactions = 0, checkpoints = 0, reopens = 0;
-  uint64_t deaths = 0;  // lives ended by _exit, each recovery compared with the model
+  uint64_t windows = 0;  // lives that ended in the pin window (checker/pin_window.h)
+  uint64_t deaths = 0;   // lives ended by _exit, each recovery compared with the model
   uint64_t evictions = 0, read_through = 0;
   uint64_t reads = 0;  // by the concurrent readers
   double seconds = 0;

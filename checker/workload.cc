@@ -121,21 +121,39 @@ Txn Generator::Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const
   return t;
 }
 
-Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const {
+Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read,
+                       const TouchAim& aim) const {
   Txn t;
   t.id = id;
+  const uint64_t until = aim.now_ms + aim.leap_ms;
+  // Candidates: a dozen keys at random; aimed, every key of the workload in a random order.
+  std::vector<std::string> candidates;
+  if (aim.leap_ms == 0) {
+    for (int i = 0; i < 12; ++i) candidates.push_back(AnyKey(rng));
+  } else {
+    for (const auto& [kind, count] :
+         {std::pair{'s', shape_.sources}, std::pair{'d', shape_.derived},
+          std::pair{'m', shape_.multi}}) {
+      for (int i = 0; i < count; ++i) candidates.push_back(Key(kind, static_cast<uint64_t>(i)));
+    }
+    std::shuffle(candidates.begin(), candidates.end(), rng);
+  }
   std::vector<std::string> keys;
-  for (int i = 0; i < 12 && keys.size() < 4; ++i) {
-    const std::string k = AnyKey(rng);
+  for (const std::string& k : candidates) {
+    if (keys.size() == 4) break;
+    if (std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
     std::optional<Entry> e = read(k);
-    if (e.has_value() && e->expires_at != 0) keys.push_back(k);
+    if (!e.has_value() || e->expires_at == 0) continue;
+    if (aim.leap_ms == 0 || e->expires_at <= until) keys.push_back(k);
   }
   if (keys.empty()) keys.push_back(AnyKey(rng));
   for (const std::string& key : keys) {
     const uint64_t r = rng() % 4;
-    const uint64_t ttl = r < 2    ? 0
-                         : r == 2 ? 1 + rng() % shape_.short_ttl_ms
-                                  : shape_.short_ttl_ms + rng() % (4 * shape_.long_ttl_ms);
+    uint64_t ttl = r < 2    ? 0
+                   : r == 2 ? 1 + rng() % shape_.short_ttl_ms
+                            : shape_.short_ttl_ms + rng() % (4 * shape_.long_ttl_ms);
+    // Aimed: a lengthening Touch outlasts the leap, so that its loss shows after it.
+    if (aim.leap_ms != 0 && r == 3) ttl = aim.leap_ms + shape_.short_ttl_ms + ttl;
     t.ops.push_back(TxnOp{TxnOp::kTouch, key, {}, ttl, 0, {}});
   }
   if (shape_.always_write) {

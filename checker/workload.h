@@ -41,6 +41,13 @@ struct WorkloadShape {
   bool invalid_ops = true;
 };
 
+// Where Touches aims: keys stored with an expiry before `now_ms + leap_ms`, touched so that
+// what lengthens outlasts the leap — the clock about to jump `leap_ms` (pin_window.h).
+struct TouchAim {
+  uint64_t now_ms = 0;
+  uint64_t leap_ms = 0;  // 0: no aim (any key shown expiring, TTLs of the shape)
+};
+
 class Generator {
  public:
   // What a reader sees of a key now: (update_id, expires_at) if live.
@@ -54,8 +61,10 @@ class Generator {
   // A transaction of touches (lengthen, shorten, mostly clear) of up to 4 keys that `read`
   // shows expiring, else of any, with a put if the shape says every transaction writes: a
   // service refreshing what it just read. Between a checkpoint and the compaction after it,
-  // a logged Touch of an entry stored before.
-  Txn Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const;
+  // a logged Touch of an entry stored before. With an aim, prefers keys expiring within the
+  // leap and lengthens past it.
+  Txn Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read,
+              const TouchAim& aim = {}) const;
 
   // A random key of the workload.
   std::string AnyKey(std::mt19937_64& rng) const;

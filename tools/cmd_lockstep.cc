@@ -70,6 +70,7 @@ int Run(const Args& a) {
         .Add("checkpoints", r->checkpoints)
         .Add("reopens", r->reopens)
         .Add("deaths", r->deaths)
+        .Add("pin_windows", r->windows)
         .Add("reads", r->reads)
         .Add("evictions", r->evictions)
         .Add("read_through", r->read_through)
@@ -88,8 +89,8 @@ int Run(const Args& a) {
               << " applied, " << r->empty << " empty, " << r->conflicts << " conflicts, "
               << r->invalid << " invalid; " << r->expired_reads << " reads of expired keys, "
               << r->scans << " full scans, " << r->compactions << " compactions, " << r->checkpoints
-              << " checkpoints, " << r->reopens << " reopens, " << r->deaths << " deaths, "
-              << r->reads << " concurrent reads, " << r->evictions << " evictions, "
+              << " checkpoints, " << r->reopens << " reopens, " << r->deaths << " deaths ("
+              << r->windows << " in a pin window), " << r->reads << " concurrent reads, " << r->evictions << " evictions, "
               << r->read_through
               << " read-throughs: " << (r->failure.empty() ? "agrees with the model" : "DIFFERS")
               << std::endl;
