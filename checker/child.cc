@@ -332,7 +332,7 @@ void RunChild(const ChildPlan& plan, int fd) {
   // nothing rewrites or checkpoints the touched keys between the window and the death.
   threads.emplace_back([&] {
     const int th = plan.threads;  // its transactions' ids, apart from the workload threads'
-    const bool aimed = plan.kill_point == "compact.done";
+    const bool aimed = plan.kill_point == KillPointName(KillPoint::kCompactDone);
     std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
     for (uint64_t n = 0;; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));

@@ -17,6 +17,7 @@
 #include "checker/protocol.h"
 #include "util/file_system.h"
 #include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "util/power_loss_file_system.h"
 
 namespace walcache::checker {
@@ -27,29 +28,31 @@ constexpr int64_t kWorkMaxUs = 1'500'000;        // a kill point that never fire
 constexpr size_t kTimelineLines = 12;
 
 struct PointRange {
-  const char* name;
+  KillPoint point;
   uint64_t max_hit;  // the kill fires at a pass drawn from [1, max_hit]
 };
 
 const std::vector<PointRange>& Points() {
+  // Every point of util/kill_point.h but checkpoint.marker_written, which exists only under
+  // the planted bug checkpoint-marker-before-data (PlanCycle adds it for that bug).
   static const std::vector<PointRange> points = {
-      {"wal.before_write", 150},
-      {"wal.after_write", 150},
-      {"wal.before_sync", 100},
-      {"wal.after_sync", 100},
-      {"wal.rotate", 2},
-      {"wal.segment_created", 3},
-      {"wal.segment_deleted", 3},
-      {"engine.apply", 150},
-      {"checkpoint.pinned", 4},
-      {"compact.done", 3},
-      {"compact.done", 3},  // twice the odds: the death right after a compaction is rare
-      {"checkpoint.before_store_write", 4},
-      {"checkpoint.after_store_write", 4},
-      {"checkpoint.before_segment_delete", 4},
-      {"checkpoint.after_segment_delete", 4},
-      {"recovery.replay", 30},
-      {"recovery.before_tail_repair", 1},
+      {KillPoint::kWalBeforeWrite, 150},
+      {KillPoint::kWalAfterWrite, 150},
+      {KillPoint::kWalBeforeSync, 100},
+      {KillPoint::kWalAfterSync, 100},
+      {KillPoint::kWalRotate, 2},
+      {KillPoint::kWalSegmentCreated, 3},
+      {KillPoint::kWalSegmentDeleted, 3},
+      {KillPoint::kEngineApply, 150},
+      {KillPoint::kCheckpointPinned, 4},
+      {KillPoint::kCompactDone, 3},
+      {KillPoint::kCompactDone, 3},  // twice the odds: the death right after a compaction is rare
+      {KillPoint::kCheckpointBeforeStoreWrite, 4},
+      {KillPoint::kCheckpointAfterStoreWrite, 4},
+      {KillPoint::kCheckpointBeforeSegmentDelete, 4},
+      {KillPoint::kCheckpointAfterSegmentDelete, 4},
+      {KillPoint::kRecoveryReplay, 30},
+      {KillPoint::kRecoveryBeforeTailRepair, 1},
   };
   return points;
 }
@@ -72,11 +75,11 @@ ChildPlan PlanCycle(const CrashTestOptions& o, uint64_t cycle, std::mt19937_64* 
                                     : Death::kPowerLoss;
   std::vector<PointRange> points = Points();
   if (o.inject_bug == "checkpoint-marker-before-data") {
-    points.push_back({"checkpoint.marker_written", 4});
-    points.push_back({"checkpoint.marker_written", 4});  // twice the odds: the bug's window
+    points.push_back({KillPoint::kCheckpointMarkerWritten, 4});
+    points.push_back({KillPoint::kCheckpointMarkerWritten, 4});  // twice the odds: its window
   }
   const PointRange& pr = points[(*rng)() % points.size()];
-  p.kill_point = pr.name;
+  p.kill_point = KillPointName(pr.point);
   p.kill_hit = 1 + (*rng)() % pr.max_hit;
   // kScatter (out-of-order writeback) leaves damage before valid records, which recovery
   // refuses by design (DESIGN.md §3 (c)); until that is settled it runs only when asked for, and
@@ -143,7 +146,8 @@ const std::vector<std::string>& KillPoints() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
     for (const PointRange& p : Points()) {
-      if (std::find(n.begin(), n.end(), p.name) == n.end()) n.emplace_back(p.name);
+      const std::string name = KillPointName(p.point);
+      if (std::find(n.begin(), n.end(), name) == n.end()) n.push_back(name);
     }
     return n;
   }();

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/kill_point.h"
+
 namespace walcache::checker {
 namespace {
 
@@ -26,7 +28,7 @@ thread_local bool tl_armed = false;
 }  // namespace
 
 void PinWindow::AtKillPoint(const char* name) {
-  if (!tl_armed || std::strcmp(name, "checkpoint.pinned") != 0) return;
+  if (!tl_armed || std::strcmp(name, KillPointName(KillPoint::kCheckpointPinned)) != 0) return;
   tl_armed = false;  // the first pin only
   std::unique_lock<std::mutex> l(g_window.mu);
   g_window.pinned = true;

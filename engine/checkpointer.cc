@@ -73,7 +73,7 @@ Status CacheImpl::RunCheckpoint() {
   }
   // S is pinned and durable; commits after it go on (and may rotate the WAL) while this
   // checkpoint collects and writes its state.
-  WALCACHE_KILL_POINT("checkpoint.pinned");
+  WALCACHE_KILL_POINT(kCheckpointPinned);
   std::vector<std::pair<std::string, Version>> dirty;
   mem_->ForEachDirty(seq,
                      [&](const std::string& key, const Version& v) { dirty.emplace_back(key, v); });
@@ -105,9 +105,9 @@ Status CacheImpl::RunCheckpoint() {
         wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
     if (early.ok()) segments_deleted_ += *early;
   }
-  WALCACHE_KILL_POINT("checkpoint.before_store_write");
+  WALCACHE_KILL_POINT(kCheckpointBeforeStoreWrite);
   s = store_->Apply(std::move(cp), seq, horizon);  // one synced, atomic write (trap 3)
-  WALCACHE_KILL_POINT("checkpoint.after_store_write");
+  WALCACHE_KILL_POINT(kCheckpointAfterStoreWrite);
   if (!s.ok()) {
     unpin();
     return s;
@@ -122,12 +122,12 @@ Status CacheImpl::RunCheckpoint() {
                                 .count());
   wakeup_pending_.store(false, std::memory_order_relaxed);
   // Only now may the WAL records at or below S go (trap 2).
-  WALCACHE_KILL_POINT("checkpoint.before_segment_delete");
+  WALCACHE_KILL_POINT(kCheckpointBeforeSegmentDelete);
   Result<uint64_t> deleted =
       wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
   if (!deleted.ok()) return deleted.status();
   segments_deleted_ += *deleted;
-  WALCACHE_KILL_POINT("checkpoint.after_segment_delete");
+  WALCACHE_KILL_POINT(kCheckpointAfterSegmentDelete);
   return Status::OK();
 }
 
@@ -136,7 +136,7 @@ Status CacheImpl::Compact() {
   WALCACHE_RETURN_IF_ERROR(store_->CompactAll());
   // The expiry filter has run over the whole store; what commits logged since the checkpoint
   // lives in the WAL alone.
-  WALCACHE_KILL_POINT("compact.done");
+  WALCACHE_KILL_POINT(kCompactDone);
   return Status::OK();
 }
 

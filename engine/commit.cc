@@ -300,7 +300,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   sequenced_at_.emplace_back(ticket.seq(), now);  // == seq, unless a planted bug split it
   (void)HorizonAt(tracker_->visible());           // keeps the queue to the transactions in flight
   if (!apply_first && !apply_late) Install(ov.effects(), seq);
-  WALCACHE_KILL_POINT("engine.apply");
+  WALCACHE_KILL_POINT(kEngineApply);
   AfterCommit(logged);
   cl.unlock();
 

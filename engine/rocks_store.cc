@@ -348,7 +348,7 @@ Status RocksStore::Apply(Checkpoint cp, uint64_t seq, uint64_t expiry_horizon_ms
   if (BugInjected(InjectedBug::kCheckpointMarkerBeforeData)) {
     WALCACHE_RETURN_IF_ERROR(FromRocks(db_->Put(wo, std::string(kMetaCheckpointSeq), enc),
                                        "checkpoint marker into", path_));
-    WALCACHE_KILL_POINT("checkpoint.marker_written");
+    WALCACHE_KILL_POINT(kCheckpointMarkerWritten);
   }
   cp.batch_.Put(std::string(kMetaCheckpointSeq), enc);
   // Never backwards: the old horizon still bounds every record after the new checkpoint.

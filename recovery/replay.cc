@@ -49,7 +49,7 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
     }
     WALCACHE_RETURN_IF_ERROR(
         sink->Apply(rec.seq, *batch).WithContext("replaying seq " + std::to_string(rec.seq)));
-    WALCACHE_KILL_POINT("recovery.replay");
+    WALCACHE_KILL_POINT(kRecoveryReplay);
     if (report.records_applied == 0) report.first_applied_seq = rec.seq;
     ++report.records_applied;
     report.bytes_applied += wal::kRecordHeaderSize + rec.stored_bytes;
@@ -66,7 +66,7 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
   const bool headerless = !report.tail.file.empty() && report.tail.valid_end == 0;
   if (options.repair_tail && (report.tail.state == wal::TailState::kTorn || headerless) &&
       !BugInjected(InjectedBug::kIgnoreTornTail)) {
-    WALCACHE_KILL_POINT("recovery.before_tail_repair");
+    WALCACHE_KILL_POINT(kRecoveryBeforeTailRepair);
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));
     report.tail_repaired = true;
   } else if (options.repair_tail && !reader->segments().empty()) {

@@ -134,15 +134,19 @@ TEST_P(CacheCrashTest, DyingAtAKillPointLosesNothingAcknowledged) {
 
 INSTANTIATE_TEST_SUITE_P(
     KillPoints, CacheCrashTest,
-    ::testing::Values(std::pair{"wal.before_write", 40}, std::pair{"wal.after_write", 40},
-                      std::pair{"wal.before_sync", 40}, std::pair{"wal.after_sync", 40},
-                      std::pair{"wal.rotate", 5}, std::pair{"wal.segment_created", 3},
-                      std::pair{"engine.apply", 40}, std::pair{"checkpoint.pinned", 3},
-                      std::pair{"checkpoint.before_store_write", 3},
-                      std::pair{"checkpoint.after_store_write", 3},
-                      std::pair{"checkpoint.before_segment_delete", 3},
-                      std::pair{"wal.segment_deleted", 2},
-                      std::pair{"checkpoint.after_segment_delete", 3}),
+    ::testing::Values(std::pair{KillPointName(KillPoint::kWalBeforeWrite), 40},
+                      std::pair{KillPointName(KillPoint::kWalAfterWrite), 40},
+                      std::pair{KillPointName(KillPoint::kWalBeforeSync), 40},
+                      std::pair{KillPointName(KillPoint::kWalAfterSync), 40},
+                      std::pair{KillPointName(KillPoint::kWalRotate), 5},
+                      std::pair{KillPointName(KillPoint::kWalSegmentCreated), 3},
+                      std::pair{KillPointName(KillPoint::kEngineApply), 40},
+                      std::pair{KillPointName(KillPoint::kCheckpointPinned), 3},
+                      std::pair{KillPointName(KillPoint::kCheckpointBeforeStoreWrite), 3},
+                      std::pair{KillPointName(KillPoint::kCheckpointAfterStoreWrite), 3},
+                      std::pair{KillPointName(KillPoint::kCheckpointBeforeSegmentDelete), 3},
+                      std::pair{KillPointName(KillPoint::kWalSegmentDeleted), 2},
+                      std::pair{KillPointName(KillPoint::kCheckpointAfterSegmentDelete), 3}),
     [](const auto& info) {
       std::string name = info.param.first;
       for (char& ch : name) {
@@ -155,12 +159,13 @@ TEST(CacheRecoveryCrashTest, DyingDuringRecoveryLeavesADirectoryTheNextOpenRecov
   test::ScratchDir dir;
   bool died = false;
   // First death: mid-history, right after a WAL write (a long WAL after the last checkpoint).
-  const int acked = RunChildUntilKilled(dir.path(), "wal.after_write", 95, &died);
+  const int acked =
+      RunChildUntilKilled(dir.path(), KillPointName(KillPoint::kWalAfterWrite), 95, &died);
   ASSERT_TRUE(died);
   // Second death: while replaying that WAL.
   const pid_t child = ::fork();
   if (child == 0) {
-    g_point = "recovery.replay";
+    g_point = KillPointName(KillPoint::kRecoveryReplay);
     g_countdown = 2;
     SetKillPointHandler(&KillAt);
     (void)Cache::Open(dir.path(), Opts());

@@ -173,9 +173,9 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
     AppendRecord(q->record, q->seq, segment_number_, &buf);
     offset_ += size;
   }
-  WALCACHE_KILL_POINT("wal.before_write");
+  WALCACHE_KILL_POINT(kWalBeforeWrite);
   WALCACHE_RETURN_IF_ERROR(active_->Write(buf_offset, buf));
-  WALCACHE_KILL_POINT("wal.after_write");
+  WALCACHE_KILL_POINT(kWalAfterWrite);
   const uint64_t last = group.back()->seq;
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -183,9 +183,9 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
   }
   if (!sync) return Status::OK();
   const auto t0 = std::chrono::steady_clock::now();
-  WALCACHE_KILL_POINT("wal.before_sync");
+  WALCACHE_KILL_POINT(kWalBeforeSync);
   Status s = active_->Sync();
-  WALCACHE_KILL_POINT("wal.after_sync");
+  WALCACHE_KILL_POINT(kWalAfterSync);
   const double us =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> g(mu_);
@@ -196,7 +196,7 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
 }
 
 Status Writer::Rotate(uint64_t first_seq) {
-  WALCACHE_KILL_POINT("wal.rotate");
+  WALCACHE_KILL_POINT(kWalRotate);
   Status s = active_->Sync();
   {
     std::lock_guard<std::mutex> g(mu_);

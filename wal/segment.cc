@@ -114,7 +114,7 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
   WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
   // Only now that the segment is durable may the witness name it (newest.h). A crash here leaves
   // a newest segment that the witness does not name, which holds no record.
-  WALCACHE_KILL_POINT("wal.segment_created");
+  WALCACHE_KILL_POINT(kWalSegmentCreated);
   WALCACHE_RETURN_IF_ERROR(WriteNewest(fs, wal_dir, header));
   return file;
 }
@@ -136,7 +136,7 @@ Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_di
     if (h.first_seq > covered_seq + 1) break;
     WALCACHE_RETURN_IF_ERROR(fs->DeleteFile(segments[i].path));
     ++deleted;
-    WALCACHE_KILL_POINT("wal.segment_deleted");
+    WALCACHE_KILL_POINT(kWalSegmentDeleted);
   }
   if (deleted > 0) WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
   return deleted;
