@@ -176,7 +176,7 @@ uint64_t ChildClock() {
 }
 
 // Reads `key` and tells the parent what it saw: the oracle checks that no crash takes back a
-// transaction a reader saw (DESIGN.md §1 Visibility) and that a read that started after an
+// transaction a reader saw (docs/design.md §1 Visibility) and that a read that started after an
 // acknowledgement sees it. `start` is when the read began.
 Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
   const int64_t start = MonotonicUs();
@@ -327,7 +327,7 @@ void RunChild(const ChildPlan& plan, int fd) {
   // (all, when this child is to die right after one) open the pin window (pin_window.h): the
   // stored copies first, then touches logged while the compaction's checkpoint is held at its
   // pin, and time leaping past the copies' old expiries before the filter looks at them. A
-  // store that drops what a logged Touch still acts on loses it at the death (DESIGN.md trap 4).
+  // store that drops what a logged Touch still acts on loses it at the death (docs/design.md trap 4).
   // When the death is to follow a compaction, the workload waits at the gate meanwhile, so that
   // nothing rewrites or checkpoints the touched keys between the window and the death.
   threads.emplace_back([&] {

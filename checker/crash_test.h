@@ -1,4 +1,4 @@
-// The crash-consistency checker's parent (DESIGN.md §6): runs cycles, each a forked child that
+// The crash-consistency checker's parent (docs/design.md §6): runs cycles, each a forked child that
 // recovers the cache, dumps it, works, and dies (signal, kill point, or power loss at a kill
 // point); verifies every recovery against the oracle built from the child's messages
 // (checker/verify.h), and stops at the first violation, keeping the crashed directory if asked.

@@ -1,5 +1,5 @@
 // The checker's model of the cache: the state a history of committed transactions must produce,
-// computed independently of the engine from the documented semantics (DESIGN.md §1,
+// computed independently of the engine from the documented semantics (docs/design.md §1,
 // docs/engine.md): limits, expectations, related-key checks, the ops of a transaction applied in
 // order with each write, delete, invalidate or touch acting on every entry derived from its key
 // (transitively, entries created earlier in the transaction included), and real expiry times.

@@ -2,7 +2,7 @@
 // it, on purpose rather than by luck. A Touch logged there extends an entry whose stored copy
 // the checkpoint does not replace, so the compaction's expiry filter meets the old copy while
 // only the WAL holds the new expiry: an engine whose filter drops by the clock and not by the
-// stored horizon loses the Touch at the next death (DESIGN.md trap 4, docs/engine.md "Time").
+// stored horizon loses the Touch at the next death (docs/design.md trap 4, docs/engine.md "Time").
 //
 // It holds the checkpoint still at the kill point "checkpoint.pinned" (util/kill_point.h): the
 // process's kill-point handler must call PinWindow::AtKillPoint first. Only the checkpoint of

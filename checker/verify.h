@@ -1,4 +1,4 @@
-// The checks after every death (DESIGN.md §1 invariants):
+// The checks after every death (docs/design.md §1 invariants):
 //   I1  every live entry's related sources are live at exactly the recorded updateIds — by a full
 //       scan of the recovered state, without the oracle;
 //   I2  a transaction is applied whole or not at all;
@@ -71,7 +71,7 @@ struct Reconciled {
 // (verified at `base_seq`) and some prefix of `p`'s history? Durability by mode: a sync commit
 // that was acknowledged survives anything; any acknowledged commit survives a process death
 // (it reached the OS) unless power was lost too.
-// Visibility (DESIGN.md §1): what a reader saw is part of that prefix, at the updateId it saw —
+// Visibility (docs/design.md §1): what a reader saw is part of that prefix, at the updateId it saw —
 // unless power was lost and the transaction was buffered (visible once it reached the OS).
 // Expiry: the model keeps real expiry times (each transaction's instant is known); the recovered
 // state was scanned at an instant in [scan_from_ms, scan_to_ms], so an entry expiring inside

@@ -1,4 +1,4 @@
-// Checkpoints (see cache_impl.h and DESIGN.md §4).
+// Checkpoints (see cache_impl.h and docs/design.md §4).
 #include <algorithm>
 #include <chrono>
 

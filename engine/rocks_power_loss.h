@@ -1,4 +1,4 @@
-// RocksPowerLossFs: the crash checker's power-loss layer under RocksDB (DESIGN.md §6), a
+// RocksPowerLossFs: the crash checker's power-loss layer under RocksDB (docs/design.md §6), a
 // rocksdb::FileSystemWrapper over the real file system that records in a PowerLossLedger
 // (util/power_loss_file_system.h) what a power cut would take back of RocksDB's files: for each
 // file appended to, its durable (last fsynced) size; and every create, rename (CURRENT, MANIFEST,

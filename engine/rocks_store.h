@@ -1,7 +1,7 @@
 // RocksStore: the full data set of a cache in RocksDB, as of exactly one sequence number (the
 // checkpoint sequence), and the only way the engine changes it: a Checkpoint applied as one
 // synced WriteBatch that carries the entries, the reverse-index changes and the new checkpoint
-// sequence together (DESIGN.md §4). One column family, so a checkpoint can never be half
+// sequence together (docs/design.md §4). One column family, so a checkpoint can never be half
 // applied (trap 3); RocksDB's own WAL on and WriteOptions::sync, so it is durable when Apply
 // returns. Layout: docs/storage-format.md.
 //

@@ -1,7 +1,7 @@
 // Replay: brings a consumer of the log up to date after a crash. Reads the WAL records after a
 // given sequence number, in order, hands each decoded batch to a sink, and repairs a torn tail
 // so that the log can be appended to again. Knows nothing of the engine: the engine passes a
-// sink (DESIGN.md §5).
+// sink (docs/design.md §5).
 //
 // Idempotent and crash-safe: replay only reads until the tail repair, and the repair (truncating
 // the newest segment to the end of its last valid record, or deleting a newest segment whose

@@ -2,7 +2,7 @@
 // bytes, compression, file, offset); truncation at every byte and a flipped bit at every byte
 // of a record are classified exactly: zeros are a clean end, damage with nothing valid after it
 // is a torn tail with the dropped bytes counted, damage followed by valid data is Corruption
-// naming the file and offset (DESIGN.md §3).
+// naming the file and offset (docs/design.md §3).
 #include <filesystem>
 
 #include "tests/reader_test_util.h"

@@ -1,4 +1,4 @@
-// Planted bugs: deliberate defects in walcache that the crash checker must catch (DESIGN.md §6),
+// Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md §6),
 // switched on by `walcache crash-test --inject-bug NAME` in the process under test. Off, a switch
 // costs one relaxed atomic load where it sits.
 //

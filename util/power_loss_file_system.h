@@ -1,4 +1,4 @@
-// The crash checker's power-loss simulation (DESIGN.md §6): a ledger of what a power cut would
+// The crash checker's power-loss simulation (docs/design.md §6): a ledger of what a power cut would
 // take back, and PowerLossFileSystem, the layer over walcache's file seam that keeps it (the
 // RocksDB side is engine/rocks_power_loss.h, over the same ledger). Not a mock: every call goes
 // to the real files; the ledger only remembers how to undo what is not durable yet.

@@ -1,7 +1,7 @@
 // Reader: iterates the records of a WAL directory in sequence order and accounts exactly for
 // what follows the last valid one.
 //
-// Where valid data ends, the reader classifies the rest (DESIGN.md §3):
+// Where valid data ends, the reader classifies the rest (docs/design.md §3):
 //   kClean   nothing follows but zeros (preallocation) or records of an older segment (stale);
 //   kTorn    in the last segment only: damaged bytes with no valid record after them, e.g. a
 //            write cut short by a crash. tail().dropped_bytes says how many non-zero bytes a

@@ -58,7 +58,7 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
 // the next segment's first seq) and whose number is below `keep_from` (the active segment), then
 // syncs the directory. Stops at the first segment it may not delete, so what remains is always a
 // contiguous suffix of the log. Returns how many it deleted.
-// REQUIRES: a durable checkpoint covers every record up to covered_seq (DESIGN.md §4, trap 2).
+// REQUIRES: a durable checkpoint covers every record up to covered_seq (docs/design.md §4, trap 2).
 Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_dir,
                                        uint64_t covered_seq, uint64_t keep_from);
 

@@ -1,4 +1,4 @@
-// Durability: how durable a commit is when it returns (DESIGN.md §1).
+// Durability: how durable a commit is when it returns (docs/design.md §1).
 #ifndef WALCACHE_DURABILITY_H_
 #define WALCACHE_DURABILITY_H_
 
