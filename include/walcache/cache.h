@@ -110,7 +110,8 @@ class Transaction {
   //                    retry with a new Transaction);
   //   InvalidArgument  an empty key or related key, a key over Options::max_key_size, a value
   //                    over max_value_size, more than max_related related keys, an entry naming
-  //                    itself or a cycle as related, a TTL over 2^62 - 1 ms; or Commit() called
+  //                    itself or a cycle as related, a TTL over 2^62 - 1 ms, a transaction
+  //                    whose WAL record would exceed 256 MiB (wal/format.h); or Commit() called
   //                    again on a spent (already committed or moved-from) Transaction;
   //   Aborted          the Cache was destroyed, is open read-only, or failed earlier;
   //   IOError          the WAL write or sync failed (writes stop; see Cache::health()), or a
