@@ -314,7 +314,8 @@ Status RocksStore::ForEachDependent(
 }
 
 Status RocksStore::Scan(std::string_view prefix,
-                        const std::function<bool(std::string_view, const Entry&)>& visit) const {
+                        const std::function<bool(std::string_view, const Entry&)>& visit,
+                        const OnDamaged& on_damaged) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
   const std::string start = EntryKey(prefix);
@@ -322,7 +323,12 @@ Status RocksStore::Scan(std::string_view prefix,
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     const std::string_view key(it->key().data() + 1, it->key().size() - 1);
     Result<Entry> e = DecodeEntry(std::string_view(it->value().data(), it->value().size()));
-    if (!e.ok()) return e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+    if (!e.ok()) {
+      Status bad = e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+      if (!on_damaged) return bad;
+      on_damaged(key, bad);
+      continue;
+    }
     if (!visit(key, *e)) break;
   }
   return FromRocks(it->status(), "scan", path_);

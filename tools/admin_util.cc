@@ -6,15 +6,20 @@
 
 namespace walcache::tools {
 
-int CannotRun(std::string_view cmd, std::string_view message) {
+int CannotRun(std::string_view cmd, std::string_view message, bool json) {
+  if (json) {
+    JsonObject j;
+    j.Add("error", message).Add("command", cmd).Add("exit", static_cast<uint64_t>(kExitCannotRun));
+    std::cout << j.str() << std::endl;
+  }
   std::cerr << "walcache " << cmd << ": " << message << std::endl;
   return kExitCannotRun;
 }
 
-int CannotRun(std::string_view cmd, const Status& s) {
+int CannotRun(std::string_view cmd, const Status& s, bool json) {
   std::string m(s.message());
   if (s.sys_errno() != 0) m += ": " + std::string(std::strerror(s.sys_errno()));
-  return CannotRun(cmd, m);
+  return CannotRun(cmd, m, json);
 }
 
 bool Printable(std::string_view s) {

@@ -14,14 +14,15 @@
 
 namespace walcache::tools {
 
-// Exit codes of every subcommand (CLI11's own parse errors keep theirs, 100 and up).
+// Exit codes of every subcommand; a usage error (CLI11's parse errors) is kExitCannotRun too.
 constexpr int kExitOk = 0;
 constexpr int kExitProblem = 1;    // the command ran and found something wrong
 constexpr int kExitCannotRun = 2;  // missing or foreign directory, I/O error, refused
 
-// Prints "walcache CMD: MESSAGE" on stderr; returns kExitCannotRun.
-int CannotRun(std::string_view cmd, const Status& s);
-int CannotRun(std::string_view cmd, std::string_view message);
+// Prints "walcache CMD: MESSAGE" on stderr, and with `json` also {"error": MESSAGE} on stdout
+// (a script reading --json output always gets one document); returns kExitCannotRun.
+int CannotRun(std::string_view cmd, const Status& s, bool json = false);
+int CannotRun(std::string_view cmd, std::string_view message, bool json = false);
 
 // True iff every byte is printable ASCII (space included).
 bool Printable(std::string_view s);

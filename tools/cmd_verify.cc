@@ -25,7 +25,7 @@ constexpr size_t kMaxListed = 100;  // problems listed in full; the count is alw
 
 int Run(const Args& a) {
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
-  if (!view.ok()) return CannotRun("verify", view.status());
+  if (!view.ok()) return CannotRun("verify", view.status(), a.json);
   const DbView& v = **view;
   std::vector<std::string> problems, notes;
   uint64_t problem_count = 0;
@@ -38,10 +38,15 @@ int Run(const Args& a) {
   const wal::TailReport& t = v.tail();
   if (!v.wal_error().ok()) problem("WAL: " + v.wal_error().message());
   if (t.state == wal::TailState::kTorn) {
-    notes.push_back("WAL tail torn: " + std::to_string(t.dropped_bytes) + " bytes after " + t.file +
-                    ":" + std::to_string(t.valid_end) +
-                    " are dropped at the next open (never acknowledged)");
+    // The bytes cannot say whether the record was acknowledged (a record is acknowledged once
+    // written, and a flipped byte after that looks the same as a write cut short).
+    notes.push_back("WAL tail torn or damaged: " + std::to_string(t.dropped_bytes) +
+                    " bytes after " + t.file + ":" + std::to_string(t.valid_end) +
+                    " are not a valid record; the next open drops them (if they held an " +
+                    "acknowledged transaction, seq " + std::to_string(t.last_seq + 1) +
+                    ", it is lost)" + HeldBy(v));
   }
+  if (t.in_progress) notes.push_back(InProgressNote(v, "verify"));
   if (t.state == wal::TailState::kClean && t.valid_end == 0 && !t.file.empty()) {
     notes.push_back("newest WAL segment " + t.file +
                     " has no header (created but never written, or its bytes are gone): the next "
@@ -57,14 +62,21 @@ int Run(const Args& a) {
   std::map<std::string, uint64_t> live;  // key -> update_id
   std::vector<std::pair<std::string, std::vector<RelatedKey>>> derived;
   uint64_t entries = 0;
-  Status s = v.Scan("", [&](const std::string& key, const Entry& e) {
-    ++entries;
-    if (e.expires_at != 0 && e.expires_at <= now) return true;
-    live[key] = e.update_id;
-    if (!e.related.empty()) derived.emplace_back(key, e.related);
-    return true;
-  });
-  if (!s.ok()) return CannotRun("verify", s);
+  Status s = v.Scan(
+      "",
+      [&](const std::string& key, const Entry& e) {
+        ++entries;
+        if (e.expires_at != 0 && e.expires_at <= now) return true;
+        live[key] = e.update_id;
+        if (!e.related.empty()) derived.emplace_back(key, e.related);
+        return true;
+      },
+      [&](std::string_view key, const Status& error) {
+        bool hex = false;
+        const std::string k = Show(key, &hex);
+        problem("stored entry '" + (hex ? "0x" + k : k) + "' is damaged: " + error.message());
+      });
+  if (!s.ok()) return CannotRun("verify", s, a.json);
   for (const auto& [key, related] : derived) {
     for (const RelatedKey& r : related) {
       auto it = live.find(r.key);
@@ -78,7 +90,7 @@ int Run(const Args& a) {
   // The stored index against the stored entries: every edge an entry needs must be there; edges
   // of entries that changed or expired since are harmless (the engine checks each candidate).
   Result<IndexDiff> index = DiffDependentsIndex(v.store());
-  if (!index.ok()) return CannotRun("verify", index.status());
+  if (!index.ok()) return CannotRun("verify", index.status(), a.json);
   for (const auto& [src, dep] : index->missing) {
     problem("dependents index: missing edge '" + src + "' -> '" + dep + "' (writing '" + src +
             "' would not invalidate it)");
@@ -102,6 +114,7 @@ int Run(const Args& a) {
         .Add("checkpoint_seq", v.checkpoint_seq())
         .Add("last_seq", v.last_seq())
         .Add("tail", wal::TailStateName(t.state))
+        .Add("tail_in_progress", t.in_progress)
         .Add("entries", entries)
         .Add("index_edges", index->edges);
     std::cout << j.str() << std::endl;
@@ -113,8 +126,8 @@ int Run(const Args& a) {
     for (const std::string& n : notes) std::cout << "note    " << n << "\n";
     std::cout << (ok ? "verify: ok" : "verify: " + std::to_string(problem_count) + " problems")
               << " (" << entries << " entries, " << index->edges << " index edges, seq "
-              << v.checkpoint_seq() << ".." << v.last_seq() << ", tail "
-              << wal::TailStateName(t.state) << ")" << std::endl;
+              << v.checkpoint_seq() << ".." << v.last_seq() << ", tail " << TailWord(t) << ")"
+              << std::endl;
   }
   return ok ? kExitOk : kExitProblem;
 }
