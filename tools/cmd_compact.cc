@@ -11,7 +11,7 @@
 
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
-#include "tools/db_view.h"
+#include "util/file_system.h"
 #include "walcache/cache.h"
 
 namespace walcache::tools {
@@ -44,19 +44,21 @@ void Progress(int step, int steps, const char* what) {
 }
 
 int Run(const Args& a) {
-  if (Result<std::unique_ptr<DbView>> v = DbView::Open(a.dir, false); !v.ok()) {
-    return CannotRun("compact", v.status());
-  }
   const std::string rocks = JoinPath(a.dir, "rocksdb"), wal = JoinPath(a.dir, "wal");
   const uint64_t rocks_before = TreeBytes(rocks), wal_before = TreeBytes(wal);
   const auto start = std::chrono::steady_clock::now();
   Progress(0, 3, "opening (recovery)");
   {
-    Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
-    if (!c.ok()) return CannotRun("compact", c.status());
+    Options o;
+    o.create_if_missing = false;  // compact an existing cache only
+    Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, o);
+    if (!c.ok()) {
+      if (::isatty(STDERR_FILENO) != 0) std::cerr << "\r\x1b[K";
+      return CannotRun("compact", c.status(), a.json);
+    }
     Progress(1, 3, "checkpoint and compaction");
     const Status s = (*c)->Compact();
-    if (!s.ok()) return CannotRun("compact", s);
+    if (!s.ok()) return CannotRun("compact", s, a.json);
     Progress(2, 3, "closing");
   }
   Progress(3, 3, "done");

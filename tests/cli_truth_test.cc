@@ -1,0 +1,169 @@
+// End-to-end tests that the `walcache` CLI tells the truth on damaged and mistaken input (issue
+// 13): a WAL corrupt before its end is never shown as a whole state, a garbled stored entry is
+// damage found (named, and scan goes on past it), --json failures still print one JSON
+// document, writing commands never make a cache by accident, and a damaged last record is
+// described as what the tool can know.
+//
+// Thread-safety: not thread-safe; one test at a time.
+#include <rocksdb/db.h>
+
+#include "tests/cli_fixture.h"
+
+namespace walcache::cli_test {
+namespace {
+
+// Replaces the stored bytes of entry `key` in DIR/rocksdb with bytes that do not decode.
+void GarbleStoredEntry(const std::string& dir, const std::string& key) {
+  InChild([&]() -> std::string {
+    rocksdb::Options o;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(o, dir + "/rocksdb", &raw);
+    if (!s.ok()) return "ERROR " + s.ToString();
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db->Put(wo, "e" + key, std::string("\xff\xff\xff\xff garbled", 12));
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+}
+
+// ---- item 3: no silent partial views ------------------------------------------------------------
+
+TEST_F(CliTest, ScanAndGetOnAWalCorruptBeforeItsEndSaySoOnStderrAndExitOne) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const std::string warning =
+      "the WAL is corrupt before its end, so this shows the state as of seq";
+
+  const CliRun scan = Cli({"scan", Dir()});
+  EXPECT_EQ(scan.code, 1) << scan;
+  EXPECT_TRUE(OneLineNaming(scan, segment_));
+  EXPECT_NE(scan.err.find(warning), std::string::npos) << scan;
+  EXPECT_NE(scan.out.find("entries; INCOMPLETE: the WAL is corrupt before its end"),
+            std::string::npos)
+      << scan;
+  const CliRun sj = Cli({"scan", Dir(), "--json"});
+  EXPECT_EQ(sj.code, 1) << sj;
+  EXPECT_FALSE(ParseJson(sj)["complete"].boolean()) << sj;
+
+  const CliRun before = Cli({"get", Dir(), TxnKey(0)});  // written before the damage
+  EXPECT_EQ(before.code, 1) << before;
+  EXPECT_EQ(before.out.find(TxnKey(0) + " = " + TxnValue(0)), 0u) << before;
+  EXPECT_NE(before.err.find(warning), std::string::npos) << before;
+  const CliRun after = Cli({"get", Dir(), TxnKey(4)});  // written after it: not visible
+  EXPECT_EQ(after.code, 1) << after;
+  EXPECT_NE(after.err.find(warning), std::string::npos) << after;
+  EXPECT_NE(after.err.find("not found"), std::string::npos) << after;
+}
+
+// ---- item 4: exit codes as documented -----------------------------------------------------------
+
+TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt) {
+  MakeClean(Dir());
+  GarbleStoredEntry(Dir(), "user:2");
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 1) << v;
+  EXPECT_NE(v.out.find("PROBLEM stored entry 'user:2' is damaged: "), std::string::npos) << v;
+  const CliRun vj = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(vj.code, 1) << vj;
+  EXPECT_EQ(ParseJson(vj)["problem_count"].u64(), 1u) << vj;
+
+  const CliRun s = Cli({"scan", Dir()});
+  EXPECT_EQ(s.code, 1) << s;
+  EXPECT_NE(s.out.find("4 entries; 1 damaged entries skipped"), std::string::npos) << s;
+  EXPECT_NE(s.out.find("user:3 = carol"), std::string::npos) << "scan went on past it: " << s;
+  EXPECT_TRUE(OneLineNaming(s, "'user:2'"));
+  const CliRun sj = Cli({"scan", Dir(), "--json"});
+  EXPECT_EQ(sj.code, 1) << sj;
+  EXPECT_EQ(ParseJson(sj)["count"].u64(), 4u);
+  EXPECT_EQ(ParseJson(sj)["damaged_keys"][0].str(), "user:2");
+
+  const CliRun g = Cli({"get", Dir(), "user:2"});
+  EXPECT_EQ(g.code, 1) << g;
+  EXPECT_TRUE(OneLineNaming(g, "'user:2'"));
+  EXPECT_EQ(Cli({"get", Dir(), "user:3"}).code, 0) << "the other entries are fine";
+}
+
+TEST_F(CliTest, FailingCommandsWithJsonStillPrintOneJsonDocument) {
+  const std::string missing = Abs("missing");
+  std::vector<std::vector<std::string>> cmds = ReadOnlyCommands();
+  cmds.push_back({"put", "", "k", "v"});
+  cmds.push_back({"del", "", "k"});
+  cmds.push_back({"compact"});
+  for (std::vector<std::string> cmd : cmds) {
+    cmd = WithDir(cmd, missing);
+    cmd.push_back("--json");
+    const CliRun r = Cli(cmd);
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, missing)) << cmd[0];
+    const Json j = ParseJson(r);
+    EXPECT_NE(j["error"].str().find(missing), std::string::npos) << cmd[0] << ": " << r;
+  }
+  EXPECT_FALSE(fs::exists(missing));
+}
+
+// ---- item 5: no accidental caches ---------------------------------------------------------------
+
+TEST_F(CliTest, WritingCommandsOnAnExistingNonCacheDirectoryRefuseAndChangeNothing) {
+  const std::string other = Abs("photos");
+  fs::create_directory(other);
+  test::WriteFile(other + "/holiday.jpg", "not a cache");
+  const auto before = Snapshot(other);
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"put", other, "k", "v"}, {"del", other, "k"}, {"compact", other}}) {
+    const CliRun r = Cli(cmd);
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, other + " is not a walcache directory")) << cmd[0];
+    EXPECT_EQ(Snapshot(other), before) << cmd[0] << " changed it";
+  }
+  EXPECT_NE(Cli({"put", other, "k", "v"}).err.find("give --create"), std::string::npos);
+}
+
+TEST_F(CliTest, APlainFileGivenAsDirGetsAClearMessageFromEveryCommand) {
+  const std::string file = Abs("notes.txt");
+  test::WriteFile(file, "hello");
+  std::vector<std::vector<std::string>> cmds = ReadOnlyCommands();
+  cmds.push_back({"put", "", "k", "v"});
+  cmds.push_back({"put", "", "k", "v", "--create"});
+  cmds.push_back({"del", "", "k"});
+  cmds.push_back({"compact"});
+  for (const std::vector<std::string>& cmd : cmds) {
+    const CliRun r = Cli(WithDir(cmd, file));
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, file + " is a file, not a cache directory")) << cmd[0];
+  }
+  EXPECT_EQ(test::ReadFile(file), "hello");
+}
+
+// ---- item 2: honest notes -----------------------------------------------------------------------
+
+TEST_F(CliTest, ADamagedLastRecordIsDescribedAsWhatTheToolCanKnowAndTheNextOpenSaysWhatItDropped) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const std::string next = std::to_string(ids_.back() + 1);
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 0) << v;
+  EXPECT_NE(v.out.find("note    WAL tail torn or damaged: " + std::to_string(kGarbage.size()) +
+                       " bytes after " + segment_ + ":" + std::to_string(valid_end_) +
+                       " are not a valid record; the next open drops them (if they held an "
+                       "acknowledged transaction, seq " +
+                       next + ", it is lost)"),
+            std::string::npos)
+      << v;
+  EXPECT_EQ(v.out.find("never acknowledged"), std::string::npos) << "it cannot know that: " << v;
+  const CliRun i = Cli({"inspect", Dir()});
+  EXPECT_NE(i.out.find("bytes after seq " + std::to_string(ids_.back()) +
+                       " are not a valid record: a torn write or a damaged last record"),
+            std::string::npos)
+      << i;
+
+  // The next open drops them, and its recovery record (shown by inspect) says how many and what.
+  ASSERT_EQ(Cli({"put", Dir(), "after", "crash"}).code, 0);
+  const CliRun after = Cli({"inspect", Dir(), "--json"});
+  const Json lr = ParseJson(after)["last_recovery"];
+  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size()) << after;
+  EXPECT_NE(lr["summary"].str().find("the dropped bytes were the start of seq " + next),
+            std::string::npos)
+      << after;
+}
+
+}  // namespace
+}  // namespace walcache::cli_test
