@@ -165,6 +165,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   // aborts the process (WritableFileWriter::AssertFalseAndGetStatusForPrevError). walcache
   // reports store errors itself: the Status, Stats().checkpoint_error, DIR/CHECKPOINT_FAILED.
   opts.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
+  // Every writable open rolls LOG over to LOG.old.<time>; keep one old one, not one per open.
+  opts.keep_log_file_num = 1;
   opts.compaction_filter = store->filter_.get();
   opts.write_buffer_size = options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;

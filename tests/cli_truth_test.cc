@@ -5,7 +5,9 @@
 // described as what the tool can know.
 //
 // Thread-safety: not thread-safe; one test at a time.
+#include <pty.h>
 #include <rocksdb/db.h>
+#include <stdlib.h>
 
 #include "tests/cli_fixture.h"
 
@@ -25,6 +27,65 @@ void GarbleStoredEntry(const std::string& dir, const std::string& key) {
     s = db->Put(wo, "e" + key, std::string("\xff\xff\xff\xff garbled", 12));
     return s.ok() ? "" : "ERROR " + s.ToString();
   });
+}
+
+// Runs `walcache ARGS...` with stderr on a pseudo-terminal (stdout a pipe, stdin empty), the
+// progress delay set to 0. `err` gets what the terminal showed.
+CliRun CliOnTerminal(const std::vector<std::string>& args) {
+  CliRun r;
+  int master = -1, slave = -1, out[2];
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "openpty/pipe2: " << std::strerror(errno);
+    return r;
+  }
+  std::vector<std::string> words = {WALCACHE_CLI};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(slave, STDERR_FILENO);
+    ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(kCannotExec);
+  }
+  ::close(slave);
+  ::close(out[1]);
+  EXPECT_TRUE(DrainUntil({{out[0], &r.out}, {master, &r.err}}, std::chrono::seconds(60)));
+  int status = 0;
+  if (::waitpid(pid, &status, 0) == pid) r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// ---- item 8: progress on a terminal only -------------------------------------------------------
+
+TEST_F(CliTest, LongWorkShowsAProgressLineOnATerminalOnlyAndNeverWithJson) {
+  ids_ = CrashAfterCommits(Dir(), 30);
+  const CliRun t = CliOnTerminal({"verify", Dir()});
+  EXPECT_EQ(t.code, 0) << t;
+  EXPECT_NE(t.err.find("\rwalcache verify: "), std::string::npos) << t;
+  EXPECT_NE(t.err.find(" WAL records read"), std::string::npos) << t;
+  EXPECT_TRUE(t.err.ends_with("\r\x1b[K")) << "the line is erased when the work ends: " << t;
+  EXPECT_EQ(t.out.find("walcache verify: "), std::string::npos) << "never on stdout: " << t;
+  EXPECT_NE(t.out.find("verify: ok"), std::string::npos) << t;
+  const CliRun exact = CliOnTerminal({"inspect", Dir(), "--exact"});
+  EXPECT_NE(exact.err.find("\rwalcache inspect: "), std::string::npos) << exact;
+
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"verify", Dir(), "--json"}, {"scan", Dir(), "--json"}, {"inspect", Dir(), "--json"}}) {
+    const CliRun j = CliOnTerminal(cmd);
+    EXPECT_EQ(j.err, "") << cmd[0] << " --json: " << j;
+    ParseJson(j);
+  }
+  ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
+  const CliRun piped = Cli({"verify", Dir()});
+  ::unsetenv("WALCACHE_PROGRESS_AFTER_MS");
+  EXPECT_EQ(piped.code, 0) << piped;
+  EXPECT_EQ(piped.err, "") << "stderr is not a terminal: " << piped;
 }
 
 // ---- item 3: no silent partial views ------------------------------------------------------------
@@ -163,6 +224,71 @@ TEST_F(CliTest, ADamagedLastRecordIsDescribedAsWhatTheToolCanKnowAndTheNextOpenS
   EXPECT_NE(lr["summary"].str().find("the dropped bytes were the start of seq " + next),
             std::string::npos)
       << after;
+}
+
+// ---- item 7: repair speaks in transactions
+// -------------------------------------------------------
+
+TEST_F(CliTest, RepairSaysWhichTransactionsItCutsAndVerifyThenNamesTheKeptFiles) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const std::string kept = std::to_string(ids_[1]);
+  const std::string range = "4 transactions (seq " + std::to_string(ids_[2]) + ".." +
+                            std::to_string(ids_[5]) + "; 3 of them readable)";
+  const CliRun no = Cli({"repair", Dir()}, "n\n");
+  EXPECT_EQ(no.code, 1) << no;
+  EXPECT_NE(no.out.find(" txns_cut=3 "), std::string::npos) << no;
+  EXPECT_NE(no.out.find("This will cut the WAL at " + segment_ + ":" + std::to_string(valid_end_) +
+                        " after seq " + kept + ", setting aside " + range),
+            std::string::npos)
+      << no;
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("cut: WAL ends at seq " + kept + "; " + range + " set aside; "),
+            std::string::npos)
+      << r;
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 0) << v;
+  const std::string cut =
+      fs::path(segment_).filename().string() + ".cut-" + std::to_string(valid_end_);
+  EXPECT_NE(v.out.find("note    1 file(s) that walcache repair set aside are kept in " +
+                       Abs("wal") + ": " + cut),
+            std::string::npos)
+      << v;
+}
+
+TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find(" txns_cut=0 "), std::string::npos) << r;
+  EXPECT_NE(r.out.find("cut: WAL ends at seq " + std::to_string(ids_.back()) +
+                       "; no readable transaction set aside; "),
+            std::string::npos)
+      << r;
+}
+
+// ---- item 6: no clutter -------------------------------------------------------------------------
+
+TEST_F(CliTest, ManyWritingCommandsLeaveABoundedNumberOfRocksDbInfoLogs) {
+  ASSERT_EQ(Cli({"put", Dir(), "k0", "v", "--create"}).code, 0);
+  for (int i = 1; i < 25; ++i) {
+    ASSERT_EQ(Cli({"put", Dir(), "k" + std::to_string(i), "v"}).code, 0);
+  }
+  int logs = 0;
+  for (const auto& e : fs::directory_iterator(Abs("rocksdb"))) logs += IsRocksDbInfoLog(e.path());
+  EXPECT_LE(logs, 2) << "LOG and at most one LOG.old after 25 opens";
+}
+
+TEST_F(CliTest, WritingCommandsKeepTheSegmentSizeTheCacheWasMadeWith) {
+  ids_ = CrashAfterCommits(Dir(), 6);  // segments of kSegmentSize, preallocated
+  ASSERT_EQ(Cli({"put", Dir(), "more", "m"}).code, 0);
+  ASSERT_EQ(Cli({"del", Dir(), "more"}).code, 0);
+  const CliRun c = Cli({"compact", Dir()});
+  ASSERT_EQ(c.code, 0) << c;
+  for (const std::string& name : WalFiles(Dir())) {
+    if (!name.ends_with(".wal")) continue;
+    EXPECT_EQ(fs::file_size(Abs("wal/" + name)), kSegmentSize) << name;
+  }
 }
 
 }  // namespace

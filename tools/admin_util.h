@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "tools/json.h"
+#include "walcache/options.h"
 #include "walcache/status.h"
 #include "walcache/types.h"
 
@@ -23,6 +24,12 @@ constexpr int kExitCannotRun = 2;  // missing or foreign directory, I/O error, r
 // (a script reading --json output always gets one document); returns kExitCannotRun.
 int CannotRun(std::string_view cmd, const Status& s, bool json = false);
 int CannotRun(std::string_view cmd, std::string_view message, bool json = false);
+
+// The Options of a writing command's open (put, del, compact): an existing cache only unless
+// `create`, and WAL segments of the size the directory's segments already have (each is
+// preallocated to the size it was created with; the largest one tells), so that a command with
+// default options does not switch a cache made with small segments to 64 MiB ones.
+Options WritingOptions(const std::string& dir, bool create);
 
 // True iff every byte is printable ASCII (space included).
 bool Printable(std::string_view s);

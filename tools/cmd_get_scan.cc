@@ -3,6 +3,8 @@
 // A WAL corrupt before its end (the view stops at the damage, so later writes are missing) or a
 // stored entry that does not decode (scan lists the others) is said on stderr, and the exit code
 // is 1 even though the command printed what it could: a partial view is never passed off as whole.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -66,7 +68,9 @@ int RunGet(const Args& a) {
 }
 
 int RunScan(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
+  // Not while the listing itself goes to the same terminal.
+  ProgressLine progress("scan", a.json || ::isatty(STDOUT_FILENO) != 0);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
   if (!view.ok()) return CannotRun("scan", view.status(), a.json);
   const bool partial = WarnPartial("scan", **view);
   const uint64_t now = NowMs();
@@ -82,7 +86,7 @@ int RunScan(const Args& a) {
           truncated = true;
           return false;
         }
-        ++n;
+        progress.Update(++n, "entries listed");
         if (a.json) {
           entries.Add(EntryJson(key, e));
         } else {
@@ -97,6 +101,7 @@ int RunScan(const Args& a) {
         std::cerr << "walcache scan: skipped a damaged stored entry: " << error.message()
                   << std::endl;
       });
+  progress.Done();
   if (!s.ok()) return CannotRun("scan", s, a.json);
   if (a.json) {
     JsonObject j;

@@ -20,7 +20,8 @@ struct Args {
 };
 
 int Run(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
+  ProgressLine progress("inspect", a.json || !a.exact);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
   if (!view.ok()) return CannotRun("inspect", view.status(), a.json);
   const DbView& v = **view;
   const engine::RocksStore& store = v.store();
@@ -35,10 +36,12 @@ int Run(const Args& a) {
     const uint64_t now = NowMs();
     s = v.Scan("", [&](const std::string&, const Entry& e) {
       ++(e.expires_at != 0 && e.expires_at <= now ? expired : live);
+      progress.Update(live + expired, "entries counted");
       return true;
     });
     if (!s.ok()) return CannotRun("inspect", s, a.json);
   }
+  progress.Done();
   // RocksDB's estimate counts every key: entries, index edges and the metadata records
   // (format, checkpoint_seq and, from stores written since it exists, expiry_horizon).
   const uint64_t all = store.IntProperty("rocksdb.estimate-num-keys");

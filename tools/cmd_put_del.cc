@@ -22,13 +22,6 @@ struct Args {
   bool json = false;
 };
 
-// The options of a writing command's open: an existing cache only, unless `create`.
-Options OpenOptions(bool create) {
-  Options o;
-  o.create_if_missing = create;
-  return o;
-}
-
 // An open that failed: one line (and {"error"} with --json); a missing cache gets the hint.
 int OpenFailed(const char* cmd, const Args& a, const Status& s) {
   const bool no_cache = s.IsNotFound() || (s.IsInvalidArgument() &&
@@ -86,13 +79,13 @@ int RunPut(const Args& a) {
     if (!rk.ok()) return CannotRun("put", rk.status(), a.json);
     po.related.push_back(*rk);
   }
-  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, OpenOptions(a.create));
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, WritingOptions(a.dir, a.create));
   if (!c.ok()) return OpenFailed("put", a, c.status());
   return Report("put", a, (*c)->Put(a.key, a.value, po));
 }
 
 int RunDel(const Args& a) {
-  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, OpenOptions(false));
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, WritingOptions(a.dir, false));
   if (!c.ok()) return OpenFailed("del", a, c.status());
   return Report("del", a, (*c)->Delete(a.key));
 }

@@ -4,6 +4,7 @@
 // Read-only, no lock. Exit 0 clean, 1 problems found, 2 could not run. A torn tail is reported
 // (the next open drops it) but is not a problem; corruption before the end is.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,7 +25,8 @@ struct Args {
 constexpr size_t kMaxListed = 100;  // problems listed in full; the count is always exact
 
 int Run(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
+  ProgressLine progress("verify", a.json);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
   if (!view.ok()) return CannotRun("verify", view.status(), a.json);
   const DbView& v = **view;
   std::vector<std::string> problems, notes;
@@ -47,6 +49,25 @@ int Run(const Args& a) {
                     ", it is lost)" + HeldBy(v));
   }
   if (t.in_progress) notes.push_back(InProgressNote(v, "verify"));
+  // What `walcache repair` set aside is kept until someone deletes it: say where.
+  if (Result<std::vector<std::string>> names =
+          FileSystem::Default()->ListDir(JoinPath(a.dir, "wal"));
+      names.ok()) {
+    std::vector<std::string> kept;
+    for (const std::string& n : *names) {
+      if (n.find(".cut") != std::string::npos) kept.push_back(n);
+    }
+    std::sort(kept.begin(), kept.end());
+    if (!kept.empty()) {
+      std::string list;
+      for (const std::string& k : kept) list += (list.empty() ? "" : ", ") + k;
+      notes.push_back(std::to_string(kept.size()) +
+                      " file(s) that walcache repair set aside are "
+                      "kept in " +
+                      JoinPath(a.dir, "wal") + ": " + list +
+                      " (not part of the log; delete them once no longer needed)");
+    }
+  }
   if (t.state == wal::TailState::kClean && t.valid_end == 0 && !t.file.empty()) {
     notes.push_back("newest WAL segment " + t.file +
                     " has no header (created but never written, or its bytes are gone): the next "
@@ -65,7 +86,7 @@ int Run(const Args& a) {
   Status s = v.Scan(
       "",
       [&](const std::string& key, const Entry& e) {
-        ++entries;
+        progress.Update(++entries, "entries checked");
         if (e.expires_at != 0 && e.expires_at <= now) return true;
         live[key] = e.update_id;
         if (!e.related.empty()) derived.emplace_back(key, e.related);
@@ -100,6 +121,7 @@ int Run(const Args& a) {
                     " stale index edges (entries changed or expired since; harmless)");
   }
 
+  progress.Done();
   const bool ok = problem_count == 0;
   if (a.json) {
     JsonArray pj, nj;

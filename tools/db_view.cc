@@ -42,9 +42,10 @@ constexpr int kMaxReads = 12;  // a live view that never settles is reported as 
 
 }  // namespace
 
-Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_records) {
+Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_records,
+                                             ProgressLine* progress) {
   std::string holder = LockHolder(dir);
-  Result<std::unique_ptr<DbView>> r = OpenOnce(dir, keep_records);
+  Result<std::unique_ptr<DbView>> r = OpenOnce(dir, keep_records, progress);
   std::string found = Finding(r);
   if (holder.empty()) holder = LockHolder(dir);  // a writer may have come meanwhile
   int reads = 1;
@@ -55,7 +56,7 @@ Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_r
   while (!settled && reads < kMaxReads) {
     previous = found;
     std::this_thread::sleep_for(std::chrono::milliseconds(20 * std::min(reads, 5)));
-    r = OpenOnce(dir, keep_records);
+    r = OpenOnce(dir, keep_records, progress);
     ++reads;
     found = Finding(r);
     settled = found.empty() || found == previous;
@@ -74,7 +75,8 @@ Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_r
   return r;
 }
 
-Result<std::unique_ptr<DbView>> DbView::OpenOnce(const std::string& dir, bool keep_records) {
+Result<std::unique_ptr<DbView>> DbView::OpenOnce(const std::string& dir, bool keep_records,
+                                                 ProgressLine* progress) {
   FileSystem* fs = FileSystem::Default();
   Status e = fs->Exists(dir);
   if (e.IsNotFound()) return Status::NotFound(dir + ": no such directory");
@@ -94,16 +96,17 @@ Result<std::unique_ptr<DbView>> DbView::OpenOnce(const std::string& dir, bool ke
   so.read_only = true;
   so.block_cache_bytes = 8 << 20;
   WALCACHE_ASSIGN_OR_RETURN(v->store_, engine::RocksStore::Open(JoinPath(dir, "rocksdb"), so));
-  WALCACHE_RETURN_IF_ERROR(v->ReadWal(keep_records));
+  WALCACHE_RETURN_IF_ERROR(v->ReadWal(keep_records, progress));
   return v;
 }
 
-Status DbView::ReadWal(bool keep_records) {
+Status DbView::ReadWal(bool keep_records, ProgressLine* progress) {
   const uint64_t s0 = store_->checkpoint_seq();
   last_seq_ = s0;
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<wal::Reader> reader,
                             wal::Reader::Open(FileSystem::Default(), JoinPath(dir_, "wal")));
   wal::WalRecord rec;
+  uint64_t read = 0;
   while (true) {
     Result<bool> more = reader->Next(&rec);
     if (!more.ok()) {
@@ -111,6 +114,7 @@ Status DbView::ReadWal(bool keep_records) {
       break;
     }
     if (!*more) break;
+    if (progress != nullptr) progress->Update(++read, "WAL records read");
     Result<wal::Batch> batch = wal::Batch::Decode(rec.batch);
     if (!batch.ok()) {  // the CRC held, so the writer wrote it so: corrupt all the same
       wal_error_ =

@@ -29,6 +29,7 @@
 
 #include "engine/batch_effects.h"
 #include "engine/rocks_store.h"
+#include "tools/progress.h"
 #include "wal/reader.h"
 
 namespace walcache::tools {
@@ -49,7 +50,9 @@ class DbView {
  public:
   // NotFound: `dir` does not exist. InvalidArgument: it is not a walcache directory. Reads the
   // whole WAL; with `keep_records`, keeps a description of every valid record.
-  static Result<std::unique_ptr<DbView>> Open(const std::string& dir, bool keep_records);
+  // `progress`, if given, is told how many WAL records have been read.
+  static Result<std::unique_ptr<DbView>> Open(const std::string& dir, bool keep_records,
+                                              ProgressLine* progress = nullptr);
 
   // "pid N" if a process held the directory while it was read, else empty.
   const std::string& holder() const { return holder_; }
@@ -78,8 +81,9 @@ class DbView {
 
  private:
   DbView() = default;
-  static Result<std::unique_ptr<DbView>> OpenOnce(const std::string& dir, bool keep_records);
-  Status ReadWal(bool keep_records);
+  static Result<std::unique_ptr<DbView>> OpenOnce(const std::string& dir, bool keep_records,
+                                                  ProgressLine* progress);
+  Status ReadWal(bool keep_records, ProgressLine* progress);
 
   std::string dir_;
   std::unique_ptr<engine::RocksStore> store_;
