@@ -1,4 +1,5 @@
 // CacheImpl lifecycle, reads and scans (see cache_impl.h).
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 
@@ -17,6 +18,38 @@ uint64_t WalFirstSeq(FileSystem* fs, const std::string& wal_dir) {
   if (!segments.ok() || segments->empty()) return 0;
   wal::SegmentHeader h;
   return wal::ReadSegmentHeaderBytes(fs, segments->front().path, &h).ok() ? h.first_seq : 0;
+}
+
+// Creates `path` and its missing parents, each mode 0700 (CreateDir's), shortest first.
+Status CreateDirs(FileSystem* fs, const std::string& path) {
+  for (size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1)) {
+    const std::string parent = path.substr(0, at);
+    if (parent.empty() || parent.back() == '/') continue;
+    if (fs->Exists(parent).ok()) continue;
+    WALCACHE_RETURN_IF_ERROR(fs->CreateDir(parent));
+  }
+  return fs->CreateDir(path);
+}
+
+// Where Open stands before touching anything: `dir` exists (as a directory), and it holds a cache
+// (DIR/rocksdb exists). A plain file, or a path through one, is InvalidArgument.
+Status ProbeCacheDir(FileSystem* fs, const std::string& dir, bool* exists, bool* holds_cache) {
+  *exists = false;
+  *holds_cache = false;
+  Status e = fs->Exists(dir);
+  if (e.IsNotFound()) return Status::OK();
+  if (!e.ok() && e.sys_errno() == ENOTDIR) {
+    return Status::InvalidArgument(dir + ": a part of this path is a file, not a directory");
+  }
+  WALCACHE_RETURN_IF_ERROR(e);
+  Status r = fs->Exists(JoinPath(dir, "rocksdb"));
+  if (!r.ok() && r.sys_errno() == ENOTDIR) {
+    return Status::InvalidArgument(dir + " is a file, not a cache directory");
+  }
+  if (!r.ok() && !r.IsNotFound()) return r;
+  *exists = true;
+  *holds_cache = r.ok();
+  return Status::OK();
 }
 
 }  // namespace
@@ -49,13 +82,17 @@ Result<std::unique_ptr<CacheImpl>> CacheImpl::Open(const std::string& dir, const
 
 Status CacheImpl::OpenImpl() {
   const auto start = std::chrono::steady_clock::now();
-  if (options_.read_only) {
-    Status e = fs_->Exists(dir_);
-    if (e.IsNotFound()) return Status::NotFound(dir_ + ": no such cache directory");
-    WALCACHE_RETURN_IF_ERROR(e);
-  } else {
-    WALCACHE_RETURN_IF_ERROR(fs_->CreateDir(dir_));
+  bool exists = false, holds_cache = false;
+  WALCACHE_RETURN_IF_ERROR(ProbeCacheDir(fs_, dir_, &exists, &holds_cache));
+  const bool may_create = options_.create_if_missing && !options_.read_only;
+  if (!exists && !may_create) return Status::NotFound(dir_ + ": no such cache directory");
+  if (exists && !holds_cache && !may_create) {
+    return Status::InvalidArgument(dir_ + " is not a walcache directory (it has no rocksdb/)");
   }
+  if (holds_cache && options_.error_if_exists && !options_.read_only) {
+    return Status::InvalidArgument(dir_ + " already holds a cache (error_if_exists is set)");
+  }
+  if (!exists) WALCACHE_RETURN_IF_ERROR(CreateDirs(fs_, dir_));
   auto lock = fs_->LockFile(JoinPath(dir_, "LOCK"));
   if (lock.status().IsBusy()) {
     return Status::Busy(dir_ + " is already open: " + lock.status().message());
@@ -63,7 +100,7 @@ Status CacheImpl::OpenImpl() {
   WALCACHE_ASSIGN_OR_RETURN(dir_lock_, std::move(lock));
 
   StoreOptions so;
-  so.create_if_missing = !options_.read_only;
+  so.create_if_missing = may_create;
   so.read_only = options_.read_only;
   so.block_cache_bytes = options_.block_cache_bytes;
   so.write_buffer_bytes = options_.write_buffer_bytes;
@@ -125,6 +162,13 @@ Status CacheImpl::OpenImpl() {
                                                std::chrono::steady_clock::now() - start)
                                                .count());
   recovery_.summary = "checkpoint seq " + std::to_string(s0) + "; " + report.ToString();
+  if (recovery_.tail_bytes_dropped > 0) {
+    // The bytes cannot say whether the record was acknowledged before it was damaged.
+    recovery_.summary += "; the dropped bytes were the start of seq " +
+                         std::to_string(report.tail.last_seq + 1) +
+                         " (a torn write or a damaged last record: if it was acknowledged, it is "
+                         "lost)";
+  }
   if (recovery_.prewarmed_entries > 0) {
     recovery_.summary += "; prewarmed " + std::to_string(recovery_.prewarmed_entries) +
                          " entries (" + std::to_string(recovery_.prewarmed_bytes) + " bytes)";

@@ -165,6 +165,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   // aborts the process (WritableFileWriter::AssertFalseAndGetStatusForPrevError). walcache
   // reports store errors itself: the Status, Stats().checkpoint_error, DIR/CHECKPOINT_FAILED.
   opts.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
+  // Every writable open rolls LOG over to LOG.old.<time>; keep one old one, not one per open.
+  opts.keep_log_file_num = 1;
   opts.compaction_filter = store->filter_.get();
   opts.write_buffer_size = options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
@@ -314,7 +316,8 @@ Status RocksStore::ForEachDependent(
 }
 
 Status RocksStore::Scan(std::string_view prefix,
-                        const std::function<bool(std::string_view, const Entry&)>& visit) const {
+                        const std::function<bool(std::string_view, const Entry&)>& visit,
+                        const OnDamaged& on_damaged) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
   const std::string start = EntryKey(prefix);
@@ -322,7 +325,12 @@ Status RocksStore::Scan(std::string_view prefix,
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     const std::string_view key(it->key().data() + 1, it->key().size() - 1);
     Result<Entry> e = DecodeEntry(std::string_view(it->value().data(), it->value().size()));
-    if (!e.ok()) return e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+    if (!e.ok()) {
+      Status bad = e.status().WithContext(path_ + ": key '" + std::string(key) + "'");
+      if (!on_damaged) return bad;
+      on_damaged(key, bad);
+      continue;
+    }
     if (!visit(key, *e)) break;
   }
   return FromRocks(it->status(), "scan", path_);

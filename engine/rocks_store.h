@@ -88,8 +88,12 @@ class RocksStore {
   Status ForEachDependent(
       const std::function<void(std::string_view source, std::string_view dependent)>& visit) const;
   // Visits the entries whose keys start with `prefix`, in key order, until `visit` returns false.
+  // A stored entry that does not decode ends the scan with Corruption naming its key, unless
+  // `on_damaged` is given: then it is told the key and the error, and the scan goes on.
+  using OnDamaged = std::function<void(std::string_view key, const Status& error)>;
   Status Scan(std::string_view prefix,
-              const std::function<bool(std::string_view key, const Entry& e)>& visit) const;
+              const std::function<bool(std::string_view key, const Entry& e)>& visit,
+              const OnDamaged& on_damaged = nullptr) const;
 
   // Applies `cp` and sets the checkpoint sequence to `seq` and the expiry horizon to
   // `expiry_horizon_ms` (if later than the current one), atomically and durably. The caller

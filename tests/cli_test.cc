@@ -56,24 +56,38 @@ TEST(CliHelp, EverySubcommandShowsAnExample) {
   }
 }
 
-TEST(CliParse, ParseErrorsKeepCli11sExitCodeAndNameTheProblem) {
+// Usage errors exit 2 with one line on stderr (grep's and diff's convention), naming the problem.
+TEST(CliParse, UsageErrorsExitTwoWithOneLineNamingTheProblem) {
   const CliRun no_args = Cli({"get"});
-  EXPECT_GE(no_args.code, 100) << no_args;
+  EXPECT_EQ(no_args.code, 2) << no_args;
+  EXPECT_TRUE(OneLineNaming(no_args, "walcache get: "));
   EXPECT_NE(no_args.err.find("DIR is required"), std::string::npos) << no_args;
   EXPECT_TRUE(no_args.out.empty()) << no_args;
 
   ScratchDir dir;
   const CliRun bad_number = Cli({"scan", dir.path(), "--limit", "notanumber"});
-  EXPECT_GE(bad_number.code, 100) << bad_number;
+  EXPECT_EQ(bad_number.code, 2) << bad_number;
+  EXPECT_TRUE(OneLineNaming(bad_number, "walcache scan: "));
   EXPECT_NE(bad_number.err.find("--limit"), std::string::npos) << bad_number;
   EXPECT_NE(bad_number.err.find("notanumber"), std::string::npos) << bad_number;
 
   const CliRun no_subcommand = Cli({});
-  EXPECT_GE(no_subcommand.code, 100) << no_subcommand;
+  EXPECT_EQ(no_subcommand.code, 2) << no_subcommand;
+  EXPECT_TRUE(OneLineNaming(no_subcommand, "walcache: "));
   const CliRun wal_alone = Cli({"wal"});
-  EXPECT_GE(wal_alone.code, 100) << wal_alone;
+  EXPECT_EQ(wal_alone.code, 2) << wal_alone;
+  EXPECT_TRUE(OneLineNaming(wal_alone, "walcache wal: "));
   const CliRun unknown = Cli({"frobnicate", dir.path()});
-  EXPECT_GE(unknown.code, 100) << unknown;
+  EXPECT_EQ(unknown.code, 2) << unknown;
+  EXPECT_TRUE(OneLineNaming(unknown, "walcache: "));
+  const CliRun extra = Cli({"verify", dir.path(), "surplus"});
+  EXPECT_EQ(extra.code, 2) << extra;
+  EXPECT_TRUE(OneLineNaming(extra, "surplus"));
+  const CliRun range = Cli({"bench", "--threads", "0"});
+  EXPECT_EQ(range.code, 2) << range;
+  EXPECT_TRUE(OneLineNaming(range, "--threads"));
+  const CliRun help = Cli({"verify", "--help"});
+  EXPECT_EQ(help.code, 0) << help;
   EXPECT_NE(unknown.err.find("subcommand"), std::string::npos) << unknown;
   EXPECT_TRUE(fs::is_empty(dir.path())) << "no command ran";
 }
@@ -170,7 +184,7 @@ TEST_F(CliTest, GetOfAMissingKeyExitsOne) {
 
 TEST_F(CliTest, GetShowsANonPrintableValueInHex) {
   const std::string value = std::string("\x01\x02", 2) + "ab\x7f";
-  const CliRun put = Cli({"put", Dir(), "bin", value});
+  const CliRun put = Cli({"put", Dir(), "bin", value, "--create"});
   ASSERT_EQ(put.code, 0) << put;
   const CliRun text = Cli({"get", Dir(), "bin"});
   ASSERT_EQ(text.code, 0) << text;
@@ -184,7 +198,7 @@ TEST_F(CliTest, GetShowsANonPrintableValueInHex) {
 
 TEST_F(CliTest, JsonEscapesQuotesAndBackslashesAndShowsControlCharactersInHex) {
   const std::string key = "say \"hi\" \\o/";
-  ASSERT_EQ(Cli({"put", Dir(), key, "tab\there"}).code, 0);
+  ASSERT_EQ(Cli({"put", Dir(), key, "tab\there", "--create"}).code, 0);
   const CliRun r = Cli({"scan", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
@@ -265,9 +279,9 @@ TEST_F(CliTest, RepairOfACleanDirectoryHasNothingToDo) {
 
 // ---- put and del --------------------------------------------------------------------------------
 
-TEST_F(CliTest, PutCreatesAMissingDirectoryAndWritesThroughTheEngine) {
-  const std::string dir = Abs("new");
-  const CliRun first = Cli({"put", dir, "user:1", "alice", "--json"});
+TEST_F(CliTest, PutCreateMakesAMissingDirectoryAndItsParentsAndWritesThroughTheEngine) {
+  const std::string dir = Abs("new/parent/cache");
+  const CliRun first = Cli({"put", dir, "user:1", "alice", "--json", "--create"});
   ASSERT_EQ(first.code, 0) << first;
   const Json j = ParseJson(first);
   EXPECT_EQ(j["key"].str(), "user:1");

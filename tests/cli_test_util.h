@@ -105,6 +105,9 @@ inline std::ostream& operator<<(std::ostream& os, const CliRun& r) {
 }
 
 constexpr int kCannotDropPrivileges = 126;
+// The child could not execute the binary (e.g. as another user, from a checkout inside a
+// directory only its owner may enter, such as /root). walcache itself never exits 125.
+constexpr int kCannotExec = 125;
 
 // Runs `walcache ARGS...` with `input` on its stdin (then EOF); as user and group `as` if given
 // (exit kCannotDropPrivileges if that fails).
@@ -134,7 +137,7 @@ inline CliRun Cli(const std::vector<std::string>& args, const std::string& input
       ::_exit(kCannotDropPrivileges);
     }
     ::execv(argv[0], argv.data());
-    ::_exit(127);
+    ::_exit(kCannotExec);
   }
   ::close(in[0]);
   ::close(out[1]);
@@ -186,6 +189,21 @@ inline uint64_t Field(const std::string& text, const std::string& name) {
   const size_t end = text.find_first_not_of("0123456789", start);
   if (end == start) return UINT64_MAX;
   return std::stoull(text.substr(start, end - start));
+}
+
+// Why the CLI cannot be run as `as` (empty: it can): dropping privileges failed, or that identity
+// may not execute the binary. Tests that change identity skip with this reason.
+inline std::string CannotRunAs(std::optional<std::pair<uid_t, gid_t>> as) {
+  if (!as.has_value()) return "";
+  const CliRun r = Cli({"--version"}, "", as);
+  if (r.code == kCannotDropPrivileges) {
+    return "cannot switch to uid " + std::to_string(as->first) + " (not root?)";
+  }
+  if (r.code == kCannotExec) {
+    return "uid " + std::to_string(as->first) + " cannot execute " + std::string(WALCACHE_CLI) +
+           " (is the checkout inside a directory other users cannot enter, such as /root?)";
+  }
+  return "";
 }
 
 // ---- The directory as files ---------------------------------------------------------------------

@@ -1,20 +1,50 @@
 // Shared pieces of the admin subcommands (see admin_util.h).
 #include "tools/admin_util.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <vector>
+
+#include "util/file_system.h"
+#include "wal/segment.h"
 
 namespace walcache::tools {
 
-int CannotRun(std::string_view cmd, std::string_view message) {
+int CannotRun(std::string_view cmd, std::string_view message, bool json) {
+  if (json) {
+    JsonObject j;
+    j.Add("error", message).Add("command", cmd).Add("exit", static_cast<uint64_t>(kExitCannotRun));
+    std::cout << j.str() << std::endl;
+  }
   std::cerr << "walcache " << cmd << ": " << message << std::endl;
   return kExitCannotRun;
 }
 
-int CannotRun(std::string_view cmd, const Status& s) {
+int CannotRun(std::string_view cmd, const Status& s, bool json) {
   std::string m(s.message());
   if (s.sys_errno() != 0) m += ": " + std::string(std::strerror(s.sys_errno()));
-  return CannotRun(cmd, m);
+  return CannotRun(cmd, m, json);
+}
+
+Options WritingOptions(const std::string& dir, bool create) {
+  Options o;
+  o.create_if_missing = create;
+  FileSystem* fs = FileSystem::Default();
+  Result<std::vector<wal::SegmentFile>> segments = wal::ListSegments(fs, JoinPath(dir, "wal"));
+  uint64_t largest = 0;
+  if (segments.ok()) {
+    for (const wal::SegmentFile& f : *segments) {
+      Result<std::unique_ptr<ReadableFile>> r = fs->OpenReadable(f.path);
+      if (!r.ok()) continue;
+      Result<uint64_t> size = (*r)->Size();
+      if (size.ok()) largest = std::max(largest, *size);
+    }
+  }
+  // Below 4 KiB it is a segment cut short (a repair's truncation), not a size it was made with.
+  if (largest >= 4096) o.wal_segment_size = largest;
+  return o;
 }
 
 bool Printable(std::string_view s) {

@@ -9,19 +9,27 @@
 #include <string_view>
 
 #include "tools/json.h"
+#include "walcache/options.h"
 #include "walcache/status.h"
 #include "walcache/types.h"
 
 namespace walcache::tools {
 
-// Exit codes of every subcommand (CLI11's own parse errors keep theirs, 100 and up).
+// Exit codes of every subcommand; a usage error (CLI11's parse errors) is kExitCannotRun too.
 constexpr int kExitOk = 0;
 constexpr int kExitProblem = 1;    // the command ran and found something wrong
 constexpr int kExitCannotRun = 2;  // missing or foreign directory, I/O error, refused
 
-// Prints "walcache CMD: MESSAGE" on stderr; returns kExitCannotRun.
-int CannotRun(std::string_view cmd, const Status& s);
-int CannotRun(std::string_view cmd, std::string_view message);
+// Prints "walcache CMD: MESSAGE" on stderr, and with `json` also {"error": MESSAGE} on stdout
+// (a script reading --json output always gets one document); returns kExitCannotRun.
+int CannotRun(std::string_view cmd, const Status& s, bool json = false);
+int CannotRun(std::string_view cmd, std::string_view message, bool json = false);
+
+// The Options of a writing command's open (put, del, compact): an existing cache only unless
+// `create`, and WAL segments of the size the directory's segments already have (each is
+// preallocated to the size it was created with; the largest one tells), so that a command with
+// default options does not switch a cache made with small segments to 64 MiB ones.
+Options WritingOptions(const std::string& dir, bool create);
 
 // True iff every byte is printable ASCII (space included).
 bool Printable(std::string_view s);

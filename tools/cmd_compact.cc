@@ -11,7 +11,7 @@
 
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
-#include "tools/db_view.h"
+#include "util/file_system.h"
 #include "walcache/cache.h"
 
 namespace walcache::tools {
@@ -35,8 +35,8 @@ uint64_t TreeBytes(const std::string& path) {
 }
 
 // One line redrawn in place on stderr, only when it is a terminal.
-void Progress(int step, int steps, const char* what) {
-  if (::isatty(STDERR_FILENO) == 0) return;
+void Progress(int step, int steps, const char* what, bool json) {
+  if (json || ::isatty(STDERR_FILENO) == 0) return;
   constexpr int kWidth = 30;
   const int filled = kWidth * step / steps;
   std::cerr << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
@@ -44,22 +44,22 @@ void Progress(int step, int steps, const char* what) {
 }
 
 int Run(const Args& a) {
-  if (Result<std::unique_ptr<DbView>> v = DbView::Open(a.dir, false); !v.ok()) {
-    return CannotRun("compact", v.status());
-  }
   const std::string rocks = JoinPath(a.dir, "rocksdb"), wal = JoinPath(a.dir, "wal");
   const uint64_t rocks_before = TreeBytes(rocks), wal_before = TreeBytes(wal);
   const auto start = std::chrono::steady_clock::now();
-  Progress(0, 3, "opening (recovery)");
+  Progress(0, 3, "opening (recovery)", a.json);
   {
-    Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
-    if (!c.ok()) return CannotRun("compact", c.status());
-    Progress(1, 3, "checkpoint and compaction");
+    Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, WritingOptions(a.dir, false));
+    if (!c.ok()) {
+      if (!a.json && ::isatty(STDERR_FILENO) != 0) std::cerr << "\r\x1b[K";
+      return CannotRun("compact", c.status(), a.json);
+    }
+    Progress(1, 3, "checkpoint and compaction", a.json);
     const Status s = (*c)->Compact();
-    if (!s.ok()) return CannotRun("compact", s);
-    Progress(2, 3, "closing");
+    if (!s.ok()) return CannotRun("compact", s, a.json);
+    Progress(2, 3, "closing", a.json);
   }
-  Progress(3, 3, "done");
+  Progress(3, 3, "done", a.json);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t rocks_after = TreeBytes(rocks), wal_after = TreeBytes(wal);

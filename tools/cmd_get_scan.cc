@@ -1,5 +1,10 @@
 // `walcache get DIR KEY` and `walcache scan DIR [--prefix P] [--limit N]`: what the next open
 // would serve, read without a lock (tools/db_view.h). Expired entries are absent.
+// A WAL corrupt before its end (the view stops at the damage, so later writes are missing) or a
+// stored entry that does not decode (scan lists the others) is said on stderr, and the exit code
+// is 1 even though the command printed what it could: a partial view is never passed off as whole.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -17,11 +22,30 @@ struct Args {
   bool json = false;
 };
 
+// On a WAL corrupt before its end: says so on stderr and returns true.
+bool WarnPartial(std::string_view cmd, const DbView& v) {
+  if (v.wal_error().ok()) return false;
+  std::cerr << "walcache " << cmd << ": the WAL is corrupt before its end, so this shows the state "
+            << "as of seq " << v.last_seq() << " only (the next open refuses it; see walcache "
+            << "verify): " << v.wal_error().message() << std::endl;
+  return true;
+}
+
 int RunGet(const Args& a) {
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
-  if (!view.ok()) return CannotRun("get", view.status());
+  if (!view.ok()) return CannotRun("get", view.status(), a.json);
+  const bool partial = WarnPartial("get", **view);
   Result<std::optional<Entry>> e = (*view)->Get(a.key);
-  if (!e.ok()) return CannotRun("get", e.status());
+  if (!e.ok() && e.status().IsCorruption()) {  // the stored entry does not decode: damage found
+    if (a.json) {
+      JsonObject j;
+      j.Add("error", e.status().message());
+      std::cout << j.str() << std::endl;
+    }
+    std::cerr << "walcache get: " << e.status().message() << std::endl;
+    return kExitProblem;
+  }
+  if (!e.ok()) return CannotRun("get", e.status(), a.json);
   const bool expired = e->has_value() && (*e)->expires_at != 0 && (*e)->expires_at <= NowMs();
   if (!e->has_value() || expired) {
     if (a.json) {
@@ -40,39 +64,57 @@ int RunGet(const Args& a) {
   } else {
     std::cout << EntryLine(a.key, **e) << std::endl;
   }
-  return kExitOk;
+  return partial ? kExitProblem : kExitOk;
 }
 
 int RunScan(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
-  if (!view.ok()) return CannotRun("scan", view.status());
+  // Not while the listing itself goes to the same terminal.
+  ProgressLine progress("scan", a.json || ::isatty(STDOUT_FILENO) != 0);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
+  if (!view.ok()) return CannotRun("scan", view.status(), a.json);
+  const bool partial = WarnPartial("scan", **view);
   const uint64_t now = NowMs();
-  uint64_t n = 0;
+  uint64_t n = 0, damaged = 0;
+  JsonArray damaged_keys;
   bool truncated = false;
   JsonArray entries;
-  Status s = (*view)->Scan(a.prefix, [&](const std::string& key, const Entry& e) {
-    if (e.expires_at != 0 && e.expires_at <= now) return true;
-    if (a.limit != 0 && n == a.limit) {
-      truncated = true;
-      return false;
-    }
-    ++n;
-    if (a.json) {
-      entries.Add(EntryJson(key, e));
-    } else {
-      std::cout << EntryLine(key, e) << "\n";
-    }
-    return true;
-  });
-  if (!s.ok()) return CannotRun("scan", s);
+  Status s = (*view)->Scan(
+      a.prefix,
+      [&](const std::string& key, const Entry& e) {
+        if (e.expires_at != 0 && e.expires_at <= now) return true;
+        if (a.limit != 0 && n == a.limit) {
+          truncated = true;
+          return false;
+        }
+        progress.Update(++n, "entries listed");
+        if (a.json) {
+          entries.Add(EntryJson(key, e));
+        } else {
+          std::cout << EntryLine(key, e) << "\n";
+        }
+        return true;
+      },
+      [&](std::string_view key, const Status& error) {
+        ++damaged;
+        bool hex = false;
+        damaged_keys.AddString(Show(key, &hex));
+        std::cerr << "walcache scan: skipped a damaged stored entry: " << error.message()
+                  << std::endl;
+      });
+  progress.Done();
+  if (!s.ok()) return CannotRun("scan", s, a.json);
   if (a.json) {
     JsonObject j;
     j.AddRaw("entries", entries.str()).Add("count", n).Add("truncated", truncated);
+    j.Add("complete", !partial && damaged == 0).AddRaw("damaged_keys", damaged_keys.str());
     std::cout << j.str() << std::endl;
   } else {
-    std::cout << n << " entries" << (truncated ? " (limit reached)" : "") << std::endl;
+    std::cout << n << " entries" << (truncated ? " (limit reached)" : "");
+    if (damaged > 0) std::cout << "; " << damaged << " damaged entries skipped";
+    if (partial) std::cout << "; INCOMPLETE: the WAL is corrupt before its end";
+    std::cout << std::endl;
   }
-  return kExitOk;
+  return partial || damaged > 0 ? kExitProblem : kExitOk;
 }
 
 }  // namespace

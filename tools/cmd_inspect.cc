@@ -20,8 +20,9 @@ struct Args {
 };
 
 int Run(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
-  if (!view.ok()) return CannotRun("inspect", view.status());
+  ProgressLine progress("inspect", a.json || !a.exact);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
+  if (!view.ok()) return CannotRun("inspect", view.status(), a.json);
   const DbView& v = **view;
   const engine::RocksStore& store = v.store();
 
@@ -29,22 +30,24 @@ int Run(const Args& a) {
   for (const wal::SegmentSummary& s : v.segments()) wal_bytes += s.file_bytes;
   uint64_t edges = 0;
   Status s = store.ForEachDependent([&](std::string_view, std::string_view) { ++edges; });
-  if (!s.ok()) return CannotRun("inspect", s);
+  if (!s.ok()) return CannotRun("inspect", s, a.json);
   uint64_t live = 0, expired = 0;
   if (a.exact) {
     const uint64_t now = NowMs();
     s = v.Scan("", [&](const std::string&, const Entry& e) {
       ++(e.expires_at != 0 && e.expires_at <= now ? expired : live);
+      progress.Update(live + expired, "entries counted");
       return true;
     });
-    if (!s.ok()) return CannotRun("inspect", s);
+    if (!s.ok()) return CannotRun("inspect", s, a.json);
   }
+  progress.Done();
   // RocksDB's estimate counts every key: entries, index edges and the metadata records
   // (format, checkpoint_seq and, from stores written since it exists, expiry_horizon).
   const uint64_t all = store.IntProperty("rocksdb.estimate-num-keys");
   const uint64_t meta = store.expiry_horizon() != 0 ? 3 : 2;
   const uint64_t estimate = all > edges + meta ? all - edges - meta : 0;
-  const std::string holder = LockHolder(a.dir);
+  const std::string holder = v.holder().empty() ? LockHolder(a.dir) : v.holder();
   uint64_t opened_at = 0;
   Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);
   // Present while the cache's checkpoints fail (engine/checkpoint_failure.h): present but
@@ -71,6 +74,7 @@ int Run(const Args& a) {
         .Add("bytes", wal_bytes)
         .Add("records_after_checkpoint", v.records_after_checkpoint())
         .Add("tail", wal::TailStateName(t.state))
+        .Add("tail_in_progress", t.in_progress)
         .Add("tail_file", tail_file)
         .Add("tail_offset", t.valid_end)
         .Add("tail_dropped_bytes", t.dropped_bytes)
@@ -119,9 +123,19 @@ int Run(const Args& a) {
               << "last_seq        " << v.last_seq() << "\n"
               << "wal             " << v.segments().size() << " segments, " << wal_bytes
               << " bytes, " << v.records_after_checkpoint() << " records after the checkpoint\n"
-              << "tail            " << wal::TailStateName(t.state);
-    if (t.state != wal::TailState::kClean) std::cout << " at " << tail_file << ":" << t.valid_end;
-    if (t.state == wal::TailState::kTorn) std::cout << " (" << t.dropped_bytes << " bytes torn)";
+              << "tail            " << TailWord(t);
+    if (t.state != wal::TailState::kClean || t.in_progress) {
+      std::cout << " at " << tail_file << ":" << t.valid_end;
+    }
+    if (t.in_progress) {
+      std::cout << " (" << (holder.empty() ? std::string("a writer") : holder)
+                << " was appending while inspect read the log)";
+    }
+    if (t.state == wal::TailState::kTorn) {
+      std::cout << " (" << t.dropped_bytes << " bytes after seq " << t.last_seq
+                << " are not a valid record: a torn write or a damaged last record; the next "
+                << "open drops them)";
+    }
     if (!v.wal_error().ok()) std::cout << " — " << v.wal_error().message();
     std::cout << "\n";
     if (a.exact) {

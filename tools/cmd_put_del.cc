@@ -1,6 +1,7 @@
 // `walcache put DIR KEY VALUE [--ttl S] [--related KEY@UPDATE_ID]...` and `walcache del DIR KEY`:
-// one transaction each, through the engine (logged in the WAL, durable before it returns). put
-// creates the directory when missing; del does not. Both refuse while a process holds DIR.
+// one transaction each, through the engine (logged in the WAL, durable before it returns). Both
+// open only an existing cache directory (a mistyped path must not become a new cache); `put
+// --create` makes one, with any missing parents. Both refuse while a process holds DIR.
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <iostream>
@@ -8,7 +9,6 @@
 
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
-#include "tools/db_view.h"
 #include "walcache/cache.h"
 
 namespace walcache::tools {
@@ -18,8 +18,19 @@ struct Args {
   std::string dir, key, value;
   uint64_t ttl_s = 0;
   std::vector<std::string> related;
+  bool create = false;
   bool json = false;
 };
+
+// An open that failed: one line (and {"error"} with --json); a missing cache gets the hint.
+int OpenFailed(const char* cmd, const Args& a, const Status& s) {
+  const bool no_cache = s.IsNotFound() || (s.IsInvalidArgument() &&
+                                           s.message().find("not a walcache") != std::string::npos);
+  if (!a.create && no_cache && std::string_view(cmd) == "put") {
+    return CannotRun(cmd, s.message() + " (give --create to make a new cache there)", a.json);
+  }
+  return CannotRun(cmd, s, a.json);
+}
 
 Result<RelatedKey> ParseRelated(const std::string& s) {
   const size_t at = s.rfind('@');
@@ -37,11 +48,16 @@ Result<RelatedKey> ParseRelated(const std::string& s) {
 
 int Report(const char* cmd, const Args& a, const Result<uint64_t>& id) {
   if (!id.ok()) {
-    if (id.status().IsConflict() || id.status().IsInvalidArgument()) {
+    if (id.status().IsConflict()) {
+      if (a.json) {
+        JsonObject j;
+        j.Add("error", id.status().message()).Add("conflict", true);
+        std::cout << j.str() << std::endl;
+      }
       std::cerr << "walcache " << cmd << ": " << id.status().message() << std::endl;
-      return id.status().IsConflict() ? kExitProblem : kExitCannotRun;
+      return kExitProblem;
     }
-    return CannotRun(cmd, id.status());
+    return CannotRun(cmd, id.status(), a.json);
   }
   if (a.json) {
     JsonObject j;
@@ -56,25 +72,21 @@ int Report(const char* cmd, const Args& a, const Result<uint64_t>& id) {
 
 int RunPut(const Args& a) {
   PutOptions po;
-  if (a.ttl_s > (UINT64_MAX / 4000)) return CannotRun("put", "--ttl is too large");
+  if (a.ttl_s > (UINT64_MAX / 4000)) return CannotRun("put", "--ttl is too large", a.json);
   po.ttl_ms = a.ttl_s * 1000;
   for (const std::string& r : a.related) {
     Result<RelatedKey> rk = ParseRelated(r);
-    if (!rk.ok()) return CannotRun("put", rk.status());
+    if (!rk.ok()) return CannotRun("put", rk.status(), a.json);
     po.related.push_back(*rk);
   }
-  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
-  if (!c.ok()) return CannotRun("put", c.status());
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, WritingOptions(a.dir, a.create));
+  if (!c.ok()) return OpenFailed("put", a, c.status());
   return Report("put", a, (*c)->Put(a.key, a.value, po));
 }
 
 int RunDel(const Args& a) {
-  // Only an existing cache: a typo in DIR must not create one.
-  if (Result<std::unique_ptr<DbView>> v = DbView::Open(a.dir, false); !v.ok()) {
-    return CannotRun("del", v.status());
-  }
-  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, Options());
-  if (!c.ok()) return CannotRun("del", c.status());
+  Result<std::unique_ptr<Cache>> c = Cache::Open(a.dir, WritingOptions(a.dir, false));
+  if (!c.ok()) return OpenFailed("del", a, c.status());
   return Report("del", a, (*c)->Delete(a.key));
 }
 
@@ -87,13 +99,15 @@ void RegisterPutDel(CLI::App* app, int* exit_code) {
   put->footer(
       "Example:\n  walcache put /var/lib/app/cache profile:1 '<html>' --ttl 3600 "
       "--related user:1@42");
-  put->add_option("DIR", a->dir, "Cache directory (created if missing)")->required();
+  put->add_option("DIR", a->dir, "Cache directory (an existing one unless --create)")->required();
   put->add_option("KEY", a->key, "Key")->required();
   put->add_option("VALUE", a->value, "Value")->required();
   put->add_option("--ttl", a->ttl_s, "Time to live in seconds (0: never expires)");
   put->add_option("--related", a->related,
                   "A source this entry derives from, at the updateId it was derived from "
                   "(repeatable)");
+  put->add_flag("--create", a->create,
+                "Make a new cache in DIR if it holds none (DIR and its parents created)");
   put->add_flag("--json", a->json, "Print one JSON object");
   put->callback([a, exit_code] { *exit_code = RunPut(*a); });
 

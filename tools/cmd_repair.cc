@@ -1,10 +1,13 @@
 // `walcache repair DIR [--yes]`: cuts a torn or corrupt WAL tail (keeping the cut bytes in named
 // files beside it) and rebuilds the stored dependents index from the stored entries. Asks before
 // changing anything unless --yes; refuses while a process holds DIR, and holds DIR's lock while it
-// works. Prints "analyzed: ... ok_up_to=SEQ dropped=BYTES ...".
+// works. Prints "analyzed: ... ok_up_to=SEQ dropped=BYTES txns_cut=N ...", and says in its prompt
+// and summary which transactions (how many, which seqs) the cut sets aside: every valid record
+// after the cut point, found by the same screened search the reader uses (wal/tail_scan.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -13,6 +16,9 @@
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
 #include "tools/db_view.h"
+#include "util/status_macros.h"
+#include "wal/format.h"
+#include "wal/tail_scan.h"
 
 namespace walcache::tools {
 namespace {
@@ -21,6 +27,50 @@ struct Args {
   std::string dir;
   bool yes = false;
 };
+
+// The valid records that a cut sets aside: how many, and their seq range.
+struct CutRecords {
+  uint64_t count = 0, first_seq = 0, last_seq = 0;
+  // The transactions after seq `kept` (the last one the cut keeps) that the cut sets aside.
+  std::string Describe(uint64_t kept) const {
+    if (count == 0) return "no readable transaction";
+    const uint64_t all = last_seq - kept;
+    std::string d = std::to_string(all) + (all == 1 ? " transaction" : " transactions") + " (seq " +
+                    std::to_string(kept + 1) + (all == 1 ? "" : ".." + std::to_string(last_seq));
+    if (count < all) d += "; " + std::to_string(count) + " of them readable";
+    return d + ")";
+  }
+};
+
+// Adds to *out every valid record of segment `number` in `path` from offset `from` on, skipping
+// damage the way the reader's search does (bounded: linear in the file).
+Status CountRecords(FileSystem* fs, const std::string& path, uint64_t number, uint64_t from,
+                    uint64_t min_seq, CutRecords* out) {
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> f, fs->OpenReadable(path));
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+  wal::SegmentView view(f.get(), size);
+  uint64_t budget = 4 * size + (1 << 20);
+  uint64_t pos = from;
+  while (pos + wal::kRecordHeaderSize <= size) {
+    wal::RecordHeader h;
+    std::string_view payload;
+    WALCACHE_ASSIGN_OR_RETURN(wal::ProbeResult p,
+                              wal::ProbeRecord(&view, pos, number, &h, &payload));
+    if (p == wal::ProbeResult::kValid && h.seq >= min_seq) {
+      if (out->count == 0 || h.seq < out->first_seq) out->first_seq = h.seq;
+      out->last_seq = std::max(out->last_seq, h.seq);
+      ++out->count;
+      pos += wal::kRecordHeaderSize + h.length;
+      continue;
+    }
+    WALCACHE_ASSIGN_OR_RETURN(wal::ResyncResult r,
+                              wal::FindValidRecordAfter(&view, pos, number, min_seq, budget));
+    if (!r.found) break;
+    budget = budget > size ? budget - size : 0;
+    pos = r.offset;
+  }
+  return Status::OK();
+}
 
 int Run(const Args& a) {
   if (Result<std::unique_ptr<DbView>> probe = DbView::Open(a.dir, false); !probe.ok()) {
@@ -40,7 +90,9 @@ int Run(const Args& a) {
   std::string wal_error;
   IndexDiff index;
   {
-    Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
+    ProgressLine progress("repair", false);
+    Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
+    progress.Done();
     if (!view.ok()) return CannotRun("repair", view.status());
     checkpoint_seq = (*view)->checkpoint_seq();
     tail = (*view)->tail();
@@ -69,11 +121,22 @@ int Run(const Args& a) {
     if (!end.ok()) return CannotRun("repair", end.status());
     dropped += *end - std::min(*end, tail.valid_end);
   }
+  CutRecords cut_records;
+  if (cut) {
+    for (const wal::SegmentSummary& s : segments) {
+      if (s.number < tail.segment || (tail.file.empty() && s.number <= tail.segment)) continue;
+      const bool at_cut = s.number == tail.segment;
+      const Status c =
+          CountRecords(fs, s.path, s.number, at_cut ? tail.valid_end : wal::kSegmentHeaderSize,
+                       tail.last_seq + 1, &cut_records);
+      if (!c.ok()) return CannotRun("repair", c);
+    }
+  }
   std::cout << "analyzed: segments=" << segments.size() << " records=" << records
             << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
-            << " dropped=" << dropped << " later_segments=" << later_segments
-            << " index_missing=" << index.missing.size() << " index_stale=" << index.stale.size()
-            << std::endl;
+            << " dropped=" << dropped << " txns_cut=" << cut_records.count
+            << " later_segments=" << later_segments << " index_missing=" << index.missing.size()
+            << " index_stale=" << index.stale.size() << std::endl;
   if (!wal_error.empty()) std::cout << "damage: " << wal_error << std::endl;
   if (!cut && index.missing.empty() && index.stale.empty()) {
     std::cout << "nothing to repair" << std::endl;
@@ -84,8 +147,11 @@ int Run(const Args& a) {
     if (cut && tail.file.empty()) {
       plan = "remove " + JoinPath(a.dir, "wal/NEWEST") + ": no WAL segment is left for it to name";
     } else if (cut) {
-      plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) +
-             " (the cut bytes are kept beside it) and make wal/NEWEST name the newest segment left";
+      plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) + " after seq " +
+             std::to_string(tail.last_seq) + ", setting aside " +
+             cut_records.Describe(tail.last_seq) + " and " + std::to_string(dropped) +
+             " bytes (kept beside it, not deleted), and make wal/NEWEST name the newest segment "
+             "left";
     }
     if (!index.missing.empty() || !index.stale.empty()) {
       plan += std::string(plan.empty() ? "" : " and ") + "rewrite the dependents index";
@@ -100,7 +166,8 @@ int Run(const Args& a) {
   if (cut) {
     Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
     if (!r.ok()) return CannotRun("repair", r.status());
-    std::cout << "cut: WAL ends at seq " << tail.last_seq << "; " << r->bytes_saved
+    std::cout << "cut: WAL ends at seq " << tail.last_seq << "; "
+              << cut_records.Describe(tail.last_seq) << " set aside; " << r->bytes_saved
               << " bytes after the cut and " << r->segments_moved << " later segments ("
               << r->bytes_moved << " bytes) kept in";
     for (const std::string& f : r->saved) std::cout << " " << f;

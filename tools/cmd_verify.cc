@@ -4,6 +4,7 @@
 // Read-only, no lock. Exit 0 clean, 1 problems found, 2 could not run. A torn tail is reported
 // (the next open drops it) but is not a problem; corruption before the end is.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,8 +25,9 @@ struct Args {
 constexpr size_t kMaxListed = 100;  // problems listed in full; the count is always exact
 
 int Run(const Args& a) {
-  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false);
-  if (!view.ok()) return CannotRun("verify", view.status());
+  ProgressLine progress("verify", a.json);
+  Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
+  if (!view.ok()) return CannotRun("verify", view.status(), a.json);
   const DbView& v = **view;
   std::vector<std::string> problems, notes;
   uint64_t problem_count = 0;
@@ -38,9 +40,33 @@ int Run(const Args& a) {
   const wal::TailReport& t = v.tail();
   if (!v.wal_error().ok()) problem("WAL: " + v.wal_error().message());
   if (t.state == wal::TailState::kTorn) {
-    notes.push_back("WAL tail torn: " + std::to_string(t.dropped_bytes) + " bytes after " + t.file +
-                    ":" + std::to_string(t.valid_end) +
-                    " are dropped at the next open (never acknowledged)");
+    // The bytes cannot say whether the record was acknowledged (a record is acknowledged once
+    // written, and a flipped byte after that looks the same as a write cut short).
+    notes.push_back("WAL tail torn or damaged: " + std::to_string(t.dropped_bytes) +
+                    " bytes after " + t.file + ":" + std::to_string(t.valid_end) +
+                    " are not a valid record; the next open drops them (if they held an " +
+                    "acknowledged transaction, seq " + std::to_string(t.last_seq + 1) +
+                    ", it is lost)" + HeldBy(v));
+  }
+  if (t.in_progress) notes.push_back(InProgressNote(v, "verify"));
+  // What `walcache repair` set aside is kept until someone deletes it: say where.
+  if (Result<std::vector<std::string>> names =
+          FileSystem::Default()->ListDir(JoinPath(a.dir, "wal"));
+      names.ok()) {
+    std::vector<std::string> kept;
+    for (const std::string& n : *names) {
+      if (n.find(".cut") != std::string::npos) kept.push_back(n);
+    }
+    std::sort(kept.begin(), kept.end());
+    if (!kept.empty()) {
+      std::string list;
+      for (const std::string& k : kept) list += (list.empty() ? "" : ", ") + k;
+      notes.push_back(std::to_string(kept.size()) +
+                      " file(s) that walcache repair set aside are "
+                      "kept in " +
+                      JoinPath(a.dir, "wal") + ": " + list +
+                      " (not part of the log; delete them once no longer needed)");
+    }
   }
   if (t.state == wal::TailState::kClean && t.valid_end == 0 && !t.file.empty()) {
     notes.push_back("newest WAL segment " + t.file +
@@ -57,14 +83,21 @@ int Run(const Args& a) {
   std::map<std::string, uint64_t> live;  // key -> update_id
   std::vector<std::pair<std::string, std::vector<RelatedKey>>> derived;
   uint64_t entries = 0;
-  Status s = v.Scan("", [&](const std::string& key, const Entry& e) {
-    ++entries;
-    if (e.expires_at != 0 && e.expires_at <= now) return true;
-    live[key] = e.update_id;
-    if (!e.related.empty()) derived.emplace_back(key, e.related);
-    return true;
-  });
-  if (!s.ok()) return CannotRun("verify", s);
+  Status s = v.Scan(
+      "",
+      [&](const std::string& key, const Entry& e) {
+        progress.Update(++entries, "entries checked");
+        if (e.expires_at != 0 && e.expires_at <= now) return true;
+        live[key] = e.update_id;
+        if (!e.related.empty()) derived.emplace_back(key, e.related);
+        return true;
+      },
+      [&](std::string_view key, const Status& error) {
+        bool hex = false;
+        const std::string k = Show(key, &hex);
+        problem("stored entry '" + (hex ? "0x" + k : k) + "' is damaged: " + error.message());
+      });
+  if (!s.ok()) return CannotRun("verify", s, a.json);
   for (const auto& [key, related] : derived) {
     for (const RelatedKey& r : related) {
       auto it = live.find(r.key);
@@ -78,7 +111,7 @@ int Run(const Args& a) {
   // The stored index against the stored entries: every edge an entry needs must be there; edges
   // of entries that changed or expired since are harmless (the engine checks each candidate).
   Result<IndexDiff> index = DiffDependentsIndex(v.store());
-  if (!index.ok()) return CannotRun("verify", index.status());
+  if (!index.ok()) return CannotRun("verify", index.status(), a.json);
   for (const auto& [src, dep] : index->missing) {
     problem("dependents index: missing edge '" + src + "' -> '" + dep + "' (writing '" + src +
             "' would not invalidate it)");
@@ -88,6 +121,7 @@ int Run(const Args& a) {
                     " stale index edges (entries changed or expired since; harmless)");
   }
 
+  progress.Done();
   const bool ok = problem_count == 0;
   if (a.json) {
     JsonArray pj, nj;
@@ -102,6 +136,7 @@ int Run(const Args& a) {
         .Add("checkpoint_seq", v.checkpoint_seq())
         .Add("last_seq", v.last_seq())
         .Add("tail", wal::TailStateName(t.state))
+        .Add("tail_in_progress", t.in_progress)
         .Add("entries", entries)
         .Add("index_edges", index->edges);
     std::cout << j.str() << std::endl;
@@ -113,8 +148,8 @@ int Run(const Args& a) {
     for (const std::string& n : notes) std::cout << "note    " << n << "\n";
     std::cout << (ok ? "verify: ok" : "verify: " + std::to_string(problem_count) + " problems")
               << " (" << entries << " entries, " << index->edges << " index edges, seq "
-              << v.checkpoint_seq() << ".." << v.last_seq() << ", tail "
-              << wal::TailStateName(t.state) << ")" << std::endl;
+              << v.checkpoint_seq() << ".." << v.last_seq() << ", tail " << TailWord(t) << ")"
+              << std::endl;
   }
   return ok ? kExitOk : kExitProblem;
 }

@@ -23,6 +23,7 @@ JsonObject TailJson(const DbView& v) {
   const wal::TailReport& t = v.tail();
   JsonObject j;
   j.Add("state", wal::TailStateName(t.state))
+      .Add("in_progress", t.in_progress)
       .Add("file", RelativeTo(v.dir(), t.file))
       .Add("offset", t.valid_end)
       .Add("dropped_bytes", t.dropped_bytes)
@@ -33,7 +34,7 @@ JsonObject TailJson(const DbView& v) {
 
 int Run(const Args& a) {
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, /*keep_records=*/true);
-  if (!view.ok()) return CannotRun("wal dump", view.status());
+  if (!view.ok()) return CannotRun("wal dump", view.status(), a.json);
   const DbView& v = **view;
   JsonArray records;
   uint64_t shown = 0;
@@ -77,11 +78,12 @@ int Run(const Args& a) {
     j.AddRaw("records", records.str()).AddRaw("tail", TailJson(v).str());
     std::cout << j.str() << std::endl;
   } else {
-    std::cout << shown << " records; tail: " << wal::TailStateName(t.state);
+    std::cout << shown << " records; tail: " << TailWord(t);
     if (!t.file.empty()) std::cout << " at " << RelativeTo(v.dir(), t.file) << ":" << t.valid_end;
     if (t.state == wal::TailState::kTorn) std::cout << ", " << t.dropped_bytes << " bytes torn";
     if (!v.wal_error().ok()) std::cout << " (" << v.wal_error().message() << ")";
     std::cout << std::endl;
+    if (t.in_progress) std::cerr << "note: " << InProgressNote(v, "wal dump") << std::endl;
   }
   return t.state == wal::TailState::kCorrupt || !v.wal_error().ok() ? kExitProblem : kExitOk;
 }

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "util/status_macros.h"
 #include "wal/format.h"
@@ -20,12 +22,69 @@ uint64_t NowMs() {
                                    .count());
 }
 
-Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_records) {
+namespace {
+
+// What a read found, when it is not a clean view: equal strings for two reads mean the same
+// damage at the same place.
+std::string Finding(const Result<std::unique_ptr<DbView>>& r) {
+  if (!r.ok()) return "error: " + r.status().ToString();
+  const DbView& v = **r;
+  if (!v.wal_error().ok()) return "wal: " + v.wal_error().ToString();
+  const wal::TailReport& t = v.tail();
+  if (t.state == wal::TailState::kTorn) {
+    return "torn: " + t.file + ":" + std::to_string(t.valid_end) + "+" +
+           std::to_string(t.dropped_bytes);
+  }
+  return "";
+}
+
+constexpr int kMaxReads = 12;  // a live view that never settles is reported as found last
+
+}  // namespace
+
+Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_records,
+                                             ProgressLine* progress) {
+  std::string holder = LockHolder(dir);
+  Result<std::unique_ptr<DbView>> r = OpenOnce(dir, keep_records, progress);
+  std::string found = Finding(r);
+  if (holder.empty()) holder = LockHolder(dir);  // a writer may have come meanwhile
+  int reads = 1;
+  // A quiet directory is read once. A held one is read again while what it shows is not clean
+  // and differs from the read before: a writer's appends, rotations and checkpoints move it.
+  std::string previous;
+  bool settled = found.empty() || holder.empty();
+  while (!settled && reads < kMaxReads) {
+    previous = found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * std::min(reads, 5)));
+    r = OpenOnce(dir, keep_records, progress);
+    ++reads;
+    found = Finding(r);
+    settled = found.empty() || found == previous;
+  }
+  if (!r.ok()) return r;
+  DbView& v = **r;
+  v.holder_ = holder;
+  v.reads_ = reads;
+  // Torn at a different place on every read: the writer's appends, not damage.
+  if (!settled && v.wal_error_.ok() && v.tail_.state == wal::TailState::kTorn) {
+    v.tail_.state = wal::TailState::kClean;
+    v.tail_.in_progress = true;
+    v.tail_.dropped_bytes = 0;
+    v.tail_.detail = "the tail moved on every one of " + std::to_string(reads) + " reads";
+  }
+  return r;
+}
+
+Result<std::unique_ptr<DbView>> DbView::OpenOnce(const std::string& dir, bool keep_records,
+                                                 ProgressLine* progress) {
   FileSystem* fs = FileSystem::Default();
   Status e = fs->Exists(dir);
   if (e.IsNotFound()) return Status::NotFound(dir + ": no such directory");
   WALCACHE_RETURN_IF_ERROR(e);
   Status rocks = fs->Exists(JoinPath(dir, "rocksdb"));
+  if (!rocks.ok() && rocks.sys_errno() == ENOTDIR) {
+    return Status::InvalidArgument(dir + " is a file, not a cache directory");
+  }
   if (rocks.IsNotFound()) {
     return Status::InvalidArgument(dir + " is not a walcache directory (it has no rocksdb/)");
   }
@@ -37,16 +96,17 @@ Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_r
   so.read_only = true;
   so.block_cache_bytes = 8 << 20;
   WALCACHE_ASSIGN_OR_RETURN(v->store_, engine::RocksStore::Open(JoinPath(dir, "rocksdb"), so));
-  WALCACHE_RETURN_IF_ERROR(v->ReadWal(keep_records));
+  WALCACHE_RETURN_IF_ERROR(v->ReadWal(keep_records, progress));
   return v;
 }
 
-Status DbView::ReadWal(bool keep_records) {
+Status DbView::ReadWal(bool keep_records, ProgressLine* progress) {
   const uint64_t s0 = store_->checkpoint_seq();
   last_seq_ = s0;
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<wal::Reader> reader,
                             wal::Reader::Open(FileSystem::Default(), JoinPath(dir_, "wal")));
   wal::WalRecord rec;
+  uint64_t read = 0;
   while (true) {
     Result<bool> more = reader->Next(&rec);
     if (!more.ok()) {
@@ -54,6 +114,7 @@ Status DbView::ReadWal(bool keep_records) {
       break;
     }
     if (!*more) break;
+    if (progress != nullptr) progress->Update(++read, "WAL records read");
     Result<wal::Batch> batch = wal::Batch::Decode(rec.batch);
     if (!batch.ok()) {  // the CRC held, so the writer wrote it so: corrupt all the same
       wal_error_ =
@@ -102,7 +163,8 @@ Result<std::optional<Entry>> DbView::Get(const std::string& key) const {
 }
 
 Status DbView::Scan(const std::string& prefix,
-                    const std::function<bool(const std::string&, const Entry&)>& visit) const {
+                    const std::function<bool(const std::string&, const Entry&)>& visit,
+                    const engine::RocksStore::OnDamaged& on_damaged) const {
   // Merge RocksDB's keys with the overlay's, both in order; the overlay wins on equal keys.
   auto it = overlay_.lower_bound(prefix);
   auto in_prefix = [&] { return it != overlay_.end() && it->first.starts_with(prefix); };
@@ -112,18 +174,21 @@ Status DbView::Scan(const std::string& prefix,
       if (it->second.has_value()) go = visit(it->first, *it->second);
     }
   };
-  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view k, const Entry& e) {
-    const std::string key(k);
-    overlay_below(&key);
-    if (!go) return false;
-    if (in_prefix() && it->first == key) {
-      if (it->second.has_value()) go = visit(key, *it->second);
-      ++it;
-    } else {
-      go = visit(key, e);
-    }
-    return go;
-  }));
+  WALCACHE_RETURN_IF_ERROR(store_->Scan(
+      prefix,
+      [&](std::string_view k, const Entry& e) {
+        const std::string key(k);
+        overlay_below(&key);
+        if (!go) return false;
+        if (in_prefix() && it->first == key) {
+          if (it->second.has_value()) go = visit(key, *it->second);
+          ++it;
+        } else {
+          go = visit(key, e);
+        }
+        return go;
+      },
+      on_damaged));
   overlay_below(nullptr);
   return Status::OK();
 }
@@ -141,16 +206,35 @@ Result<IndexDiff> DiffDependentsIndex(const engine::RocksStore& store) {
   WALCACHE_RETURN_IF_ERROR(store.ForEachDependent([&](std::string_view src, std::string_view dep) {
     have.emplace(std::string(src), std::string(dep));
   }));
-  WALCACHE_RETURN_IF_ERROR(store.Scan("", [&](std::string_view key, const Entry& e) {
-    for (const RelatedKey& r : e.related) need.emplace(r.key, std::string(key));
-    return true;
-  }));
+  WALCACHE_RETURN_IF_ERROR(store.Scan(
+      "",
+      [&](std::string_view key, const Entry& e) {
+        for (const RelatedKey& r : e.related) need.emplace(r.key, std::string(key));
+        return true;
+      },
+      [](std::string_view, const Status&) {}));
   d.edges = have.size();
   std::set_difference(have.begin(), have.end(), need.begin(), need.end(),
                       std::inserter(d.stale, d.stale.end()));
   std::set_difference(need.begin(), need.end(), have.begin(), have.end(),
                       std::inserter(d.missing, d.missing.end()));
   return d;
+}
+
+std::string HeldBy(const DbView& v) {
+  return v.holder().empty() ? "" : " (" + v.holder() + " holds the directory)";
+}
+
+std::string InProgressNote(const DbView& v, std::string_view cmd) {
+  const wal::TailReport& t = v.tail();
+  return "WAL tail: " + (v.holder().empty() ? std::string("a writer") : v.holder()) +
+         " was appending at " + RelativeTo(v.dir(), t.file) + ":" + std::to_string(t.valid_end) +
+         " while " + std::string(cmd) + " read the log; what it wrote from there on came after " +
+         std::string(cmd) + " started and is not shown";
+}
+
+std::string TailWord(const wal::TailReport& t) {
+  return t.in_progress ? "in progress" : std::string(wal::TailStateName(t.state));
 }
 
 std::string LockHolder(const std::string& dir) {

@@ -1,7 +1,14 @@
 // DbView: a read-only look at a walcache directory for the admin commands. It takes no lock and
 // writes nothing (RocksDB opened read-only with its info log silenced; the WAL only read), so it
-// works beside a live process that holds the directory, at the price of seeing the WAL's tail
-// as it is at that moment (an append in flight reads as a torn tail).
+// works beside a live process that holds the directory.
+//
+// Live directories (docs/cli.md, "Reading a live cache"): the WAL reader ends cleanly, with
+// tail().in_progress, where it finds an append under way, and judges damage only on bytes read
+// after the record behind it (wal/reader.h). When a process holds the directory, a view that
+// is not clean (a torn tail, a WAL error, an open that failed) is read again after a pause, and
+// kept only when two reads in a row find the same thing: real damage is still there the second
+// time, while a writer's appends, rotations and checkpoints (which delete segments and move
+// checkpoint_seq) change what is found. A torn tail that keeps moving is an append in progress.
 //
 // The state it shows is what the next open would recover: RocksDB's checkpoint, then every WAL
 // record after checkpoint_seq applied with the engine's own BatchEffects. If the WAL is corrupt
@@ -22,6 +29,7 @@
 
 #include "engine/batch_effects.h"
 #include "engine/rocks_store.h"
+#include "tools/progress.h"
 #include "wal/reader.h"
 
 namespace walcache::tools {
@@ -42,7 +50,14 @@ class DbView {
  public:
   // NotFound: `dir` does not exist. InvalidArgument: it is not a walcache directory. Reads the
   // whole WAL; with `keep_records`, keeps a description of every valid record.
-  static Result<std::unique_ptr<DbView>> Open(const std::string& dir, bool keep_records);
+  // `progress`, if given, is told how many WAL records have been read.
+  static Result<std::unique_ptr<DbView>> Open(const std::string& dir, bool keep_records,
+                                              ProgressLine* progress = nullptr);
+
+  // "pid N" if a process held the directory while it was read, else empty.
+  const std::string& holder() const { return holder_; }
+  // How many times the directory was read before the view settled (1 on a quiet directory).
+  int reads() const { return reads_; }
 
   const std::string& dir() const { return dir_; }
   uint64_t checkpoint_seq() const { return store_->checkpoint_seq(); }
@@ -58,12 +73,17 @@ class DbView {
   // The entry the next open would recover for `key` (expired ones included), or empty.
   Result<std::optional<Entry>> Get(const std::string& key) const;
   // Entries whose keys start with `prefix`, in key order, expired included, WAL over RocksDB.
+  // A stored entry that does not decode is passed to `on_damaged` (if given; else the scan ends
+  // with its Corruption), and the scan goes on past it.
   Status Scan(const std::string& prefix,
-              const std::function<bool(const std::string& key, const Entry& e)>& visit) const;
+              const std::function<bool(const std::string& key, const Entry& e)>& visit,
+              const engine::RocksStore::OnDamaged& on_damaged = nullptr) const;
 
  private:
   DbView() = default;
-  Status ReadWal(bool keep_records);
+  static Result<std::unique_ptr<DbView>> OpenOnce(const std::string& dir, bool keep_records,
+                                                  ProgressLine* progress);
+  Status ReadWal(bool keep_records, ProgressLine* progress);
 
   std::string dir_;
   std::unique_ptr<engine::RocksStore> store_;
@@ -74,6 +94,8 @@ class DbView {
   std::vector<wal::SegmentSummary> segments_;
   std::vector<WalRecordInfo> records_;
   Status wal_error_;
+  std::string holder_;
+  int reads_ = 1;
 };
 
 // `path` relative to the cache directory `dir` ("wal/000001.wal"), or `path` if outside it.
@@ -87,11 +109,19 @@ struct IndexDiff {
   uint64_t edges = 0;  // held by the index
   std::set<IndexEdge> stale, missing;
 };
+// Entries that do not decode are left out of it (verify reports them itself).
 Result<IndexDiff> DiffDependentsIndex(const engine::RocksStore& store);
 
 // Whether a process holds `dir` open: "pid N" from the flock on DIR/LOCK as /proc/locks lists it
 // (read without taking the lock), or empty.
 std::string LockHolder(const std::string& dir);
+
+// " (pid N holds the directory)" when a process held it while `v` was read, else "".
+std::string HeldBy(const DbView& v);
+// The note for a tail where an append was in progress (tail().in_progress), for command `cmd`.
+std::string InProgressNote(const DbView& v, std::string_view cmd);
+// The tail's state in words: "clean", "torn", "corrupt", or "in progress".
+std::string TailWord(const wal::TailReport& t);
 
 // The current time in ms since the Unix epoch.
 uint64_t NowMs();

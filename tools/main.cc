@@ -1,9 +1,14 @@
-// The `walcache` command line: subcommands register themselves from their own files. CLI11's
-// parse errors keep CLI11's exit codes (100 and up); subcommands return 0 (clean), 1 (found a
-// problem) or 2 (could not run).
+// The `walcache` command line: subcommands register themselves from their own files, and return
+// 0 (clean), 1 (found a problem) or 2 (could not run). A usage error (CLI11's parse errors: a
+// missing or unexpected argument, a bad type, a value out of range) is one line on stderr and
+// exit 2, as grep and diff do; --help and --version exit 0.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <string>
 
 #include "tools/admin_commands.h"
+#include "tools/admin_util.h"
 #include "tools/bench.h"
 #include "walcache/version.h"
 
@@ -26,7 +31,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    while (!message.empty() && message.back() == ' ') message.pop_back();
+    // Name the subcommand the error is about, as far as parsing got.
+    std::string where = "walcache";
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      where += " " + sub->get_name();
+    }
+    std::cerr << where << ": " << message << " (see " << where << " --help)" << std::endl;
+    return walcache::tools::kExitCannotRun;
   }
   return exit_code;
 }

@@ -191,8 +191,34 @@ Status Reader::OpenSegment(bool* done) {
   return Status::OK();
 }
 
+Result<bool> Reader::EndedInProgress() {
+  if (!IsLast()) return false;  // its successor was listed, so it was complete when listed
+  const SegmentSummary& seg = summaries_[idx_];
+  view_->Forget();
+  RecordHeader h;
+  std::string_view payload;
+  WALCACHE_ASSIGN_OR_RETURN(ProbeResult probe,
+                            ProbeRecord(&*view_, offset_, seg.number, &h, &payload));
+  if (probe != ProbeResult::kValid || h.seq != next_seq_) return false;
+  tail_.file = seg.path;
+  tail_.segment = seg.number;
+  tail_.valid_end = offset_;
+  tail_.last_seq = next_seq_ - 1;
+  tail_.state = TailState::kClean;
+  tail_.in_progress = true;
+  tail_.detail = "an append was in progress at " + At(seg.path, offset_) + " while it was read";
+  WALCACHE_RETURN_IF_ERROR(CheckWitnessAtEnd());
+  return true;
+}
+
 Status Reader::ClassifyEnd(bool* done) {
   const SegmentSummary& seg = summaries_[idx_];
+  // The read-ahead may hold the bytes from before a live writer's append: look again first.
+  WALCACHE_ASSIGN_OR_RETURN(bool moved, EndedInProgress());
+  if (moved) {
+    *done = true;
+    return Status::OK();
+  }
   RecordHeader h;
   std::string_view payload;
   WALCACHE_ASSIGN_OR_RETURN(ProbeResult probe,
@@ -211,6 +237,15 @@ Status Reader::ClassifyEnd(bool* done) {
     const uint64_t budget = options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);
     WALCACHE_ASSIGN_OR_RETURN(
         ResyncResult r, FindValidRecordAfter(&*view_, offset_, seg.number, next_seq_, budget));
+    // The damage is judged on bytes read after the valid record behind it was seen: a writer
+    // appends in order, so by then whatever it was writing at offset_ is complete.
+    if (r.found || r.exhausted) {
+      WALCACHE_ASSIGN_OR_RETURN(bool appended, EndedInProgress());
+      if (appended) {
+        *done = true;
+        return Status::OK();
+      }
+    }
     if (r.found) {
       return Status::Corruption(At(seg.path, offset_) + ": damaged record followed by valid " +
                                 "record seq " + std::to_string(r.seq) + " at offset " +

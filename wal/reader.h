@@ -6,11 +6,21 @@
 //   kTorn    in the last segment only: damaged bytes with no valid record after them, e.g. a
 //            write cut short by a crash. tail().dropped_bytes says how many non-zero bytes a
 //            repair would drop. Reported as the end of data, not an error;
-//   kCorrupt damage followed by a valid record, damage in a segment that has a successor (a
-//            segment is synced before its successor is created, so its end cannot be torn), a
-//            bad segment header other than the last one's, or a break in the sequence. Next()
-//            returns Corruption naming the file and offset, and so does every later call.
+//   kCorrupt damage followed by a valid record (judged on bytes read again after that valid
+//            record was seen, so a live writer's append in flight is never taken for damage),
+//            damage in a segment that has a successor (a segment is synced before its successor is
+//            created, so its end cannot be torn), a bad segment header other than the last one's,
+//            or a break in the sequence. Next() returns Corruption naming the file and offset, and
+//            so does every later call.
 // A segment written by a newer format version is NotSupported.
+//
+// Reading a WAL that a live process appends to (the admin tools do): where valid data seems to end
+// in the last segment, the reader reads those bytes again, bypassing its read-ahead. If they now
+// form a valid record, an append was under way when the reader got there: reading ends cleanly
+// at that point with tail().in_progress set, and nothing from there on is judged. Appends within a
+// segment are sequential, so nothing at or after that point was durable when the reading started,
+// while every record before it was read whole. On a directory nothing writes to, the second
+// read sees the same bytes and changes nothing.
 //
 // Every length read from a file is checked against the bytes the file holds and against
 // kMaxRecordPayload before anything is allocated; reading ends in time linear in the bytes on
@@ -58,7 +68,10 @@ struct TailReport {
   uint64_t dropped_bytes = 0;  // kTorn: non-zero bytes after valid_end that repair removes
   uint64_t stale_bytes = 0;    // kClean: bytes of older segments' records after valid_end
   uint64_t last_seq = 0;       // seq of the last valid record, or first_seq - 1 of an empty WAL
-  std::string detail;          // human-readable account; after an error, its message
+  // kClean only: a live writer was appending at valid_end while the reader looked (the bytes
+  // there changed between two reads); nothing from valid_end on was judged.
+  bool in_progress = false;
+  std::string detail;  // human-readable account; after an error, its message
 };
 
 struct SegmentSummary {
@@ -111,6 +124,9 @@ class Reader {
   Status OpenSegment(bool* done);
   // Valid data of the open segment ends at offset_: classify the rest.
   Status ClassifyEnd(bool* done);
+  // In the last segment: true iff the bytes at offset_, read again past the read-ahead, now form
+  // a valid record, i.e. a live writer appended there while we read. Then ends reading there.
+  Result<bool> EndedInProgress();
   Status Fail(Status s);
   bool IsLast() const { return idx_ + 1 == summaries_.size(); }
   // Where reading ends: OK unless the newest-segment witness is damaged or names a segment that

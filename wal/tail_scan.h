@@ -29,6 +29,12 @@ class SegmentView {
 
   uint64_t size() const { return size_; }
   const std::string& path() const { return file_->path(); }
+  // Drops the read-ahead buffer: the next Fetch reads the file again, seeing what was written to
+  // it since (a live writer's appends).
+  void Forget() {
+    buf_.clear();
+    buf_offset_ = 0;
+  }
 
   static constexpr size_t kReadAhead = 1 << 20;
 

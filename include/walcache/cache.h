@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // walcache::Cache — an embedded, write-ahead-logged persistent cache.
 //
 // Every change is a transaction: logged as one WAL record before it is applied, assigned an
@@ -8,13 +9,28 @@
 // and has no effect, so no entry exists without its matching related-key updateIds.
 //
 //   auto cache = walcache::Cache::Open("/var/lib/app/cache", {});
+//   if (!cache) return cache.status();
 //   auto e = (*cache)->Get("user:1");
+//   if (!e) return e.status();
 //   auto txn = (*cache)->Begin();
 //   txn.Expect("user:1", e->update_id);
 //   txn.Put("profile:1", html, {.related = {{"user:1", e->update_id}}});
-//   auto id = txn.Commit();
+//   auto id = txn.Commit();   // Conflict: user:1 changed since the Get; read again and retry
 //
-// Thread-safety: Cache is thread-safe. A Transaction is used by one thread at a time.
+// examples/quickstart.cc is a complete program; docs/concepts.md explains the terms.
+//
+// Lifetimes: a Transaction or KeyLock may outlive the Cache that made it. Once the Cache is
+// destroyed, Commit() returns Aborted and a KeyLock's release does nothing (the lock went with the
+// Cache). The Cache's destructor waits for Commit() calls already running on other threads. No
+// method of the Cache itself may run while it is destroyed.
+//
+// Errors: every call returns a Status or Result (the library never throws). Codes that any
+// writing call may return besides those listed at it: IOError (the WAL or RocksDB failed; writes
+// stop, see health()), Corruption (a stored entry read through from RocksDB is damaged), Aborted
+// (the cache is open read-only, or it failed earlier).
+//
+// Thread-safety: Cache is thread-safe. A Transaction is used by one thread at a time; distinct
+// Transactions may be used and committed concurrently. A KeyLock is a value owned by one thread.
 #ifndef WALCACHE_CACHE_H_
 #define WALCACHE_CACHE_H_
 
@@ -36,63 +52,108 @@ namespace walcache {
 
 namespace engine {
 class CacheImpl;
-}
+struct Lifeline;
+}  // namespace engine
 
+// Every member has a default, so designated initializers may name any subset of them
+// ({.ttl_ms = 60'000}) without -Wmissing-field-initializers warnings.
 struct PutOptions {
   // Time to live in milliseconds (0: no expiry). A derived entry's expiry is clamped to its
-  // sources', so it never outlives them.
+  // sources', so it never outlives them. At most 2^62 - 1 (InvalidArgument above).
   uint64_t ttl_ms = 0;
   // The sources this entry was derived from, at the updateIds it was derived from. update_id 0
   // names a source written earlier in the same transaction (its updateId is the transaction's).
-  std::vector<RelatedKey> related;
+  // At most Options::max_related (64) entries; none may be empty, oversize or the key itself.
+  std::vector<RelatedKey> related = {};
 };
 
 // The ops of one transaction, applied in order at Commit, each seeing the effects of the earlier
 // ones: a Put, Delete, Invalidate or Touch of a key acts on every entry derived from it,
 // transitively, including entries this transaction created before it. The transaction happens
-// at one instant (Options::clock_ms). Not thread-safe.
+// at one instant (Options::clock_ms).
+//
+// The op methods only record; nothing is checked or read until Commit, which validates every op
+// (limits, empty keys) and reports the first problem. A Transaction commits at most once: after
+// Commit() (whatever it returned) it is spent, and later ops are ignored. A moved-from
+// Transaction is spent too.
+//
+// Lifetime: may outlive its Cache; Commit() then returns Aborted and writes nothing.
+// Thread-safety: not thread-safe; one thread at a time.
 class Transaction {
  public:
   Transaction(Transaction&&) noexcept;
   Transaction& operator=(Transaction&&) noexcept;
   ~Transaction();
 
+  // Writes `key` (a new updateId: the transaction's) and invalidates every entry derived from it.
   void Put(std::string_view key, std::string_view value, PutOptions options = {});
+  // Removes `key` and invalidates every entry derived from it. A key that is absent is no error:
+  // the transaction still writes (a tombstone) and consumes an updateId.
   void Delete(std::string_view key);
+  // As Delete: removes `key` and what derives from it; recorded as an invalidation (the entry was
+  // stale, not removed by its owner). Absent keys likewise consume an updateId.
   void Invalidate(std::string_view key);
-  // Sets the key's time to live to ttl_ms from now (0: never expires); no-op if it is absent.
+  // Sets the key's time to live to ttl_ms from now (0: never expires), clamped to its sources'
+  // expiry, and clamps the entries derived from it. No-op if the key is absent or expired: no
+  // error, and a transaction of only such no-ops writes nothing.
   void Touch(std::string_view key, uint64_t ttl_ms);
   // Commit fails with Conflict unless `key` is live with exactly this updateId...
   void Expect(std::string_view key, uint64_t update_id);
-  // ... or unless `key` is absent.
+  // ... or unless `key` is absent (or expired).
   void ExpectAbsent(std::string_view key);
 
   // Commits atomically; returns the transaction's updateId once it is durable under
-  // `durability` (the cache's default if empty) and visible. Conflict: an expectation or a
-  // related updateId did not hold, nothing was written. InvalidArgument: a limit was exceeded.
-  // A transaction with no writes returns the updateId of the newest visible transaction.
+  // `durability` (the cache's default if empty) and visible. A transaction with no writes
+  // (only expectations, or Touch of absent keys) consumes no updateId and returns the updateId of
+  // the newest visible transaction. Errors, each with nothing written and no updateId consumed:
+  //   Conflict         an Expect/ExpectAbsent or a related updateId did not hold (read again and
+  //                    retry with a new Transaction);
+  //   InvalidArgument  an empty key or related key, a key over Options::max_key_size, a value
+  //                    over max_value_size, more than max_related related keys, an entry naming
+  //                    itself or a cycle as related, a TTL over 2^62 - 1 ms, a transaction
+  //                    whose WAL record would exceed 256 MiB (wal/format.h); or Commit() called
+  //                    again on a spent (already committed or moved-from) Transaction;
+  //   Aborted          the Cache was destroyed, is open read-only, or failed earlier;
+  //   IOError          the WAL write or sync failed (writes stop; see Cache::health()), or a
+  //                    read-through from RocksDB failed; Corruption: a stored entry is damaged.
+  // After an IOError from the WAL the record may or may not survive a crash (the OS may have
+  // written it); it is not visible in this process.
   Result<uint64_t> Commit(std::optional<Durability> durability = std::nullopt);
 
   struct Op;  // internal (engine/txn_op.h)
 
  private:
   friend class Cache;
-  explicit Transaction(engine::CacheImpl* impl);
-  engine::CacheImpl* impl_;
-  std::unique_ptr<std::vector<Op>> ops_;
+  struct State;  // engine/cache.cc
+  explicit Transaction(std::shared_ptr<engine::Lifeline> life);
+  void Record(Op op);             // appends, unless spent
+  std::unique_ptr<State> state_;  // null: moved from
 };
 
-// Mutual exclusion on one key among the threads of this process, held until destroyed.
+// Mutual exclusion on one key among the threads of this process (Cache::Lock), held until
+// Unlock() or destruction. It does not take part in transactions: it serialises the threads
+// that agree to lock a key, e.g. to compute an expensive value once (see the README's FAQ).
+//
+// Lifetime: may outlive its Cache; the lock ended with the Cache, so releasing it then does
+// nothing (Unlock returns Aborted).
+// Thread-safety: not thread-safe; the lock is held on behalf of whoever owns this object.
 class KeyLock {
  public:
   KeyLock(KeyLock&&) noexcept;
-  KeyLock& operator=(KeyLock&&) noexcept;
+  KeyLock& operator=(KeyLock&&) noexcept;  // releases the lock this object held first
   ~KeyLock();
+
+  // Releases the lock now. Aborted if the Cache was destroyed (it took the lock with it);
+  // InvalidArgument if this object holds no lock (released already, or moved from).
+  Status Unlock();
+  // True iff this object holds its key's lock (not released, not moved from, Cache alive).
+  bool held() const;
 
  private:
   friend class Cache;
-  explicit KeyLock(std::function<void()> unlock) : unlock_(std::move(unlock)) {}
-  std::function<void()> unlock_;
+  KeyLock(std::shared_ptr<engine::Lifeline> life, std::string key);
+  std::shared_ptr<engine::Lifeline> life_;  // null: released or moved from
+  std::string key_;
 };
 
 struct CacheStats {
@@ -138,31 +199,48 @@ struct RecoveryInfo {
 
 class Cache {
  public:
-  // Opens the cache in `dir` (created if missing), recovering whatever a crash left. Busy if
-  // another Cache (in this process or another) has `dir` open, naming the holder.
+  // Opens the cache in `dir` (created if missing; its parent must exist), recovering whatever a
+  // crash left. Busy if another Cache (in this process or another) has `dir` open, naming the
+  // holder. Corruption if the WAL is damaged before its end (walcache repair is the way out);
+  // IOError if a file cannot be read or created; NotFound for a missing `dir` under
+  // Options::read_only.
   static Result<std::unique_ptr<Cache>> Open(const std::string& dir, const Options& options);
-  // Checkpoints (unless read-only or failed) and closes.
+  // Waits for Commit() calls running on other threads, checkpoints (unless read-only or failed)
+  // and closes. Transactions and KeyLocks that outlive it fail cleanly (see above).
   ~Cache();
 
-  // The live entry of `key`; NotFound if absent or expired.
+  // The live entry of `key`. NotFound if absent or expired (an empty key is NotFound too);
+  // IOError or Corruption if reading it through from RocksDB failed.
   Result<Entry> Get(std::string_view key);
-  // One-op transactions under the default durability.
+  // One-op transactions under the default durability, with Transaction::Commit()'s errors.
+  // Put: the new updateId. Delete: a new updateId even if the key was absent (a tombstone is
+  // written). Touch: a new updateId if the key was live; if it was absent or expired, OK with
+  // the newest visible updateId and nothing written (call Get to tell the two apart).
+  // An empty key is InvalidArgument for all three.
   Result<uint64_t> Put(std::string_view key, std::string_view value, PutOptions options = {});
   Result<uint64_t> Delete(std::string_view key);
   Result<uint64_t> Touch(std::string_view key, uint64_t ttl_ms);
 
+  // A new, empty transaction on this cache. Never fails; errors come from its Commit().
   Transaction Begin();
+  // Blocks until this thread holds `key`'s lock (any key, present or not). Not reentrant: a
+  // thread that locks a key it holds deadlocks.
   KeyLock Lock(std::string_view key);
 
   // Visits the live entries whose keys start with `prefix`, in key order, until `visit` returns
-  // false (memory and RocksDB merged).
+  // false (memory and RocksDB merged). It sees only visible (durable) transactions, but it is
+  // not a snapshot: a transaction that commits while the scan collects may be seen in part. The
+  // matching entries are collected first and visited after, so `visit` may call the cache, and
+  // memory grows with the matches. IOError or Corruption from RocksDB.
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view key, const Entry& e)>& visit);
 
   // Writes every change up to the newest durable transaction into RocksDB (one synced atomic
-  // write) and deletes the WAL segments that checkpoint covers.
+  // write) and deletes the WAL segments that checkpoint covers. Aborted if read-only or failed;
+  // IOError if RocksDB's write failed (the WAL keeps everything; a later checkpoint retries).
   Status Checkpoint();
   // Checkpoint(), then a full RocksDB compaction (expired entries dropped). Blocks until done.
+  // Checkpoint()'s errors.
   Status Compact();
 
   CacheStats Stats() const;
@@ -173,6 +251,8 @@ class Cache {
  private:
   explicit Cache(std::unique_ptr<engine::CacheImpl> impl);
   std::unique_ptr<engine::CacheImpl> impl_;
+  // Shared with every Transaction and KeyLock: says whether impl_ still exists.
+  std::shared_ptr<engine::Lifeline> life_;
 };
 
 }  // namespace walcache

@@ -55,8 +55,15 @@ struct Options {
   // in Stats, logged, the entry is invalidated and the read is a miss (defence in depth).
   bool verify_related_on_read = false;
 
-  // Open for reading only: nothing is written (no WAL, no checkpoint, no tail repair).
+  // Open for reading only: nothing is written (no WAL, no checkpoint, no tail repair), and
+  // nothing is created: the two options below do not apply.
   bool read_only = false;
+  // When the directory holds no cache yet (it is missing, or has no rocksdb/ in it), Open makes
+  // one there, creating the directory and any missing parents (mode 0700). Off: Open returns
+  // NotFound for a missing directory and InvalidArgument for one that holds no cache.
+  bool create_if_missing = true;
+  // Open returns InvalidArgument when the directory already holds a cache.
+  bool error_if_exists = false;
 
   // RocksDB block cache.
   size_t block_cache_bytes = 64 << 20;

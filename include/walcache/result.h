@@ -1,6 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T>: a value of type T or the non-OK Status that explains why there is none (the
 // std::expected of C++23, kept small). Accessing the value of an error Result is a programming
-// error and aborts in every build.
+// error and aborts in every build, naming the Status; check first:
+//
+//   Result<Entry> e = cache->Get("user:1");
+//   if (!e) {                                   // explicit operator bool: ok()
+//     if (!e.status().IsNotFound()) return e.status();
+//   }
+//   std::string v = cache->Get("user:1").value_or(Entry{}).value;   // a default instead
 //
 // Thread-safety: a plain value, like Status.
 #ifndef WALCACHE_RESULT_H_
@@ -28,6 +35,9 @@ class [[nodiscard]] Result {
   }
 
   bool ok() const { return v_.index() == 1; }
+  // ok(): `if (r)`, `if (!r) return r.status();`. Explicit, so a Result never converts to bool
+  // (or to int) by accident; for Result<bool>, `if (r)` still asks ok(), not the value.
+  explicit operator bool() const { return ok(); }
   // OK when a value is held.
   Status status() const { return ok() ? Status::OK() : std::get<0>(v_); }
 
@@ -38,6 +48,16 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &const_cast<Result*>(this)->Checked(); }
   T& operator*() & { return Checked(); }
   const T& operator*() const& { return const_cast<Result*>(this)->Checked(); }
+
+  // The value if ok(), else `fallback` (converted to T). Never aborts.
+  template <typename U>
+  T value_or(U&& fallback) const& {
+    return ok() ? std::get<1>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <typename U>
+  T value_or(U&& fallback) && {
+    return ok() ? std::move(std::get<1>(v_)) : static_cast<T>(std::forward<U>(fallback));
+  }
 
  private:
   [[noreturn]] static void Die(const char* why) {

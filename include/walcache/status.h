@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status: the outcome of a walcache operation, as a value. walcache reports every error this
 // way; the library never throws. A Status is a code, a message naming what failed (file, offset,
 // key), and for I/O errors the errno that caused it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Value types of the public API: entries and the related keys they derive from.
 // Thread-safety: plain values.
 #ifndef WALCACHE_TYPES_H_

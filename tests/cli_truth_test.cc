@@ -1,0 +1,295 @@
+// End-to-end tests that the `walcache` CLI tells the truth on damaged and mistaken input (issue
+// 13): a WAL corrupt before its end is never shown as a whole state, a garbled stored entry is
+// damage found (named, and scan goes on past it), --json failures still print one JSON
+// document, writing commands never make a cache by accident, and a damaged last record is
+// described as what the tool can know.
+//
+// Thread-safety: not thread-safe; one test at a time.
+#include <pty.h>
+#include <rocksdb/db.h>
+#include <stdlib.h>
+
+#include "tests/cli_fixture.h"
+
+namespace walcache::cli_test {
+namespace {
+
+// Replaces the stored bytes of entry `key` in DIR/rocksdb with bytes that do not decode.
+void GarbleStoredEntry(const std::string& dir, const std::string& key) {
+  InChild([&]() -> std::string {
+    rocksdb::Options o;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(o, dir + "/rocksdb", &raw);
+    if (!s.ok()) return "ERROR " + s.ToString();
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db->Put(wo, "e" + key, std::string("\xff\xff\xff\xff garbled", 12));
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+}
+
+// Runs `walcache ARGS...` with stderr on a pseudo-terminal (stdout a pipe, stdin empty), the
+// progress delay set to 0. `err` gets what the terminal showed.
+CliRun CliOnTerminal(const std::vector<std::string>& args) {
+  CliRun r;
+  int master = -1, slave = -1, out[2];
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "openpty/pipe2: " << std::strerror(errno);
+    return r;
+  }
+  std::vector<std::string> words = {WALCACHE_CLI};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(slave, STDERR_FILENO);
+    ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(kCannotExec);
+  }
+  ::close(slave);
+  ::close(out[1]);
+  EXPECT_TRUE(DrainUntil({{out[0], &r.out}, {master, &r.err}}, std::chrono::seconds(60)));
+  int status = 0;
+  if (::waitpid(pid, &status, 0) == pid) r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// ---- item 8: progress on a terminal only -------------------------------------------------------
+
+TEST_F(CliTest, LongWorkShowsAProgressLineOnATerminalOnlyAndNeverWithJson) {
+  ids_ = CrashAfterCommits(Dir(), 30);
+  const CliRun t = CliOnTerminal({"verify", Dir()});
+  EXPECT_EQ(t.code, 0) << t;
+  EXPECT_NE(t.err.find("\rwalcache verify: "), std::string::npos) << t;
+  EXPECT_NE(t.err.find(" WAL records read"), std::string::npos) << t;
+  EXPECT_TRUE(t.err.ends_with("\r\x1b[K")) << "the line is erased when the work ends: " << t;
+  EXPECT_EQ(t.out.find("walcache verify: "), std::string::npos) << "never on stdout: " << t;
+  EXPECT_NE(t.out.find("verify: ok"), std::string::npos) << t;
+  const CliRun exact = CliOnTerminal({"inspect", Dir(), "--exact"});
+  EXPECT_NE(exact.err.find("\rwalcache inspect: "), std::string::npos) << exact;
+
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"verify", Dir(), "--json"}, {"scan", Dir(), "--json"}, {"inspect", Dir(), "--json"}}) {
+    const CliRun j = CliOnTerminal(cmd);
+    EXPECT_EQ(j.err, "") << cmd[0] << " --json: " << j;
+    ParseJson(j);
+  }
+  ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
+  const CliRun piped = Cli({"verify", Dir()});
+  ::unsetenv("WALCACHE_PROGRESS_AFTER_MS");
+  EXPECT_EQ(piped.code, 0) << piped;
+  EXPECT_EQ(piped.err, "") << "stderr is not a terminal: " << piped;
+}
+
+// ---- item 3: no silent partial views ------------------------------------------------------------
+
+TEST_F(CliTest, ScanAndGetOnAWalCorruptBeforeItsEndSaySoOnStderrAndExitOne) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const std::string warning =
+      "the WAL is corrupt before its end, so this shows the state as of seq";
+
+  const CliRun scan = Cli({"scan", Dir()});
+  EXPECT_EQ(scan.code, 1) << scan;
+  EXPECT_TRUE(OneLineNaming(scan, segment_));
+  EXPECT_NE(scan.err.find(warning), std::string::npos) << scan;
+  EXPECT_NE(scan.out.find("entries; INCOMPLETE: the WAL is corrupt before its end"),
+            std::string::npos)
+      << scan;
+  const CliRun sj = Cli({"scan", Dir(), "--json"});
+  EXPECT_EQ(sj.code, 1) << sj;
+  EXPECT_FALSE(ParseJson(sj)["complete"].boolean()) << sj;
+
+  const CliRun before = Cli({"get", Dir(), TxnKey(0)});  // written before the damage
+  EXPECT_EQ(before.code, 1) << before;
+  EXPECT_EQ(before.out.find(TxnKey(0) + " = " + TxnValue(0)), 0u) << before;
+  EXPECT_NE(before.err.find(warning), std::string::npos) << before;
+  const CliRun after = Cli({"get", Dir(), TxnKey(4)});  // written after it: not visible
+  EXPECT_EQ(after.code, 1) << after;
+  EXPECT_NE(after.err.find(warning), std::string::npos) << after;
+  EXPECT_NE(after.err.find("not found"), std::string::npos) << after;
+}
+
+// ---- item 4: exit codes as documented -----------------------------------------------------------
+
+TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt) {
+  MakeClean(Dir());
+  GarbleStoredEntry(Dir(), "user:2");
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 1) << v;
+  EXPECT_NE(v.out.find("PROBLEM stored entry 'user:2' is damaged: "), std::string::npos) << v;
+  const CliRun vj = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(vj.code, 1) << vj;
+  EXPECT_EQ(ParseJson(vj)["problem_count"].u64(), 1u) << vj;
+
+  const CliRun s = Cli({"scan", Dir()});
+  EXPECT_EQ(s.code, 1) << s;
+  EXPECT_NE(s.out.find("4 entries; 1 damaged entries skipped"), std::string::npos) << s;
+  EXPECT_NE(s.out.find("user:3 = carol"), std::string::npos) << "scan went on past it: " << s;
+  EXPECT_TRUE(OneLineNaming(s, "'user:2'"));
+  const CliRun sj = Cli({"scan", Dir(), "--json"});
+  EXPECT_EQ(sj.code, 1) << sj;
+  EXPECT_EQ(ParseJson(sj)["count"].u64(), 4u);
+  EXPECT_EQ(ParseJson(sj)["damaged_keys"][0].str(), "user:2");
+
+  const CliRun g = Cli({"get", Dir(), "user:2"});
+  EXPECT_EQ(g.code, 1) << g;
+  EXPECT_TRUE(OneLineNaming(g, "'user:2'"));
+  EXPECT_EQ(Cli({"get", Dir(), "user:3"}).code, 0) << "the other entries are fine";
+}
+
+TEST_F(CliTest, FailingCommandsWithJsonStillPrintOneJsonDocument) {
+  const std::string missing = Abs("missing");
+  std::vector<std::vector<std::string>> cmds = ReadOnlyCommands();
+  cmds.push_back({"put", "", "k", "v"});
+  cmds.push_back({"del", "", "k"});
+  cmds.push_back({"compact"});
+  for (std::vector<std::string> cmd : cmds) {
+    cmd = WithDir(cmd, missing);
+    cmd.push_back("--json");
+    const CliRun r = Cli(cmd);
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, missing)) << cmd[0];
+    const Json j = ParseJson(r);
+    EXPECT_NE(j["error"].str().find(missing), std::string::npos) << cmd[0] << ": " << r;
+  }
+  EXPECT_FALSE(fs::exists(missing));
+}
+
+// ---- item 5: no accidental caches ---------------------------------------------------------------
+
+TEST_F(CliTest, WritingCommandsOnAnExistingNonCacheDirectoryRefuseAndChangeNothing) {
+  const std::string other = Abs("photos");
+  fs::create_directory(other);
+  test::WriteFile(other + "/holiday.jpg", "not a cache");
+  const auto before = Snapshot(other);
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"put", other, "k", "v"}, {"del", other, "k"}, {"compact", other}}) {
+    const CliRun r = Cli(cmd);
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, other + " is not a walcache directory")) << cmd[0];
+    EXPECT_EQ(Snapshot(other), before) << cmd[0] << " changed it";
+  }
+  EXPECT_NE(Cli({"put", other, "k", "v"}).err.find("give --create"), std::string::npos);
+}
+
+TEST_F(CliTest, APlainFileGivenAsDirGetsAClearMessageFromEveryCommand) {
+  const std::string file = Abs("notes.txt");
+  test::WriteFile(file, "hello");
+  std::vector<std::vector<std::string>> cmds = ReadOnlyCommands();
+  cmds.push_back({"put", "", "k", "v"});
+  cmds.push_back({"put", "", "k", "v", "--create"});
+  cmds.push_back({"del", "", "k"});
+  cmds.push_back({"compact"});
+  for (const std::vector<std::string>& cmd : cmds) {
+    const CliRun r = Cli(WithDir(cmd, file));
+    EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
+    EXPECT_TRUE(OneLineNaming(r, file + " is a file, not a cache directory")) << cmd[0];
+  }
+  EXPECT_EQ(test::ReadFile(file), "hello");
+}
+
+// ---- item 2: honest notes -----------------------------------------------------------------------
+
+TEST_F(CliTest, ADamagedLastRecordIsDescribedAsWhatTheToolCanKnowAndTheNextOpenSaysWhatItDropped) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const std::string next = std::to_string(ids_.back() + 1);
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 0) << v;
+  EXPECT_NE(v.out.find("note    WAL tail torn or damaged: " + std::to_string(kGarbage.size()) +
+                       " bytes after " + segment_ + ":" + std::to_string(valid_end_) +
+                       " are not a valid record; the next open drops them (if they held an "
+                       "acknowledged transaction, seq " +
+                       next + ", it is lost)"),
+            std::string::npos)
+      << v;
+  EXPECT_EQ(v.out.find("never acknowledged"), std::string::npos) << "it cannot know that: " << v;
+  const CliRun i = Cli({"inspect", Dir()});
+  EXPECT_NE(i.out.find("bytes after seq " + std::to_string(ids_.back()) +
+                       " are not a valid record: a torn write or a damaged last record"),
+            std::string::npos)
+      << i;
+
+  // The next open drops them, and its recovery record (shown by inspect) says how many and what.
+  ASSERT_EQ(Cli({"put", Dir(), "after", "crash"}).code, 0);
+  const CliRun after = Cli({"inspect", Dir(), "--json"});
+  const Json lr = ParseJson(after)["last_recovery"];
+  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size()) << after;
+  EXPECT_NE(lr["summary"].str().find("the dropped bytes were the start of seq " + next),
+            std::string::npos)
+      << after;
+}
+
+// ---- item 7: repair speaks in transactions
+// -------------------------------------------------------
+
+TEST_F(CliTest, RepairSaysWhichTransactionsItCutsAndVerifyThenNamesTheKeptFiles) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const std::string kept = std::to_string(ids_[1]);
+  const std::string range = "4 transactions (seq " + std::to_string(ids_[2]) + ".." +
+                            std::to_string(ids_[5]) + "; 3 of them readable)";
+  const CliRun no = Cli({"repair", Dir()}, "n\n");
+  EXPECT_EQ(no.code, 1) << no;
+  EXPECT_NE(no.out.find(" txns_cut=3 "), std::string::npos) << no;
+  EXPECT_NE(no.out.find("This will cut the WAL at " + segment_ + ":" + std::to_string(valid_end_) +
+                        " after seq " + kept + ", setting aside " + range),
+            std::string::npos)
+      << no;
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("cut: WAL ends at seq " + kept + "; " + range + " set aside; "),
+            std::string::npos)
+      << r;
+  const CliRun v = Cli({"verify", Dir()});
+  EXPECT_EQ(v.code, 0) << v;
+  const std::string cut =
+      fs::path(segment_).filename().string() + ".cut-" + std::to_string(valid_end_);
+  EXPECT_NE(v.out.find("note    1 file(s) that walcache repair set aside are kept in " +
+                       Abs("wal") + ": " + cut),
+            std::string::npos)
+      << v;
+}
+
+TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
+  ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find(" txns_cut=0 "), std::string::npos) << r;
+  EXPECT_NE(r.out.find("cut: WAL ends at seq " + std::to_string(ids_.back()) +
+                       "; no readable transaction set aside; "),
+            std::string::npos)
+      << r;
+}
+
+// ---- item 6: no clutter -------------------------------------------------------------------------
+
+TEST_F(CliTest, ManyWritingCommandsLeaveABoundedNumberOfRocksDbInfoLogs) {
+  ASSERT_EQ(Cli({"put", Dir(), "k0", "v", "--create"}).code, 0);
+  for (int i = 1; i < 25; ++i) {
+    ASSERT_EQ(Cli({"put", Dir(), "k" + std::to_string(i), "v"}).code, 0);
+  }
+  int logs = 0;
+  for (const auto& e : fs::directory_iterator(Abs("rocksdb"))) logs += IsRocksDbInfoLog(e.path());
+  EXPECT_LE(logs, 2) << "LOG and at most one LOG.old after 25 opens";
+}
+
+TEST_F(CliTest, WritingCommandsKeepTheSegmentSizeTheCacheWasMadeWith) {
+  ids_ = CrashAfterCommits(Dir(), 6);  // segments of kSegmentSize, preallocated
+  ASSERT_EQ(Cli({"put", Dir(), "more", "m"}).code, 0);
+  ASSERT_EQ(Cli({"del", Dir(), "more"}).code, 0);
+  const CliRun c = Cli({"compact", Dir()});
+  ASSERT_EQ(c.code, 0) << c;
+  for (const std::string& name : WalFiles(Dir())) {
+    if (!name.ends_with(".wal")) continue;
+    EXPECT_EQ(fs::file_size(Abs("wal/" + name)), kSegmentSize) << name;
+  }
+}
+
+}  // namespace
+}  // namespace walcache::cli_test
