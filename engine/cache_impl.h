@@ -20,7 +20,17 @@
 // fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
 // memory. A commit that finds memory full of dirty entries waits for a checkpoint (a stall).
 //
-// Thread-safety: thread-safe.
+// Thread-safety: thread-safe. Locks, always taken in this order (a thread holding one may take
+// only those below it); the members each guards are marked GUARDED_BY, and functions that need
+// one held REQUIRES, so that clang's -Wthread-safety checks them (the `thread-safety` preset):
+//   checkpoint_mu_   one checkpoint at a time; held across a whole checkpoint
+//   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
+//   edges_mu_        the reverse index (taken and released inside the sequencer's walks)
+//   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
+//   status_mu_       the cache's failure and checkpoint outcomes (health() anywhere)
+// Below them all: MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks,
+// and RocksDB (which the sequencer reads through while holding commit_mu_: issue 14).
+// No lock is held while waiting on a condition variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
 
@@ -49,6 +59,8 @@
 #include "engine/visibility.h"
 #include "recovery/replay.h"
 #include "util/file_system.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 #include "wal/writer.h"
 #include "walcache/cache.h"
 
@@ -60,20 +72,21 @@ class CacheImpl final : public recovery::ReplaySink {
   ~CacheImpl() override;
 
   Result<Entry> Get(std::string_view key);
-  Result<uint64_t> Commit(const std::vector<Transaction::Op>& ops, Durability durability);
+  Result<uint64_t> Commit(const std::vector<Transaction::Op>& ops, Durability durability)
+      EXCLUDES(commit_mu_, checkpoint_mu_);
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, const Entry&)>& visit);
-  Status Checkpoint();
-  Status Compact();
+  Status Checkpoint() EXCLUDES(checkpoint_mu_, commit_mu_);
+  Status Compact() EXCLUDES(checkpoint_mu_, commit_mu_);
   KeyLocks& key_locks() { return key_locks_; }
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
-  Status health() const;
+  Status health() const EXCLUDES(status_mu_);
   const Options& options() const { return options_; }
 
   // recovery::ReplaySink: applies a logged transaction during Open.
-  Status Apply(uint64_t seq, const wal::Batch& batch) override;
+  Status Apply(uint64_t seq, const wal::Batch& batch) override EXCLUDES(commit_mu_);
 
  private:
   CacheImpl(std::string dir, const Options& options);
@@ -89,51 +102,58 @@ class CacheImpl final : public recovery::ReplaySink {
   std::string WalDir() const;
 
   // The newest state of `key`, pending transactions included, reading through to RocksDB.
-  // Entries expired at `now` are absent. REQUIRES commit_mu_ (or Open's single thread).
-  Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now);
+  // Entries expired at `now` are absent.
+  Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now) REQUIRES(commit_mu_);
   // Latest() at the transaction's instant, seen through its own overlay first.
-  Result<std::optional<Entry>> Current(const TxnOverlay& ov, const std::string& key);
+  Result<std::optional<Entry>> Current(const TxnOverlay& ov, const std::string& key)
+      REQUIRES(commit_mu_);
   // Keys that may have been derived from `source`: the reverse index of installed entries and
   // the edges the transaction's own pending entries add (a superset: callers check each entry).
-  std::vector<std::string> DependentCandidates(const TxnOverlay& ov, const std::string& source);
+  std::vector<std::string> DependentCandidates(const TxnOverlay& ov, const std::string& source)
+      REQUIRES(commit_mu_) EXCLUDES(edges_mu_);
   // Forgets the edge source -> dependent (it was found stale).
-  void DropEdge(const std::string& source, const std::string& dependent);
+  void DropEdge(const std::string& source, const std::string& dependent) EXCLUDES(edges_mu_);
   // Walks, breadth first from `key`, the live entries derived from it, installed or pending in
   // `ov`, each once; `step` may change the overlay and says whether to walk on from that entry.
   Status WalkDerived(const std::string& key, TxnOverlay* ov,
-                     const std::function<bool(const std::string& dependent, Entry* e)>& step);
+                     const std::function<bool(const std::string& dependent, Entry* e)>& step)
+      REQUIRES(commit_mu_);
   // Invalidates, transitively, every entry derived from `key`, into `ov` and `batch`.
-  Status Cascade(const std::string& key, TxnOverlay* ov, wal::Batch* batch, uint64_t* count);
+  Status Cascade(const std::string& key, TxnOverlay* ov, wal::Batch* batch, uint64_t* count)
+      REQUIRES(commit_mu_);
   // Clamps the expiry of entries derived from `key` to `expires_at`, transitively.
   Status ClampDependents(const std::string& key, uint64_t expires_at, TxnOverlay* ov,
-                         wal::Batch* batch);
+                         wal::Batch* batch) REQUIRES(commit_mu_);
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
-  void Install(const Effects& ov, uint64_t seq);
+  void Install(const Effects& ov, uint64_t seq) REQUIRES(commit_mu_) EXCLUDES(edges_mu_);
+  // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
+  // thread-safety analysis is off for it (it is the defect the analysis reports).
+  void InstallOutsideTheSequencer(const Effects& ov, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
   // Reads what readers may see of `key` (memory, else RocksDB).
   Result<std::optional<Entry>> Visible(std::string_view key);
-  void Fail(const Status& s);
+  void Fail(const Status& s) EXCLUDES(status_mu_);
   // Drops from sequenced_at_ what is at or below `visible`; returns the expiry horizon of a
   // checkpoint at `visible` (rocks_store.h): a time no transaction after it was or will be
   // sequenced before — the instant of the oldest one in flight, else now. Instants grow with
-  // seqs: NowMs never goes back, and the sequencer reads it in seq order. REQUIRES commit_mu_.
-  uint64_t HorizonAt(uint64_t visible);
+  // seqs: NowMs never goes back, and the sequencer reads it in seq order.
+  uint64_t HorizonAt(uint64_t visible) REQUIRES(commit_mu_);
 
   // Maintenance (engine/maintenance.cc).
   void StartMaintenance();
-  void StopMaintenance();
-  void MaintenanceLoop();
+  void StopMaintenance() EXCLUDES(maint_mu_);
+  void MaintenanceLoop() EXCLUDES(maint_mu_);
   // Why a checkpoint is due now, or empty.
   const char* CheckpointTrigger() const;
   // One checkpoint, under checkpoint_mu_, on a healthy cache (engine/checkpointer.cc).
-  Status RunCheckpoint();
+  Status RunCheckpoint() REQUIRES(checkpoint_mu_) EXCLUDES(commit_mu_);
   // Records a checkpoint's outcome in Stats and in DIR/CHECKPOINT_FAILED (for the tools).
-  void NoteCheckpoint(const Status& s);
+  void NoteCheckpoint(const Status& s) EXCLUDES(status_mu_);
   // Wakes the maintenance thread to checkpoint.
-  void RequestCheckpoint();
+  void RequestCheckpoint() EXCLUDES(maint_mu_);
   // After a commit was sequenced: wakes the maintenance thread if a size trigger fired.
-  void AfterCommit(size_t wal_bytes);
+  void AfterCommit(size_t wal_bytes) EXCLUDES(maint_mu_);
   // Before a commit: while dirty entries fill the memory budget, waits for checkpoints.
-  void StallWhileMemoryFull();
+  void StallWhileMemoryFull() EXCLUDES(maint_mu_, commit_mu_);
   size_t DirtyTriggerBytes() const;
 
   const std::string dir_;
@@ -148,41 +168,41 @@ class CacheImpl final : public recovery::ReplaySink {
   KeyLocks key_locks_;
   RecoveryInfo recovery_;
 
-  std::mutex commit_mu_;                  // the sequencer
-  uint64_t checkpoint_pin_ = UINT64_MAX;  // seq of a running checkpoint (guarded by commit_mu_)
-  // The (seq, instant) of the transactions sequenced but not yet seen visible, oldest first
-  // (guarded by commit_mu_): what a checkpoint's expiry horizon is taken from (HorizonAt).
-  std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_;
+  Mutex commit_mu_;                                              // the sequencer
+  uint64_t checkpoint_pin_ GUARDED_BY(commit_mu_) = UINT64_MAX;  // seq of a running checkpoint
+  // The (seq, instant) of the transactions sequenced but not yet seen visible, oldest first:
+  // what a checkpoint's expiry horizon is taken from (HorizonAt).
+  std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_ GUARDED_BY(commit_mu_);
   // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
   mutable std::atomic<uint64_t> clock_floor_{0};
   // The reverse index, whole, in memory: source -> keys that may derive from it. A superset:
   // loaded from RocksDB at open, extended when a derived entry is sequenced, and pruned when a
   // walk finds an edge its dependent no longer has (so nothing on the commit path reads
   // RocksDB's copy, which checkpoints keep for the next open).
-  std::mutex edges_mu_;
-  std::unordered_map<std::string, std::set<std::string>> edges_;
-  std::mutex checkpoint_mu_;  // one checkpoint at a time
+  Mutex edges_mu_;
+  std::unordered_map<std::string, std::set<std::string>> edges_ GUARDED_BY(edges_mu_);
+  Mutex checkpoint_mu_;  // one checkpoint at a time
 
-  // Maintenance state, guarded by maint_mu_.
-  std::mutex maint_mu_;
-  std::condition_variable maint_cv_;         // wakes the thread: a request, or stop
-  std::condition_variable checkpointed_cv_;  // a maintenance pass ended
-  bool maint_stop_ = false;
-  bool checkpoint_requested_ = false;
-  uint64_t maint_passes_ = 0;
+  // Maintenance state.
+  Mutex maint_mu_;
+  CondVar maint_cv_{&maint_mu_};         // wakes the thread: a request, or stop
+  CondVar checkpointed_cv_{&maint_mu_};  // a maintenance pass ended
+  bool maint_stop_ GUARDED_BY(maint_mu_) = false;
+  bool checkpoint_requested_ GUARDED_BY(maint_mu_) = false;
+  uint64_t maint_passes_ GUARDED_BY(maint_mu_) = 0;
   std::thread maint_thread_;
   // Trigger inputs: WAL bytes logged (the sequencer adds), and at the last checkpoint.
   std::atomic<uint64_t> wal_bytes_{0}, wal_bytes_at_checkpoint_{0};
   std::atomic<int64_t> last_checkpoint_ns_{0};  // steady clock
   std::atomic<bool> wakeup_pending_{false};
 
-  mutable std::mutex status_mu_;
-  Status failed_;
-  // Checkpoint outcomes (guarded by status_mu_): failures so far, and the last one's error while
-  // checkpoints keep failing ("" once one succeeds).
-  uint64_t checkpoint_failures_ = 0;
-  std::string checkpoint_error_;
-  bool checkpoint_file_checked_ = false;  // a checkpoint of this process succeeded
+  mutable Mutex status_mu_;
+  Status failed_ GUARDED_BY(status_mu_);
+  // Checkpoint outcomes: failures so far, and the last one's error while checkpoints keep
+  // failing ("" once one succeeds).
+  uint64_t checkpoint_failures_ GUARDED_BY(status_mu_) = 0;
+  std::string checkpoint_error_ GUARDED_BY(status_mu_);
+  bool checkpoint_file_checked_ GUARDED_BY(status_mu_) = false;  // a checkpoint here succeeded
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};

@@ -13,7 +13,7 @@ namespace walcache::engine {
 
 Status CacheImpl::Checkpoint() {
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
-  std::lock_guard<std::mutex> cpl(checkpoint_mu_);
+  MutexLock cpl(&checkpoint_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   const Status s = RunCheckpoint();
   NoteCheckpoint(s);
@@ -24,7 +24,7 @@ void CacheImpl::NoteCheckpoint(const Status& s) {
   bool was_failing;
   uint64_t failures;
   {
-    std::lock_guard<std::mutex> l(status_mu_);
+    MutexLock l(&status_mu_);
     // The first success also clears a file that an earlier process left when it died failing.
     was_failing = !checkpoint_error_.empty() || !checkpoint_file_checked_;
     checkpoint_file_checked_ = checkpoint_file_checked_ || s.ok();
@@ -53,14 +53,14 @@ Status CacheImpl::RunCheckpoint() {
   uint64_t horizon = 0;
   {
     // Pin S: from now on the sequencer keeps every key's newest version at or below S.
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     seq = tracker_->visible();
     checkpoint_pin_ = seq;
     horizon = HorizonAt(seq);  // no transaction after S is sequenced before it
     wal_bytes = wal_bytes_.load(std::memory_order_relaxed);
   }
   auto unpin = [this] {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     checkpoint_pin_ = UINT64_MAX;
   };
   // Everything at or below S was written (it is visible); after this sync it is durable, so

@@ -90,7 +90,7 @@ Result<std::optional<Entry>> CacheImpl::Current(const TxnOverlay& ov, const std:
 std::vector<std::string> CacheImpl::DependentCandidates(const TxnOverlay& ov,
                                                         const std::string& source) {
   std::vector<std::string> out = ov.DependentsOf(source);
-  std::lock_guard<std::mutex> l(edges_mu_);
+  MutexLock l(&edges_mu_);
   auto it = edges_.find(source);
   if (it != edges_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
   std::sort(out.begin(), out.end());
@@ -99,7 +99,7 @@ std::vector<std::string> CacheImpl::DependentCandidates(const TxnOverlay& ov,
 }
 
 void CacheImpl::DropEdge(const std::string& source, const std::string& dependent) {
-  std::lock_guard<std::mutex> l(edges_mu_);
+  MutexLock l(&edges_mu_);
   auto it = edges_.find(source);
   if (it == edges_.end()) return;
   it->second.erase(dependent);
@@ -156,11 +156,15 @@ void CacheImpl::Install(const Effects& ov, uint64_t seq) {
   const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
   for (const auto& [key, e] : ov) {
     if (e.has_value() && !e->related.empty()) {
-      std::lock_guard<std::mutex> l(edges_mu_);
+      MutexLock l(&edges_mu_);
       for (const RelatedKey& r : e->related) edges_[r.key].insert(key);
     }
     mem_->Add(key, Version{seq, e}, keep);
   }
+}
+
+void CacheImpl::InstallOutsideTheSequencer(const Effects& ov, uint64_t seq) {
+  Install(ov, seq);  // the planted bug reorder-apply's defect: commit_mu_ is not held
 }
 
 uint64_t CacheImpl::HorizonAt(uint64_t visible) {
@@ -174,7 +178,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
   WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
   StallWhileMemoryFull();
-  std::unique_lock<std::mutex> cl(commit_mu_);
+  MutexLock cl(&commit_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
   const uint64_t seq = writer_->last_seq() + 1;
@@ -302,7 +306,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   if (!apply_first && !apply_late) Install(ov.effects(), seq);
   WALCACHE_KILL_POINT(kEngineApply);
   AfterCommit(logged);
-  cl.unlock();
+  cl.Unlock();
 
   Status s = writer_->Wait(ticket);
   if (!s.ok()) {
@@ -311,7 +315,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   // Planted: applied after the wait, outside the commit lock — in the order the waits end, not
   // in seq order, and after later transactions were validated against a map without it.
-  if (apply_late) Install(ov.effects(), seq);
+  if (apply_late) InstallOutsideTheSequencer(ov.effects(), seq);
   tracker_->Done(ticket.seq());  // == seq, unless a planted bug split the record
   tracker_->WaitVisible(ticket.seq());
   commits_++;
@@ -329,7 +333,10 @@ Status CacheImpl::Apply(uint64_t seq, const wal::Batch& batch) {
         return store_->Get(key);
       },
       &ov));
-  Install(ov, seq);
+  {
+    MutexLock l(&commit_mu_);  // replay runs before any commit; the lock is for the analysis
+    Install(ov, seq);
+  }
   tracker_->Done(seq);
   return Status::OK();
 }

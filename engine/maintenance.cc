@@ -48,20 +48,20 @@ void CacheImpl::StartMaintenance() {
 
 void CacheImpl::StopMaintenance() {
   {
-    std::lock_guard<std::mutex> l(maint_mu_);
+    MutexLock l(&maint_mu_);
     maint_stop_ = true;
   }
-  maint_cv_.notify_all();
-  checkpointed_cv_.notify_all();
+  maint_cv_.SignalAll();
+  checkpointed_cv_.SignalAll();
   if (maint_thread_.joinable()) maint_thread_.join();
 }
 
 void CacheImpl::RequestCheckpoint() {
   {
-    std::lock_guard<std::mutex> l(maint_mu_);
+    MutexLock l(&maint_mu_);
     checkpoint_requested_ = true;
   }
-  maint_cv_.notify_one();
+  maint_cv_.Signal();
 }
 
 void CacheImpl::AfterCommit(size_t wal_bytes) {
@@ -81,11 +81,11 @@ void CacheImpl::StallWhileMemoryFull() {
   for (int i = 0; i < kMaxStallCheckpoints; ++i) {
     if (mem_->dirty_bytes() < options_.memory_budget_bytes || !health().ok()) return;
     if (i == 0) write_stalls_++;
-    std::unique_lock<std::mutex> l(maint_mu_);
+    MutexLock l(&maint_mu_);
     const uint64_t seen = maint_passes_;
     checkpoint_requested_ = true;
-    maint_cv_.notify_one();
-    checkpointed_cv_.wait(l, [&] { return maint_stop_ || maint_passes_ > seen; });
+    maint_cv_.Signal();
+    while (!maint_stop_ && maint_passes_ <= seen) checkpointed_cv_.Wait(&maint_mu_);
     if (maint_stop_) return;
   }
 }
@@ -99,12 +99,13 @@ void CacheImpl::MaintenanceLoop() {
   }
   int64_t last_sweep = SteadyNs();
   bool reported = false;
-  std::unique_lock<std::mutex> l(maint_mu_);
+  maint_mu_.Lock();
   while (!maint_stop_) {
-    maint_cv_.wait_for(l, tick, [&] { return maint_stop_ || checkpoint_requested_; });
+    // Until a request, the stop, or the tick (a spurious wake-up only runs a pass early).
+    if (!checkpoint_requested_) (void)maint_cv_.WaitFor(&maint_mu_, tick);
     if (maint_stop_) break;
     const bool requested = std::exchange(checkpoint_requested_, false);
-    l.unlock();
+    maint_mu_.Unlock();
     if (writer_ != nullptr && health().ok() && (requested || CheckpointTrigger() != nullptr)) {
       const Status s = Checkpoint();
       if (!s.ok() && !reported) {  // the caller of the next Checkpoint() or commit sees it too
@@ -118,10 +119,11 @@ void CacheImpl::MaintenanceLoop() {
       mem_->Sweep(NowMs());
       last_sweep = SteadyNs();
     }
-    l.lock();
+    maint_mu_.Lock();
     ++maint_passes_;  // counts every pass, so a stalled commit never waits forever
-    checkpointed_cv_.notify_all();
+    checkpointed_cv_.SignalAll();
   }
+  maint_mu_.Unlock();
 }
 
 }  // namespace walcache::engine

@@ -114,10 +114,12 @@ Status CacheImpl::OpenImpl() {
   while (horizon > floor &&
          !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
   }
-  WALCACHE_RETURN_IF_ERROR(
-      store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
-        edges_[std::string(source)].insert(std::string(dependent));
-      }));
+  {
+    MutexLock l(&edges_mu_);  // no other thread yet: for the analysis (cache_impl.h)
+    WALCACHE_RETURN_IF_ERROR(store_->ForEachDependent(
+        [this](std::string_view source, std::string_view dependent)
+            REQUIRES(edges_mu_) { edges_[std::string(source)].insert(std::string(dependent)); }));
+  }
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes);
 
@@ -197,12 +199,12 @@ CacheImpl::~CacheImpl() {
 }
 
 Status CacheImpl::health() const {
-  std::lock_guard<std::mutex> l(status_mu_);
+  MutexLock l(&status_mu_);
   return failed_;
 }
 
 void CacheImpl::Fail(const Status& s) {
-  std::lock_guard<std::mutex> l(status_mu_);
+  MutexLock l(&status_mu_);
   if (failed_.ok()) failed_ = s;
 }
 
@@ -301,7 +303,7 @@ CacheStats CacheImpl::Stats() const {
   s.rocksdb_memtable_bytes = store_->IntProperty("rocksdb.cur-size-all-mem-tables");
   s.rocksdb_block_cache_bytes = store_->IntProperty("rocksdb.block-cache-usage");
   {
-    std::lock_guard<std::mutex> l(status_mu_);
+    MutexLock l(&status_mu_);
     s.checkpoint_failures = checkpoint_failures_;
     s.checkpoint_error = checkpoint_error_;
   }
