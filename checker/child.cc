@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "checker/pin_window.h"
 #include "checker/protocol.h"
+#include "checker/read_hold.h"
 #include "checker/workload.h"
 #include "engine/rocks_power_loss.h"
 #include "util/injected_bug.h"
@@ -45,10 +47,14 @@ PowerLossLedger* g_ledger = nullptr;
 PowerLossFileSystem* g_power = nullptr;
 std::atomic<uint64_t> g_hits{0};
 
-// Every kill point passes the pin window first (it may hold a checkpoint there), then kills if
-// this child is to die at it.
+void OnSequenced();
+
+// Every kill point passes the pin window and the read hold first (either may hold the thread
+// there a while), then kills if this child is to die at it.
 void OnKillPoint(const char* name) {
   PinWindow::AtKillPoint(name);
+  ReadHold::AtKillPoint(name);
+  if (std::strcmp(name, KillPointName(KillPoint::kEngineApply)) == 0) OnSequenced();
   if (g_plan->death != Death::kKillPoint && g_plan->death != Death::kPowerLoss) return;
   if (g_plan->kill_point != name) return;
   if (g_hits.fetch_add(1) + 1 != g_plan->kill_hit) return;
@@ -65,8 +71,9 @@ void OnKillPoint(const char* name) {
 // exact time of every transaction that can have had an effect. The cache's time is the largest
 // reading it has seen (it never goes back), so a reading reported as an instant must not be
 // passed by another thread's reading before the cache has taken it: the clock holds still while
-// any commit is between its reading and its return, and a ticker moves it to the system's time
-// between them (writers first, so commits cannot starve it).
+// any commit is between its reading and its sequencing (OnSequenced; its return, for one with
+// nothing to log), and a ticker moves it to the system's time between them (writers first, so
+// commits cannot starve it). Commits waiting for their WAL sync do not hold it.
 class StepClock {
  public:
   uint64_t now() const { return now_.load(std::memory_order_acquire); }
@@ -159,6 +166,18 @@ class Gate {
 Gate g_gate;
 thread_local uint64_t tl_committing = 0;  // the txn id this thread is committing, or 0
 thread_local bool tl_holding = false;     // this thread's commit holds g_clock
+thread_local uint64_t tl_held_for = 0;    // the txn id whose reading holds it
+
+// The cache has sequenced this thread's transaction (kill point engine.apply, reached under its
+// sequencer's lock): it has taken the clock's reading, so the clock may move on while the commit
+// waits for its WAL write and sync. A checkpoint that pins meanwhile must take its expiry horizon
+// from that transaction's instant, not from the clock's time (engine HorizonAt): with the clock
+// held until commits return, the two were always equal and the rule could not be checked.
+void OnSequenced() {
+  if (!tl_holding) return;
+  tl_holding = false;
+  g_clock.Release(tl_held_for);
+}
 
 uint64_t WallMs() {
   timespec ts;
@@ -170,6 +189,7 @@ uint64_t ChildClock() {
   if (tl_committing == 0) return g_clock.now();
   const uint64_t now = g_clock.Hold(tl_committing);
   tl_holding = true;
+  tl_held_for = tl_committing;
   Send(g_fd, "T " + std::to_string(tl_committing) + " " + std::to_string(now));
   tl_committing = 0;
   return now;
@@ -179,9 +199,19 @@ uint64_t ChildClock() {
 // transaction a reader saw (docs/design.md §1 Visibility) and that a read that started after an
 // acknowledgement sees it. `start` is when the read began.
 Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
+  const uint64_t held = ReadHold::HeldOnThisThread();
   const int64_t start = MonotonicUs();
-  Result<Entry> e = c->Get(key);
+  Result<Entry> e = [&] {
+    ReadHold::Reading hold;  // now and then a read-through waits before it fills (read_hold.h)
+    return c->Get(key);
+  }();
   if (e.ok()) Send(g_fd, EncodeRead(key, start, e->update_id, e->value));
+  if (ReadHold::HeldOnThisThread() != held) {  // held: read it again at once (read_hold.h)
+    const int64_t again_start = MonotonicUs();
+    Result<Entry> again = c->Get(key);
+    if (again.ok()) Send(g_fd, EncodeRead(key, again_start, again->update_id, again->value));
+    return again;
+  }
   return e;
 }
 
@@ -327,8 +357,8 @@ void RunChild(const ChildPlan& plan, int fd) {
   // (all, when this child is to die right after one) open the pin window (pin_window.h): the
   // stored copies first, then touches logged while the compaction's checkpoint is held at its
   // pin, and time leaping past the copies' old expiries before the filter looks at them. A
-  // store that drops what a logged Touch still acts on loses it at the death (docs/design.md trap 4).
-  // When the death is to follow a compaction, the workload waits at the gate meanwhile, so that
+  // store that drops what a logged Touch still acts on loses it at the death (docs/design.md trap
+  // 4). When the death is to follow a compaction, the workload waits at the gate meanwhile, so that
   // nothing rewrites or checkpoints the touched keys between the window and the death.
   threads.emplace_back([&] {
     const int th = plan.threads;  // its transactions' ids, apart from the workload threads'

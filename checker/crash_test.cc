@@ -44,6 +44,7 @@ const std::vector<PointRange>& Points() {
       {KillPoint::kWalSegmentCreated, 3},
       {KillPoint::kWalSegmentDeleted, 3},
       {KillPoint::kEngineApply, 150},
+      {KillPoint::kEngineReadThrough, 300},
       {KillPoint::kCheckpointPinned, 4},
       {KillPoint::kCompactDone, 3},
       {KillPoint::kCompactDone, 3},  // twice the odds: the death right after a compaction is rare
@@ -82,8 +83,8 @@ ChildPlan PlanCycle(const CrashTestOptions& o, uint64_t cycle, std::mt19937_64* 
   p.kill_point = KillPointName(pr.point);
   p.kill_hit = 1 + (*rng)() % pr.max_hit;
   // kScatter (out-of-order writeback) leaves damage before valid records, which recovery
-  // refuses by design (docs/design.md §3 (c)); until that is settled it runs only when asked for, and
-  // otherwise the same draw is a kSector, so the seed replays either way.
+  // refuses by design (docs/design.md §3 (c)); until that is settled it runs only when asked for,
+  // and otherwise the same draw is a kSector, so the seed replays either way.
   static const bool scatter = std::getenv("WALCACHE_CRASH_TEST_SCATTER") != nullptr;
   const uint64_t t = (*rng)() % 5;
   p.tear = t == 0              ? PowerLossTear::kDrop

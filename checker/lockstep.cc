@@ -21,6 +21,7 @@
 #include "checker/lockstep_threads.h"
 #include "checker/pin_window.h"
 #include "checker/protocol.h"
+#include "checker/read_hold.h"
 #include "checker/verify.h"
 #include "checker/workload.h"
 #include "util/injected_bug.h"
@@ -32,6 +33,12 @@ namespace {
 
 constexpr uint64_t kClockStart = 1'700'000'000'000;  // ms since the epoch
 constexpr size_t kMaxRelated = 4;
+
+// A life's kill points hold, never kill: the pin window and the readers' read hold.
+void HoldAtKillPoint(const char* name) {
+  PinWindow::AtKillPoint(name);
+  ReadHold::AtKillPoint(name);
+}
 
 std::string Show(const std::optional<ModelEntry>& e, const std::string& key) {
   return e.has_value() ? Describe(key, *e) : key + ": absent";
@@ -122,7 +129,7 @@ class Run {
 
   // One life, in the child: transactions `first` up to `last` at the most.
   [[noreturn]] void Life(uint64_t first, uint64_t last, uint64_t life, int fd) {
-    SetKillPointHandler(&PinWindow::AtKillPoint);
+    SetKillPointHandler(&HoldAtKillPoint);
     // Half the lives end in the pin window: the death then follows a Touch that only the WAL
     // holds, past a compaction that met the stored copy after its old expiry.
     const bool window_last = rng_() % 2 == 0;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/read_hold.h"
 #include "checker/workload.h"
 #include "walcache/cache.h"
 
@@ -27,7 +28,9 @@ namespace walcache::checker {
 // read may return whatever the timing — a key's updateId never going back for one reader
 // (monotonic reads), a read that began after a commit writing the key returned seeing that
 // updateId or a later one, and the bug report's race: after a source was read at v, an entry
-// derived from it that is read next never carries it below v.
+// derived from it that is read next never carries it below v. Now and then a read-through
+// waits between RocksDB's answer and the fill (checker/read_hold.h), so that commits,
+// checkpoints and evictions land inside it.
 class Readers {
  public:
   void Start(Cache* c, int n, uint64_t seed, const Generator* gen) {
@@ -67,7 +70,10 @@ class Readers {
     std::map<std::string, uint64_t> seen;  // key -> the newest updateId this reader saw
     auto read = [&](const std::string& key) -> std::optional<Entry> {
       const uint64_t floor = Floor(key);
-      Result<Entry> e = c->Get(key);
+      Result<Entry> e = [&] {
+        ReadHold::Reading hold;  // now and then a read-through waits before it fills
+        return c->Get(key);
+      }();
       reads_++;
       if (!e.ok()) {
         if (!e.status().IsNotFound()) Fail("Get(" + key + "): " + e.status().ToString());
@@ -87,7 +93,9 @@ class Readers {
     };
     while (!stop_.load()) {
       const std::string key = gen->AnyKey(rng);
+      const uint64_t held = ReadHold::HeldOnThisThread();
       std::optional<Entry> e = read(key);
+      if (ReadHold::HeldOnThisThread() != held) e = read(key);  // held: again at once
       if (!e.has_value() || e->related.empty()) continue;
       const RelatedKey r = e->related[rng() % e->related.size()];
       std::optional<Entry> src = read(r.key);

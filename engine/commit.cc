@@ -70,6 +70,7 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key, uint64_t no
   } else {
     const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+    WALCACHE_KILL_POINT(kEngineReadThrough);  // checkpoints and evictions go on meanwhile
     if (stored.has_value() && !ExpiredAt(*stored, now)) {
       std::optional<Version> seen;
       if (mem_->Fill(key, *stored, gen, &seen) == MemTable::FillResult::kRetry) {

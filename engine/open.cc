@@ -5,6 +5,7 @@
 
 #include "engine/cache_impl.h"
 #include "engine/recovery_record.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/newest.h"
 #include "wal/segment.h"
@@ -214,6 +215,9 @@ Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
     if (v.has_value()) return std::move(v->entry);
     const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+    // Between RocksDB's answer and the fill, commits, checkpoints and evictions go on: the fill
+    // must not cache a copy they made stale (MemTable::Fill's generation check).
+    WALCACHE_KILL_POINT(kEngineReadThrough);
     if (!stored.has_value()) return std::optional<Entry>();
     // Expired: absent, and not worth memory (RocksDB drops it when it compacts).
     if (Expired(*stored)) return std::optional<Entry>();

@@ -24,26 +24,27 @@
 namespace walcache {
 
 // X(constant, name, where it is): the name is what handlers, reports and tests see.
-#define WALCACHE_KILL_POINTS(X)                                                                  \
-  X(kWalBeforeWrite, "wal.before_write", "a group's records are about to be written")            \
-  X(kWalAfterWrite, "wal.after_write", "a group is written, not yet synced")                     \
-  X(kWalBeforeSync, "wal.before_sync", "a group's fdatasync is about to start")                  \
-  X(kWalAfterSync, "wal.after_sync", "a group is durable, its commits not yet acknowledged")     \
-  X(kWalRotate, "wal.rotate", "the active segment is full, about to be synced and left")         \
-  X(kWalSegmentCreated, "wal.segment_created",                                                   \
-    "a new segment is durable, not yet named by the witness")                                    \
-  X(kWalSegmentDeleted, "wal.segment_deleted", "a segment a checkpoint covers was deleted")      \
-  X(kEngineApply, "engine.apply", "a logged transaction is in the map, its commit not returned") \
-  X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")     \
-  X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")      \
-  X(kCheckpointMarkerWritten, "checkpoint.marker_written",                                       \
-    "checkpoint_seq stored before the data (only under checkpoint-marker-before-data)")          \
-  X(kCheckpointAfterStoreWrite, "checkpoint.after_store_write", "RocksDB holds the checkpoint")  \
-  X(kCheckpointBeforeSegmentDelete, "checkpoint.before_segment_delete",                          \
-    "the checkpoint is stored; covered segments are about to go")                                \
-  X(kCheckpointAfterSegmentDelete, "checkpoint.after_segment_delete", "a checkpoint is done")    \
-  X(kCompactDone, "compact.done", "Compact()'s RocksDB compaction finished")                     \
-  X(kRecoveryReplay, "recovery.replay", "recovery is replaying a WAL record")                    \
+#define WALCACHE_KILL_POINTS(X)                                                                   \
+  X(kWalBeforeWrite, "wal.before_write", "a group's records are about to be written")             \
+  X(kWalAfterWrite, "wal.after_write", "a group is written, not yet synced")                      \
+  X(kWalBeforeSync, "wal.before_sync", "a group's fdatasync is about to start")                   \
+  X(kWalAfterSync, "wal.after_sync", "a group is durable, its commits not yet acknowledged")      \
+  X(kWalRotate, "wal.rotate", "the active segment is full, about to be synced and left")          \
+  X(kWalSegmentCreated, "wal.segment_created",                                                    \
+    "a new segment is durable, not yet named by the witness")                                     \
+  X(kWalSegmentDeleted, "wal.segment_deleted", "a segment a checkpoint covers was deleted")       \
+  X(kEngineApply, "engine.apply", "a logged transaction is in the map, its commit not returned")  \
+  X(kEngineReadThrough, "engine.read_through", "a miss read RocksDB; the copy is not cached yet") \
+  X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")      \
+  X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")       \
+  X(kCheckpointMarkerWritten, "checkpoint.marker_written",                                        \
+    "checkpoint_seq stored before the data (only under checkpoint-marker-before-data)")           \
+  X(kCheckpointAfterStoreWrite, "checkpoint.after_store_write", "RocksDB holds the checkpoint")   \
+  X(kCheckpointBeforeSegmentDelete, "checkpoint.before_segment_delete",                           \
+    "the checkpoint is stored; covered segments are about to go")                                 \
+  X(kCheckpointAfterSegmentDelete, "checkpoint.after_segment_delete", "a checkpoint is done")     \
+  X(kCompactDone, "compact.done", "Compact()'s RocksDB compaction finished")                      \
+  X(kRecoveryReplay, "recovery.replay", "recovery is replaying a WAL record")                     \
   X(kRecoveryBeforeTailRepair, "recovery.before_tail_repair", "a torn tail is about to be cut")
 
 enum class KillPoint : uint8_t {
