@@ -256,6 +256,35 @@ TEST_F(CliTest, RepairSaysWhichTransactionsItCutsAndVerifyThenNamesTheKeptFiles)
       << v;
 }
 
+// Damage in records a checkpoint already covers: cutting there leaves the checkpoint ahead of the
+// WAL, which the open refuses. repair must not call that repaired (issue 18, item 6).
+TEST_F(CliTest, RepairThatLeavesTheCheckpointAheadOfTheWalSaysNotRepairedAndExitsOne) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  InChild([&]() -> std::string {  // a checkpoint over everything; the damaged record stays
+    engine::StoreOptions so;
+    so.create_if_missing = false;
+    auto store = engine::RocksStore::Open(Dir() + "/rocksdb", so);
+    if (!store.ok()) return "ERROR " + store.status().ToString();
+    engine::RocksStore::Checkpoint cp;
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      Entry e;
+      e.value = TxnValue(i);
+      e.update_id = ids_[i];
+      cp.Put(TxnKey(i), e);
+    }
+    const Status s = (*store)->Apply(std::move(cp), ids_.back(), 0);
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_NE(r.out.find("not repaired: checkpoint_seq " + std::to_string(ids_.back()) +
+                       " in rocksdb/ is ahead of the WAL, which now ends at seq " +
+                       std::to_string(ids_[1])),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(r.out.find("\nrepaired"), std::string::npos) << r;
+}
+
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
   ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
   const CliRun r = Cli({"repair", Dir(), "--yes"});

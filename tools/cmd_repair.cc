@@ -188,6 +188,23 @@ int Run(const Args& a) {
     std::cout << "index: " << index.missing.size() << " edges added, " << index.stale.size()
               << " removed" << std::endl;
   }
+  // Say "repaired" only for a directory the next open takes: look at it again.
+  Result<std::unique_ptr<DbView>> after = DbView::Open(a.dir, false);
+  if (!after.ok()) return CannotRun("repair", after.status());
+  std::string left;
+  if (!(*after)->wal_error().ok()) {
+    left = (*after)->wal_error().message();
+  } else if (!(*after)->segments().empty() &&
+             (*after)->tail().last_seq < (*after)->checkpoint_seq()) {
+    left = "checkpoint_seq " + std::to_string((*after)->checkpoint_seq()) +
+           " in rocksdb/ is ahead of the WAL, which now ends at seq " +
+           std::to_string((*after)->tail().last_seq) + " (the damage was in records the " +
+           "checkpoint already covers); the cache still does not open";
+  }
+  if (!left.empty()) {
+    std::cout << "not repaired: " << left << std::endl;
+    return kExitProblem;
+  }
   std::cout << "repaired" << std::endl;
   return kExitOk;
 }
