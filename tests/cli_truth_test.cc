@@ -88,6 +88,34 @@ TEST_F(CliTest, LongWorkShowsAProgressLineOnATerminalOnlyAndNeverWithJson) {
   EXPECT_EQ(piped.err, "") << "stderr is not a terminal: " << piped;
 }
 
+// ---- issue 18, item 6: consistent wording ------------------------------------------------------
+
+TEST_F(CliTest, UnitsAndEstimatesAreLabelledAndUtf8ValuesAreShownAsText) {
+  const std::string utf8 = "caf\xc3\xa9 \xe2\x82\xac";  // "café €"
+  ASSERT_EQ(Cli({"put", Dir(), "menu", utf8, "--ttl", "3600", "--create"}).code, 0);
+  const CliRun g = Cli({"get", Dir(), "menu"});
+  EXPECT_EQ(g.code, 0) << g;
+  EXPECT_EQ(g.out.find("menu = " + utf8 + "  (update_id 1, expires_at "), 0u) << g;
+  EXPECT_NE(g.out.find(" ms)"), std::string::npos) << "expires_at has its unit: " << g;
+  const Json j = ParseJson(Cli({"get", Dir(), "menu", "--json"}));
+  EXPECT_EQ(j["value"].str(), utf8);
+  EXPECT_FALSE(j.Has("value_hex"));
+  // Not UTF-8, or a control character: hex as before.
+  ASSERT_EQ(Cli({"put", Dir(), "bad", std::string("\xc3\x28", 2)}).code, 0);
+  EXPECT_EQ(Cli({"get", Dir(), "bad"}).out, "bad = 0xc328  (update_id 2)\n");
+
+  const CliRun i = Cli({"inspect", Dir()});
+  EXPECT_NE(i.out.find("(RocksDB's estimate, which can be off by 2x on a small store; --exact to "
+                       "count)"),
+            std::string::npos)
+      << i;
+  EXPECT_NE(i.out.find(" us in all)"), std::string::npos)
+      << "the open's duration is labelled: " << i;
+  const CliRun c = Cli({"compact", Dir()});
+  EXPECT_EQ(c.out.find("compact: rocksdb/ files "), 0u) << c;
+  EXPECT_NE(c.out.find(" bytes, wal segments "), std::string::npos) << c;
+}
+
 // ---- item 3: no silent partial views ------------------------------------------------------------
 
 TEST_F(CliTest, ScanAndGetOnAWalCorruptBeforeItsEndSaySoOnStderrAndExitOne) {
