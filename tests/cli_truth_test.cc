@@ -5,7 +5,6 @@
 // described as what the tool can know.
 //
 // Thread-safety: not thread-safe; one test at a time.
-#include <pty.h>
 #include <rocksdb/db.h>
 #include <stdlib.h>
 
@@ -29,36 +28,8 @@ void GarbleStoredEntry(const std::string& dir, const std::string& key) {
   });
 }
 
-// Runs `walcache ARGS...` with stderr on a pseudo-terminal (stdout a pipe, stdin empty), the
-// progress delay set to 0. `err` gets what the terminal showed.
 CliRun CliOnTerminal(const std::vector<std::string>& args) {
-  CliRun r;
-  int master = -1, slave = -1, out[2];
-  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "openpty/pipe2: " << std::strerror(errno);
-    return r;
-  }
-  std::vector<std::string> words = {WALCACHE_CLI};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, STDIN_FILENO);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(slave, STDERR_FILENO);
-    ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
-    ::execv(argv[0], argv.data());
-    ::_exit(kCannotExec);
-  }
-  ::close(slave);
-  ::close(out[1]);
-  EXPECT_TRUE(DrainUntil({{out[0], &r.out}, {master, &r.err}}, std::chrono::seconds(60)));
-  int status = 0;
-  if (::waitpid(pid, &status, 0) == pid) r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return Cli(args, "", std::nullopt, /*terminal=*/true);
 }
 
 // ---- item 8: progress on a terminal only -------------------------------------------------------
