@@ -284,6 +284,23 @@ TEST_F(CliTest, RepairThatLeavesTheCheckpointAheadOfTheWalSaysNotRepairedAndExit
   EXPECT_EQ(r.out.find("\nrepaired"), std::string::npos) << r;
 }
 
+TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const CliRun r = Cli({"repair", Dir(), "--yes", "--json"});
+  EXPECT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_EQ(j["result"].str(), "repaired") << r;
+  EXPECT_EQ(j["tail"].str(), "corrupt");
+  EXPECT_EQ(j["ok_up_to"].u64(), ids_[1]);
+  EXPECT_EQ(j["txns_cut"].u64(), 3u);
+  EXPECT_EQ(j["txns_cut_first_seq"].u64(), ids_[2]);
+  EXPECT_EQ(j["txns_cut_last_seq"].u64(), ids_[5]);
+  EXPECT_NE(j["lines"][0].str().find("analyzed: "), std::string::npos) << r;
+  const CliRun again = Cli({"repair", Dir(), "--json"});
+  EXPECT_EQ(again.code, 0) << again;
+  EXPECT_EQ(ParseJson(again)["result"].str(), "nothing to repair") << again;
+}
+
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
   ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
   const CliRun r = Cli({"repair", Dir(), "--yes"});
