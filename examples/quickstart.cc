@@ -3,7 +3,7 @@
 // it, retries when the user changes under the derivation (Conflict), and shows that writing the
 // user invalidates the profile in the same transaction. Single-threaded.
 //
-//   quickstart [DIR]    (default ./quickstart-cache; created if missing, its parent must exist)
+//   quickstart [DIR]    (default ./quickstart-cache; created if missing)
 #include <walcache/cache.h>
 
 #include <cinttypes>

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -110,16 +111,24 @@ constexpr int kCannotDropPrivileges = 126;
 constexpr int kCannotExec = 125;
 
 // Runs `walcache ARGS...` with `input` on its stdin (then EOF); as user and group `as` if given
-// (exit kCannotDropPrivileges if that fails).
+// (exit kCannotDropPrivileges if that fails). With `terminal`, stderr is a pseudo-terminal (what
+// it showed lands in `err`) and the progress line's delay is 0 (tools/progress.h).
 inline CliRun Cli(const std::vector<std::string>& args, const std::string& input = "",
-                  std::optional<std::pair<uid_t, gid_t>> as = std::nullopt) {
+                  std::optional<std::pair<uid_t, gid_t>> as = std::nullopt, bool terminal = false) {
   static const bool ignore_sigpipe = (::signal(SIGPIPE, SIG_IGN), true);
   (void)ignore_sigpipe;
   CliRun r;
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+  const bool piped = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
+                     (terminal ? ::openpty(&err[0], &err[1], nullptr, nullptr, nullptr) == 0
+                               : ::pipe2(err, O_CLOEXEC) == 0);
+  if (!piped) {
+    ADD_FAILURE() << "pipe2/openpty: " << std::strerror(errno);
     return r;
+  }
+  if (terminal) {  // openpty's descriptors are inherited by exec unless told otherwise
+    ::fcntl(err[0], F_SETFD, FD_CLOEXEC);
+    ::fcntl(err[1], F_SETFD, FD_CLOEXEC);
   }
   std::vector<std::string> words = {WALCACHE_CLI};
   words.insert(words.end(), args.begin(), args.end());
@@ -131,6 +140,7 @@ inline CliRun Cli(const std::vector<std::string>& args, const std::string& input
     ::dup2(in[0], STDIN_FILENO);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(err[1], STDERR_FILENO);
+    if (terminal) ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
     if (as.has_value() &&
         (::setgroups(0, nullptr) != 0 || ::setresgid(as->second, as->second, as->second) != 0 ||
          ::setresuid(as->first, as->first, as->first) != 0)) {

@@ -5,7 +5,6 @@
 // described as what the tool can know.
 //
 // Thread-safety: not thread-safe; one test at a time.
-#include <pty.h>
 #include <rocksdb/db.h>
 #include <stdlib.h>
 
@@ -29,36 +28,8 @@ void GarbleStoredEntry(const std::string& dir, const std::string& key) {
   });
 }
 
-// Runs `walcache ARGS...` with stderr on a pseudo-terminal (stdout a pipe, stdin empty), the
-// progress delay set to 0. `err` gets what the terminal showed.
 CliRun CliOnTerminal(const std::vector<std::string>& args) {
-  CliRun r;
-  int master = -1, slave = -1, out[2];
-  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "openpty/pipe2: " << std::strerror(errno);
-    return r;
-  }
-  std::vector<std::string> words = {WALCACHE_CLI};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, STDIN_FILENO);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(slave, STDERR_FILENO);
-    ::setenv("WALCACHE_PROGRESS_AFTER_MS", "0", 1);
-    ::execv(argv[0], argv.data());
-    ::_exit(kCannotExec);
-  }
-  ::close(slave);
-  ::close(out[1]);
-  EXPECT_TRUE(DrainUntil({{out[0], &r.out}, {master, &r.err}}, std::chrono::seconds(60)));
-  int status = 0;
-  if (::waitpid(pid, &status, 0) == pid) r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return Cli(args, "", std::nullopt, /*terminal=*/true);
 }
 
 // ---- item 8: progress on a terminal only -------------------------------------------------------
@@ -86,6 +57,34 @@ TEST_F(CliTest, LongWorkShowsAProgressLineOnATerminalOnlyAndNeverWithJson) {
   ::unsetenv("WALCACHE_PROGRESS_AFTER_MS");
   EXPECT_EQ(piped.code, 0) << piped;
   EXPECT_EQ(piped.err, "") << "stderr is not a terminal: " << piped;
+}
+
+// ---- issue 18, item 6: consistent wording ------------------------------------------------------
+
+TEST_F(CliTest, UnitsAndEstimatesAreLabelledAndUtf8ValuesAreShownAsText) {
+  const std::string utf8 = "caf\xc3\xa9 \xe2\x82\xac";  // "café €"
+  ASSERT_EQ(Cli({"put", Dir(), "menu", utf8, "--ttl", "3600", "--create"}).code, 0);
+  const CliRun g = Cli({"get", Dir(), "menu"});
+  EXPECT_EQ(g.code, 0) << g;
+  EXPECT_EQ(g.out.find("menu = " + utf8 + "  (update_id 1, expires_at "), 0u) << g;
+  EXPECT_NE(g.out.find(" ms)"), std::string::npos) << "expires_at has its unit: " << g;
+  const Json j = ParseJson(Cli({"get", Dir(), "menu", "--json"}));
+  EXPECT_EQ(j["value"].str(), utf8);
+  EXPECT_FALSE(j.Has("value_hex"));
+  // Not UTF-8, or a control character: hex as before.
+  ASSERT_EQ(Cli({"put", Dir(), "bad", std::string("\xc3\x28", 2)}).code, 0);
+  EXPECT_EQ(Cli({"get", Dir(), "bad"}).out, "bad = 0xc328  (update_id 2)\n");
+
+  const CliRun i = Cli({"inspect", Dir()});
+  EXPECT_NE(i.out.find("(RocksDB's estimate, which can be off by 2x on a small store; --exact to "
+                       "count)"),
+            std::string::npos)
+      << i;
+  EXPECT_NE(i.out.find(" us in all)"), std::string::npos)
+      << "the open's duration is labelled: " << i;
+  const CliRun c = Cli({"compact", Dir()});
+  EXPECT_EQ(c.out.find("compact: rocksdb/ files "), 0u) << c;
+  EXPECT_NE(c.out.find(" bytes, wal segments "), std::string::npos) << c;
 }
 
 // ---- item 3: no silent partial views ------------------------------------------------------------
@@ -254,6 +253,52 @@ TEST_F(CliTest, RepairSaysWhichTransactionsItCutsAndVerifyThenNamesTheKeptFiles)
                        Abs("wal") + ": " + cut),
             std::string::npos)
       << v;
+}
+
+// Damage in records a checkpoint already covers: cutting there leaves the checkpoint ahead of the
+// WAL, which the open refuses. repair must not call that repaired (issue 18, item 6).
+TEST_F(CliTest, RepairThatLeavesTheCheckpointAheadOfTheWalSaysNotRepairedAndExitsOne) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  InChild([&]() -> std::string {  // a checkpoint over everything; the damaged record stays
+    engine::StoreOptions so;
+    so.create_if_missing = false;
+    auto store = engine::RocksStore::Open(Dir() + "/rocksdb", so);
+    if (!store.ok()) return "ERROR " + store.status().ToString();
+    engine::RocksStore::Checkpoint cp;
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      Entry e;
+      e.value = TxnValue(i);
+      e.update_id = ids_[i];
+      cp.Put(TxnKey(i), e);
+    }
+    const Status s = (*store)->Apply(std::move(cp), ids_.back(), 0);
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_NE(r.out.find("not repaired: checkpoint_seq " + std::to_string(ids_.back()) +
+                       " in rocksdb/ is ahead of the WAL, which now ends at seq " +
+                       std::to_string(ids_[1])),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(r.out.find("\nrepaired"), std::string::npos) << r;
+}
+
+TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  const CliRun r = Cli({"repair", Dir(), "--yes", "--json"});
+  EXPECT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_EQ(j["result"].str(), "repaired") << r;
+  EXPECT_EQ(j["tail"].str(), "corrupt");
+  EXPECT_EQ(j["ok_up_to"].u64(), ids_[1]);
+  EXPECT_EQ(j["txns_cut"].u64(), 3u);
+  EXPECT_EQ(j["txns_cut_first_seq"].u64(), ids_[2]);
+  EXPECT_EQ(j["txns_cut_last_seq"].u64(), ids_[5]);
+  EXPECT_NE(j["lines"][0].str().find("analyzed: "), std::string::npos) << r;
+  const CliRun again = Cli({"repair", Dir(), "--json"});
+  EXPECT_EQ(again.code, 0) << again;
+  EXPECT_EQ(ParseJson(again)["result"].str(), "nothing to repair") << again;
 }
 
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {

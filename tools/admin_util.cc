@@ -48,8 +48,28 @@ Options WritingOptions(const std::string& dir, bool create) {
 }
 
 bool Printable(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c > 0x7e) return false;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, continuation bytes 10xxxxxx, no overlong
+    // form, no surrogate, nothing above U+10FFFF, and no C1 control (U+0080..U+009F).
+    const size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (n == 0 || c > 0xf4 || i + n > s.size()) return false;
+    uint32_t cp = c & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const unsigned char t = static_cast<unsigned char>(s[i + k]);
+      if ((t & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (t & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0) {
+      return false;
+    }
+    i += n;
   }
   return true;
 }
@@ -96,7 +116,7 @@ std::string EntryLine(std::string_view key, const Entry& e) {
   if (hex) line = "0x" + line;
   const std::string v = Show(e.value, &hex);
   line += " = " + (hex ? "0x" + v : v) + "  (update_id " + std::to_string(e.update_id);
-  if (e.expires_at != 0) line += ", expires_at " + std::to_string(e.expires_at);
+  if (e.expires_at != 0) line += ", expires_at " + std::to_string(e.expires_at) + " ms";
   if (!e.related.empty()) {
     line += ", related ";
     for (size_t i = 0; i < e.related.size(); ++i) {

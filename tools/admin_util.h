@@ -31,14 +31,16 @@ int CannotRun(std::string_view cmd, std::string_view message, bool json = false)
 // default options does not switch a cache made with small segments to 64 MiB ones.
 Options WritingOptions(const std::string& dir, bool create);
 
-// True iff every byte is printable ASCII (space included).
+// True iff `s` is valid UTF-8 without control characters: printable ASCII (space included) and
+// printable non-ASCII characters.
 bool Printable(std::string_view s);
 // `s` as text when printable, else lowercase hex; *hex says which.
 std::string Show(std::string_view s, bool* hex);
 
 // {"key", "key_hex"?, "value", "value_hex"?, "update_id", "expires_at", "related": [...]}.
 JsonObject EntryJson(std::string_view key, const Entry& e);
-// One line: KEY = VALUE  (update_id U, expires_at T, related A@1,B@2).
+// One line: KEY = VALUE  (update_id U, expires_at T ms, related A@1,B@2); T is in ms since the
+// Unix epoch.
 std::string EntryLine(std::string_view key, const Entry& e);
 
 }  // namespace walcache::tools

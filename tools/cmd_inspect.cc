@@ -141,7 +141,9 @@ int Run(const Args& a) {
     if (a.exact) {
       std::cout << "keys            " << live << " live, " << expired << " expired\n";
     } else {
-      std::cout << "keys            about " << estimate << " (--exact to count)\n";
+      std::cout << "keys            about " << estimate
+                << " (RocksDB's estimate, which can be off by 2x on a small store; --exact to "
+                   "count)\n";
     }
     if (failing.ok()) {
       std::cout << "checkpoints     FAILING (" << failing->failures << " failures, last at "
@@ -154,7 +156,8 @@ int Run(const Args& a) {
               << "rocksdb         " << sst << " bytes in SST files, " << memtables
               << " in memtables\n"
               << "last recovery   "
-              << (rec.ok() ? rec->summary + " (" + std::to_string(rec->micros) + " us)"
+              << (rec.ok() ? rec->summary + " (the open took " + std::to_string(rec->micros) +
+                                 " us in all)"
                   : rec_unreadable.empty() ? std::string("none recorded")
                                            : "unreadable: " + rec_unreadable)
               << std::endl;

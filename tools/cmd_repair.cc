@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "engine/rocks_store.h"
 #include "recovery/wal_cut.h"
@@ -26,6 +27,7 @@ namespace {
 struct Args {
   std::string dir;
   bool yes = false;
+  bool json = false;
 };
 
 // The valid records that a cut sets aside: how many, and their seq range.
@@ -73,15 +75,31 @@ Status CountRecords(FileSystem* fs, const std::string& path, uint64_t number, ui
 }
 
 int Run(const Args& a) {
+  // With --json the lines below go into one document at the end ("lines"), and the question, if
+  // asked, goes to stderr.
+  std::ostringstream lines;
+  std::ostream& out = a.json ? static_cast<std::ostream&>(lines) : std::cout;
+  JsonObject doc;
+  doc.Add("dir", a.dir);
+  auto finish = [&](std::string_view result, int code) {
+    if (a.json) {
+      JsonArray all;
+      std::istringstream in(lines.str());
+      for (std::string line; std::getline(in, line);) all.AddString(line);
+      doc.Add("result", result).Add("exit", static_cast<uint64_t>(code)).AddRaw("lines", all.str());
+      std::cout << doc.str() << std::endl;
+    }
+    return code;
+  };
   if (Result<std::unique_ptr<DbView>> probe = DbView::Open(a.dir, false); !probe.ok()) {
-    return CannotRun("repair", probe.status());
+    return CannotRun("repair", probe.status(), a.json);
   }
   if (const std::string holder = LockHolder(a.dir); !holder.empty()) {
-    return CannotRun("repair", a.dir + " is open (" + holder + "); close it first");
+    return CannotRun("repair", a.dir + " is open (" + holder + ", a.json); close it first");
   }
   FileSystem* fs = FileSystem::Default();
   Result<std::unique_ptr<FileLock>> lock = fs->LockFile(JoinPath(a.dir, "LOCK"));
-  if (!lock.ok()) return CannotRun("repair", lock.status());
+  if (!lock.ok()) return CannotRun("repair", lock.status(), a.json);
 
   // Analyze under the lock: nothing changes the directory from here on but this command.
   uint64_t checkpoint_seq = 0;
@@ -93,13 +111,13 @@ int Run(const Args& a) {
     ProgressLine progress("repair", false);
     Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
     progress.Done();
-    if (!view.ok()) return CannotRun("repair", view.status());
+    if (!view.ok()) return CannotRun("repair", view.status(), a.json);
     checkpoint_seq = (*view)->checkpoint_seq();
     tail = (*view)->tail();
     segments = (*view)->segments();
     if (!(*view)->wal_error().ok()) wal_error = (*view)->wal_error().message();
     Result<IndexDiff> diff = DiffDependentsIndex((*view)->store());
-    if (!diff.ok()) return CannotRun("repair", diff.status());
+    if (!diff.ok()) return CannotRun("repair", diff.status(), a.json);
     index = std::move(diff).value();
   }
   const bool cut = tail.state != wal::TailState::kClean;
@@ -114,11 +132,11 @@ int Run(const Args& a) {
   }
   if (cut && !tail.file.empty()) {  // what follows the cut in its segment, as CutWal keeps it
     Result<std::unique_ptr<ReadableFile>> f = fs->OpenReadable(tail.file);
-    if (!f.ok()) return CannotRun("repair", f.status());
+    if (!f.ok()) return CannotRun("repair", f.status(), a.json);
     Result<uint64_t> size = (*f)->Size();
-    if (!size.ok()) return CannotRun("repair", size.status());
+    if (!size.ok()) return CannotRun("repair", size.status(), a.json);
     Result<uint64_t> end = recovery::KeptEnd(f->get(), *size, tail);
-    if (!end.ok()) return CannotRun("repair", end.status());
+    if (!end.ok()) return CannotRun("repair", end.status(), a.json);
     dropped += *end - std::min(*end, tail.valid_end);
   }
   CutRecords cut_records;
@@ -129,18 +147,28 @@ int Run(const Args& a) {
       const Status c =
           CountRecords(fs, s.path, s.number, at_cut ? tail.valid_end : wal::kSegmentHeaderSize,
                        tail.last_seq + 1, &cut_records);
-      if (!c.ok()) return CannotRun("repair", c);
+      if (!c.ok()) return CannotRun("repair", c, a.json);
     }
   }
-  std::cout << "analyzed: segments=" << segments.size() << " records=" << records
-            << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
-            << " dropped=" << dropped << " txns_cut=" << cut_records.count
-            << " later_segments=" << later_segments << " index_missing=" << index.missing.size()
-            << " index_stale=" << index.stale.size() << std::endl;
-  if (!wal_error.empty()) std::cout << "damage: " << wal_error << std::endl;
+  out << "analyzed: segments=" << segments.size() << " records=" << records
+      << " tail=" << wal::TailStateName(tail.state) << " ok_up_to=" << tail.last_seq
+      << " dropped=" << dropped << " txns_cut=" << cut_records.count
+      << " later_segments=" << later_segments << " index_missing=" << index.missing.size()
+      << " index_stale=" << index.stale.size() << std::endl;
+  doc.Add("tail", wal::TailStateName(tail.state))
+      .Add("ok_up_to", tail.last_seq)
+      .Add("dropped_bytes", dropped)
+      .Add("txns_cut", cut_records.count)
+      .Add("txns_cut_first_seq", cut_records.count == 0 ? 0 : tail.last_seq + 1)
+      .Add("txns_cut_last_seq", cut_records.last_seq)
+      .Add("later_segments", later_segments)
+      .Add("index_missing", static_cast<uint64_t>(index.missing.size()))
+      .Add("index_stale", static_cast<uint64_t>(index.stale.size()))
+      .Add("damage", wal_error);
+  if (!wal_error.empty()) out << "damage: " << wal_error << std::endl;
   if (!cut && index.missing.empty() && index.stale.empty()) {
-    std::cout << "nothing to repair" << std::endl;
-    return kExitOk;
+    out << "nothing to repair" << std::endl;
+    return finish("nothing to repair", kExitOk);
   }
   if (!a.yes) {
     std::string plan;
@@ -156,40 +184,57 @@ int Run(const Args& a) {
     if (!index.missing.empty() || !index.stale.empty()) {
       plan += std::string(plan.empty() ? "" : " and ") + "rewrite the dependents index";
     }
-    std::cout << "This will " << plan << ". Proceed? [y/N] " << std::flush;
+    (a.json ? std::cerr : std::cout) << "This will " << plan << ". Proceed? [y/N] " << std::flush;
     std::string answer;
     if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
-      std::cout << "nothing changed" << std::endl;
-      return kExitProblem;
+      out << "nothing changed" << std::endl;
+      return finish("nothing changed", kExitProblem);
     }
   }
   if (cut) {
     Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
-    if (!r.ok()) return CannotRun("repair", r.status());
-    std::cout << "cut: WAL ends at seq " << tail.last_seq << "; "
-              << cut_records.Describe(tail.last_seq) << " set aside; " << r->bytes_saved
-              << " bytes after the cut and " << r->segments_moved << " later segments ("
-              << r->bytes_moved << " bytes) kept in";
-    for (const std::string& f : r->saved) std::cout << " " << f;
-    std::cout << std::endl;
+    if (!r.ok()) return CannotRun("repair", r.status(), a.json);
+    out << "cut: WAL ends at seq " << tail.last_seq << "; " << cut_records.Describe(tail.last_seq)
+        << " set aside; " << r->bytes_saved << " bytes after the cut and " << r->segments_moved
+        << " later segments (" << r->bytes_moved << " bytes) kept in";
+    for (const std::string& f : r->saved) out << " " << f;
+    out << std::endl;
   }
   if (!index.missing.empty() || !index.stale.empty()) {
     engine::StoreOptions so;
     so.create_if_missing = false;
     Result<std::unique_ptr<engine::RocksStore>> store =
         engine::RocksStore::Open(JoinPath(a.dir, "rocksdb"), so);
-    if (!store.ok()) return CannotRun("repair", store.status());
+    if (!store.ok()) return CannotRun("repair", store.status(), a.json);
     engine::RocksStore::Checkpoint cp;
     for (const IndexEdge& e : index.stale) cp.RemoveDependent(e.first, e.second);
     for (const IndexEdge& e : index.missing) cp.AddDependent(e.first, e.second);
     // The same checkpoint, so the same horizon: the WAL after it is unchanged.
     const Status s = (*store)->Apply(std::move(cp), checkpoint_seq, (*store)->expiry_horizon());
-    if (!s.ok()) return CannotRun("repair", s);
-    std::cout << "index: " << index.missing.size() << " edges added, " << index.stale.size()
-              << " removed" << std::endl;
+    if (!s.ok()) return CannotRun("repair", s, a.json);
+    out << "index: " << index.missing.size() << " edges added, " << index.stale.size() << " removed"
+        << std::endl;
   }
-  std::cout << "repaired" << std::endl;
-  return kExitOk;
+  // Say "repaired" only for a directory the next open takes: look at it again.
+  Result<std::unique_ptr<DbView>> after = DbView::Open(a.dir, false);
+  if (!after.ok()) return CannotRun("repair", after.status(), a.json);
+  std::string left;
+  if (!(*after)->wal_error().ok()) {
+    left = (*after)->wal_error().message();
+  } else if (!(*after)->segments().empty() &&
+             (*after)->tail().last_seq < (*after)->checkpoint_seq()) {
+    left = "checkpoint_seq " + std::to_string((*after)->checkpoint_seq()) +
+           " in rocksdb/ is ahead of the WAL, which now ends at seq " +
+           std::to_string((*after)->tail().last_seq) + " (the damage was in records the " +
+           "checkpoint already covers); the cache still does not open";
+  }
+  if (!left.empty()) {
+    out << "not repaired: " << left << std::endl;
+    doc.Add("not_repaired", left);
+    return finish("not repaired", kExitProblem);
+  }
+  out << "repaired" << std::endl;
+  return finish("repaired", kExitOk);
 }
 
 }  // namespace
@@ -202,6 +247,8 @@ void RegisterRepair(CLI::App* app, int* exit_code) {
       "Example:\n  walcache repair /var/lib/app/cache --yes\nRefuses while the cache is open.");
   cmd->add_option("DIR", a->dir, "Cache directory")->required();
   cmd->add_flag("--yes,-y", a->yes, "Do not ask before changing files");
+  cmd->add_flag("--json", a->json,
+                "Print one JSON object at the end (the question goes to stderr)");
   cmd->callback([a, exit_code] { *exit_code = Run(*a); });
 }
 

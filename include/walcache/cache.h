@@ -199,11 +199,13 @@ struct RecoveryInfo {
 
 class Cache {
  public:
-  // Opens the cache in `dir` (created if missing; its parent must exist), recovering whatever a
-  // crash left. Busy if another Cache (in this process or another) has `dir` open, naming the
-  // holder. Corruption if the WAL is damaged before its end (walcache repair is the way out);
-  // IOError if a file cannot be read or created; NotFound for a missing `dir` under
-  // Options::read_only.
+  // Opens the cache in `dir`, recovering whatever a crash left. Where `dir` holds no cache, one
+  // is made there, `dir` and its missing parents included (Options::create_if_missing; off:
+  // NotFound for a missing `dir`, InvalidArgument for one without a cache). Busy if another
+  // Cache (in this process or another) has `dir` open, naming the holder. InvalidArgument under
+  // Options::error_if_exists if `dir` holds a cache. Corruption if the WAL is damaged before its
+  // end (walcache repair is the way out); IOError if a file cannot be read or created; NotFound
+  // for a missing `dir` under Options::read_only.
   static Result<std::unique_ptr<Cache>> Open(const std::string& dir, const Options& options);
   // Waits for Commit() calls running on other threads, checkpoints (unless read-only or failed)
   // and closes. Transactions and KeyLocks that outlive it fail cleanly (see above).
