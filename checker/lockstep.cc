@@ -1,6 +1,8 @@
 // The lockstep checker (see lockstep.h).
 #include "checker/lockstep.h"
 
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,19 +100,19 @@ class Run {
       }
       ::close(fds[1]);
       std::string out;
-      char buf[1 << 16];
-      ssize_t got;
-      while ((got = ::read(fds[0], buf, sizeof(buf))) != 0) {
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) break;
-        out.append(buf, static_cast<size_t>(got));
-      }
+      const bool hung = !ReadLife(fds[0], &out);
+      if (hung) ::kill(pid, SIGKILL);
       ::close(fds[0]);
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
       bool done = false;
-      if (!Receive(out, &next, &done)) {
+      if (hung) {
+        Fail("life " + std::to_string(life) + " did not end within " +
+             std::to_string(kLifeDeadline.count()) +
+             " s (a hang in the engine, or in the checker); killed");
+        report_.failed_at = next;
+      } else if (!Receive(out, &next, &done)) {
         Fail("life " + std::to_string(life) + " died without a word (status " +
              std::to_string(status) + ")");
         report_.failed_at = next;
@@ -123,6 +125,29 @@ class Run {
   }
 
  private:
+  // A life commits at most 3,500 transactions; even under a sanitizer that takes well under
+  // this. A life past it is hung, and a hung checker would wait for it forever.
+  static constexpr std::chrono::seconds kLifeDeadline{300};
+
+  // Reads what a life writes until it closes the pipe; false if kLifeDeadline passes first.
+  static bool ReadLife(int fd, std::string* out) {
+    const auto deadline = std::chrono::steady_clock::now() + kLifeDeadline;
+    char buf[1 << 16];
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd, POLLIN, 0};
+      const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) continue;
+      const ssize_t got = ::read(fd, buf, sizeof(buf));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return true;  // closed (or an error: what came is all there is)
+      out->append(buf, static_cast<size_t>(got));
+    }
+  }
+
   double Elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
