@@ -21,6 +21,7 @@
 #include "engine/rocks_power_loss.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
+#include "wal/reader.h"
 #include "walcache/cache.h"
 
 namespace walcache::checker {
@@ -246,6 +247,40 @@ void CheckDerivedAfterSource(Cache* c, const Generator& gen, std::mt19937_64& rn
   }
 }
 
+// Recovery repairs a torn tail before anything is appended after it (docs/design.md §3): the log
+// it leaves must read clean to its end, or a later open refuses it (the newest segment is no
+// longer the one that was torn). Checked right after the open, before the first checkpoint can
+// delete the segments the recovery replayed — and with every checkpoint held at its pin while
+// the reader lists and reads, so that none deletes one under it. Sends a 'V' message when the
+// log does not read clean; a read that fails for another reason says nothing (inconclusive).
+void CheckRecoveredWal(const std::string& dir) {
+  PinWindow::HoldEveryCheckpoint(true);
+  std::string problem;
+  Result<std::unique_ptr<wal::Reader>> r = wal::Reader::Open(FileSystem::Posix(), dir + "/wal");
+  if (r.ok()) {
+    wal::WalRecord rec;
+    while (true) {
+      Result<bool> more = (*r)->Next(&rec);
+      if (!more.ok()) {
+        if (more.status().IsCorruption()) problem = more.status().ToString();
+        break;
+      }
+      if (!*more) {
+        const wal::TailReport& t = (*r)->tail();
+        if (t.state != wal::TailState::kClean) {
+          problem = std::string(wal::TailStateName(t.state)) + " tail in " + t.file + " at " +
+                    std::to_string(t.valid_end) + ": " + t.detail;
+        }
+        break;
+      }
+    }
+  }
+  PinWindow::HoldEveryCheckpoint(false);
+  if (!problem.empty()) {
+    Send(g_fd, "V recovery left a WAL that does not read clean to its end: " + problem);
+  }
+}
+
 // Sends the intent, commits (the clock reports the instant), sends the outcome.
 void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng) {
   t->sync = plan.durability == DurabilityMix::kSync ||
@@ -324,6 +359,7 @@ void RunChild(const ChildPlan& plan, int fd) {
     ::_exit(3);
   }
   Cache* c = opened->get();
+  CheckRecoveredWal(plan.dir);
   // The dump: Scan judges expiry at one instant, between these two readings of the clock.
   const uint64_t scan_from = g_clock.now();
   Status scan = c->Scan("", [&](std::string_view key, const Entry& e) {

@@ -25,10 +25,25 @@ struct Window {
 Window g_window;
 thread_local bool tl_armed = false;
 
+std::mutex g_all_mu;
+std::condition_variable g_all_cv;
+bool g_hold_all = false;  // guarded by g_all_mu
+
 }  // namespace
 
+void PinWindow::HoldEveryCheckpoint(bool on) {
+  std::lock_guard<std::mutex> l(g_all_mu);
+  g_hold_all = on;
+  g_all_cv.notify_all();
+}
+
 void PinWindow::AtKillPoint(const char* name) {
-  if (!tl_armed || std::strcmp(name, KillPointName(KillPoint::kCheckpointPinned)) != 0) return;
+  if (std::strcmp(name, KillPointName(KillPoint::kCheckpointPinned)) != 0) return;
+  {
+    std::unique_lock<std::mutex> l(g_all_mu);
+    g_all_cv.wait_for(l, std::chrono::seconds(5), [] { return !g_hold_all; });
+  }
+  if (!tl_armed) return;
   tl_armed = false;  // the first pin only
   std::unique_lock<std::mutex> l(g_window.mu);
   g_window.pinned = true;

@@ -37,8 +37,12 @@ class PinWindow {
   static Outcome CompactAround(Cache* c, const std::function<void()>& work,
                                std::chrono::milliseconds max_hold = std::chrono::milliseconds(200));
 
+  // While on, every checkpoint that reaches its pin waits there (5 s at most) until it is off
+  // again: nothing deletes a WAL segment meanwhile, so a reader may list and read the log.
+  static void HoldEveryCheckpoint(bool on);
+
   // For the kill-point handler: holds the calling thread if it is the armed checkpoint at
-  // "checkpoint.pinned". Returns at once otherwise.
+  // "checkpoint.pinned", or if every checkpoint is held. Returns at once otherwise.
   static void AtKillPoint(const char* name);
 };
 
