@@ -71,8 +71,8 @@ struct Reconciled {
 // (verified at `base_seq`) and some prefix of `p`'s history? Durability by mode: a sync commit
 // that was acknowledged survives anything; any acknowledged commit survives a process death
 // (it reached the OS) unless power was lost too.
-// Visibility (docs/design.md §1): what a reader saw is part of that prefix, at the updateId it saw —
-// unless power was lost and the transaction was buffered (visible once it reached the OS).
+// Visibility (docs/design.md §1): what a reader saw is part of that prefix, at the updateId it saw
+// — unless power was lost and the transaction was buffered (visible once it reached the OS).
 // Expiry: the model keeps real expiry times (each transaction's instant is known); the recovered
 // state was scanned at an instant in [scan_from_ms, scan_to_ms], so an entry expiring inside
 // that window may be present or not (0, 0: nothing expires).

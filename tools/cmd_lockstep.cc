@@ -90,8 +90,8 @@ int Run(const Args& a) {
               << r->invalid << " invalid; " << r->expired_reads << " reads of expired keys, "
               << r->scans << " full scans, " << r->compactions << " compactions, " << r->checkpoints
               << " checkpoints, " << r->reopens << " reopens, " << r->deaths << " deaths ("
-              << r->windows << " in a pin window), " << r->reads << " concurrent reads, " << r->evictions << " evictions, "
-              << r->read_through
+              << r->windows << " in a pin window), " << r->reads << " concurrent reads, "
+              << r->evictions << " evictions, " << r->read_through
               << " read-throughs: " << (r->failure.empty() ? "agrees with the model" : "DIFFERS")
               << std::endl;
   }

@@ -1,6 +1,6 @@
-// Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md §6),
-// switched on by `walcache crash-test --inject-bug NAME` in the process under test. Off, a switch
-// costs one relaxed atomic load where it sits.
+// Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md
+// §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. Off, a
+// switch costs one relaxed atomic load where it sits.
 //
 // Thread-safety: thread-safe; switch before the cache opens.
 #ifndef WALCACHE_UTIL_INJECTED_BUG_H_
