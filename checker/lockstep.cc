@@ -1,7 +1,6 @@
 // The lockstep checker (see lockstep.h).
 #include "checker/lockstep.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,7 +99,7 @@ class Run {
       }
       ::close(fds[1]);
       std::string out;
-      const bool hung = !ReadLife(fds[0], &out);
+      const bool hung = !ReadUntilClosed(fds[0], kLifeDeadline, &out);
       if (hung) ::kill(pid, SIGKILL);
       ::close(fds[0]);
       int status = 0;
@@ -128,25 +127,6 @@ class Run {
   // A life commits at most 3,500 transactions; even under a sanitizer that takes well under
   // this. A life past it is hung, and a hung checker would wait for it forever.
   static constexpr std::chrono::seconds kLifeDeadline{300};
-
-  // Reads what a life writes until it closes the pipe; false if kLifeDeadline passes first.
-  static bool ReadLife(int fd, std::string* out) {
-    const auto deadline = std::chrono::steady_clock::now() + kLifeDeadline;
-    char buf[1 << 16];
-    while (true) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd, POLLIN, 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready <= 0) continue;
-      const ssize_t got = ::read(fd, buf, sizeof(buf));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return true;  // closed (or an error: what came is all there is)
-      out->append(buf, static_cast<size_t>(got));
-    }
-  }
 
   double Elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -2,8 +2,10 @@
 #include "checker/protocol.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <sstream>
 
@@ -157,6 +159,23 @@ bool Send(int fd, std::string line) {
     n = ::write(fd, line.data(), line.size());
   } while (n < 0 && errno == EINTR);
   return n == static_cast<ssize_t>(line.size());
+}
+
+bool ReadUntilClosed(int fd, std::chrono::milliseconds within, std::string* out) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  char buf[1 << 16];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (ready <= 0) continue;  // EINTR or the second's tick: look at the deadline again
+    const ssize_t got = ::read(fd, buf, sizeof(buf));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return true;  // closed (or an error: what came is all there is)
+    out->append(buf, static_cast<size_t>(got));
+  }
 }
 
 }  // namespace walcache::checker

@@ -22,6 +22,7 @@
 #ifndef WALCACHE_CHECKER_PROTOCOL_H_
 #define WALCACHE_CHECKER_PROTOCOL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,10 @@ std::optional<Message> Decode(std::string_view line);
 
 // Writes `line` and a newline with one write(2); lines over PIPE_BUF are refused (false).
 bool Send(int fd, std::string line);
+
+// Reads everything `fd` delivers until its writer closes it (or a read fails), into *out;
+// false if `within` passes first (what came so far is in *out).
+bool ReadUntilClosed(int fd, std::chrono::milliseconds within, std::string* out);
 
 }  // namespace walcache::checker
 

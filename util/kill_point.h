@@ -66,7 +66,7 @@ inline constexpr std::array<KillPoint, kKillPointCount> kAllKillPoints = {
 #undef WALCACHE_KILL_POINT_ALL_
 };
 
-// The point's name ("wal.before_write") and a few words on where it is.
+// The point's name ("wal.before_write"); the list's third column says where it is.
 constexpr const char* KillPointName(KillPoint p) {
   constexpr std::array<const char*, kKillPointCount> names = {
 #define WALCACHE_KILL_POINT_NAME_(constant, name, where) name,
@@ -75,15 +75,6 @@ constexpr const char* KillPointName(KillPoint p) {
   };
   return names[static_cast<size_t>(p)];
 }
-constexpr const char* KillPointWhere(KillPoint p) {
-  constexpr std::array<const char*, kKillPointCount> where = {
-#define WALCACHE_KILL_POINT_WHERE_(constant, name, where) where,
-      WALCACHE_KILL_POINTS(WALCACHE_KILL_POINT_WHERE_)
-#undef WALCACHE_KILL_POINT_WHERE_
-  };
-  return where[static_cast<size_t>(p)];
-}
-
 // The point named `name`, if there is one.
 constexpr std::optional<KillPoint> KillPointNamed(std::string_view name) {
   for (KillPoint p : kAllKillPoints) {
