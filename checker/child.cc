@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/aimed_hold.h"
 #include "checker/pin_window.h"
 #include "checker/protocol.h"
 #include "checker/read_hold.h"
@@ -50,9 +51,10 @@ std::atomic<uint64_t> g_hits{0};
 
 void OnSequenced();
 
-// Every kill point passes the pin window and the read hold first (either may hold the thread
-// there a while), then kills if this child is to die at it.
+// Every kill point passes the aimed hold, the pin window and the read hold first (either may hold
+// the thread there a while), then kills if this child is to die at it.
 void OnKillPoint(const char* name) {
+  AimedHold::AtKillPoint(name);
   PinWindow::AtKillPoint(name);
   ReadHold::AtKillPoint(name);
   if (std::strcmp(name, KillPointName(KillPoint::kEngineApply)) == 0) OnSequenced();
@@ -307,6 +309,35 @@ void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& r
   }
 }
 
+// The fill window (aimed_hold.h): a read of `key` held between its RocksDB read and its fill
+// while the key is rewritten, checkpointed (so its new copy is clean) and pushed out of memory by
+// reads of every other key; then a read that begins after the rewrite returned must see it. A
+// fill that caches what it read before the eviction serves the old copy to that read.
+void FillWindow(Cache* c, const Generator& gen, const ChildPlan& plan, uint64_t id,
+                std::mt19937_64& rng) {
+  const std::string key = gen.AnyKey(rng);
+  std::mt19937_64 reader_rng(rng());
+  AimedHold::Arm(std::chrono::milliseconds(300));
+  std::thread reader([&] {
+    AimedHold::Target target(KillPoint::kEngineReadThrough);
+    (void)ReadAndReport(c, key);
+  });
+  const bool held = AimedHold::WaitHeld(std::chrono::milliseconds(300));
+  if (held) {
+    Txn t;
+    t.id = id;
+    t.ops.push_back(TxnOp{TxnOp::kPut, key, "v" + std::to_string(id) + "f", 0, 0, {}});
+    CommitAndReport(c, &t, plan, rng);
+    (void)c->Checkpoint();
+    for (const std::string& k : gen.AllKeys()) {
+      if (k != key) (void)ReadAndReport(c, k);
+    }
+  }
+  AimedHold::Release();
+  reader.join();
+  if (held) (void)ReadAndReport(c, key);
+}
+
 }  // namespace
 
 Limits ChildLimits() { return Limits{.max_related = ChildShape().max_related}; }
@@ -389,40 +420,45 @@ void RunChild(const ChildPlan& plan, int fd) {
     }
   });
   // Compactions all along: Compact() (a checkpoint, then RocksDB's full compaction with the
-  // expiry filter), beside the flushes and compactions RocksDB starts on its own. Half of them
-  // (all, when this child is to die right after one) open the pin window (pin_window.h): the
-  // stored copies first, then touches logged while the compaction's checkpoint is held at its
-  // pin, and time leaping past the copies' old expiries before the filter looks at them. A
-  // store that drops what a logged Touch still acts on loses it at the death (docs/design.md trap
-  // 4). When the death is to follow a compaction, the workload waits at the gate meanwhile, so that
-  // nothing rewrites or checkpoints the touched keys between the window and the death.
+  // expiry filter), beside the flushes and compactions RocksDB starts on its own. A quarter of
+  // the turns (none, when this child is to die right after a compaction) open the fill window
+  // instead. The other half of them (all, when this child is to die right after a compaction)
+  // open the pin window (pin_window.h): the stored copies first, then touches logged while the
+  // compaction's checkpoint is held at its pin, and time leaping past the copies' old expiries
+  // before the filter looks at them. In half of those the touches are in flight when the
+  // checkpoint pins — logged and held at "engine.logged" (aimed_hold.h) before time leaps, and
+  // let go inside the pin — so the checkpoint's expiry horizon must be their instant, not the
+  // clock's. A store that drops what a logged Touch still acts on loses it at the death
+  // (docs/design.md trap 4). When the death is to follow a compaction, the workload waits at the
+  // gate meanwhile, so that nothing rewrites or checkpoints the touched keys between the window
+  // and the death.
   threads.emplace_back([&] {
     const int th = plan.threads;  // its transactions' ids, apart from the workload threads'
     const bool aimed = plan.kill_point == KillPointName(KillPoint::kCompactDone);
     std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
     for (uint64_t n = 0;; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
-      if (!aimed && rng() % 2 == 0) {
+      const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
+      const uint64_t turn = rng() % 4;
+      if (!aimed && turn == 0) {
         (void)c->Compact();
+        continue;
+      }
+      if (!aimed && turn == 1) {
+        FillWindow(c, gen, plan, id, rng);
         continue;
       }
       if (aimed) g_gate.Close();
       (void)c->Checkpoint();
       // Read every key, so the touches can pick what is stored with an expiry now.
       std::map<std::string, Entry> seen;
-      for (const auto& [kind, count] :
-           {std::pair{'s', gen.shape().sources}, std::pair{'d', gen.shape().derived},
-            std::pair{'m', gen.shape().multi}}) {
-        for (int i = 0; i < count; ++i) {
-          const std::string k = std::string(1, kind) + std::to_string(i);
-          if (Result<Entry> e = ReadAndReport(c, k); e.ok()) seen.emplace(k, *e);
-        }
+      for (const std::string& k : gen.AllKeys()) {
+        if (Result<Entry> e = ReadAndReport(c, k); e.ok()) seen.emplace(k, *e);
       }
       const uint64_t leap = 300 + rng() % 2000;
       const TouchAim aim{g_clock.now(), leap};
-      const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
-      (void)PinWindow::CompactAround(c, [&] {
-        Txn t = gen.Touches(
+      const auto touches = [&] {
+        return gen.Touches(
             rng, id,
             [&](const std::string& k) -> std::optional<Entry> {
               auto it = seen.find(k);
@@ -430,10 +466,38 @@ void RunChild(const ChildPlan& plan, int fd) {
               return it->second;
             },
             aim);
-        CommitAndReport(c, &t, plan, rng);  // synced or not as the plan's durability says
+      };
+      auto leap_now = [&] {
         g_clock.Jump(leap);
         g_clock.Advance(WallMs());
-      });
+      };
+      if (rng() % 2 == 0) {
+        (void)PinWindow::CompactAround(c, [&] {
+          Txn t = touches();
+          CommitAndReport(c, &t, plan, rng);  // synced or not as the plan's durability says
+          leap_now();
+        });
+      } else {
+        Txn t = touches();
+        std::mt19937_64 commit_rng(rng());
+        AimedHold::Arm(std::chrono::milliseconds(300));
+        std::thread committer([&] {
+          AimedHold::Target target(KillPoint::kEngineLogged);
+          CommitAndReport(c, &t, plan, commit_rng);
+        });
+        (void)AimedHold::WaitHeld(std::chrono::milliseconds(300));
+        leap_now();  // the touches were sequenced before it; they are not yet visible
+        bool joined = false;
+        (void)PinWindow::CompactAround(c, [&] {
+          AimedHold::Release();
+          committer.join();
+          joined = true;
+        });
+        if (!joined) {
+          AimedHold::Release();
+          committer.join();
+        }
+      }
       if (aimed) g_gate.Open();
     }
   });

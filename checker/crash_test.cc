@@ -44,6 +44,7 @@ const std::vector<PointRange>& Points() {
       {KillPoint::kWalSegmentCreated, 3},
       {KillPoint::kWalSegmentDeleted, 3},
       {KillPoint::kEngineApply, 150},
+      {KillPoint::kEngineLogged, 150},
       {KillPoint::kEngineReadThrough, 300},
       {KillPoint::kCheckpointPinned, 4},
       {KillPoint::kCompactDone, 3},

@@ -121,6 +121,15 @@ Txn Generator::Next(std::mt19937_64& rng, uint64_t id, const ReadFn& read) const
   return t;
 }
 
+std::vector<std::string> Generator::AllKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [kind, count] : {std::pair{'s', shape_.sources}, std::pair{'d', shape_.derived},
+                                    std::pair{'m', shape_.multi}}) {
+    for (int i = 0; i < count; ++i) keys.push_back(Key(kind, static_cast<uint64_t>(i)));
+  }
+  return keys;
+}
+
 Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read,
                        const TouchAim& aim) const {
   Txn t;
@@ -131,11 +140,7 @@ Txn Generator::Touches(std::mt19937_64& rng, uint64_t id, const ReadFn& read,
   if (aim.leap_ms == 0) {
     for (int i = 0; i < 12; ++i) candidates.push_back(AnyKey(rng));
   } else {
-    for (const auto& [kind, count] :
-         {std::pair{'s', shape_.sources}, std::pair{'d', shape_.derived},
-          std::pair{'m', shape_.multi}}) {
-      for (int i = 0; i < count; ++i) candidates.push_back(Key(kind, static_cast<uint64_t>(i)));
-    }
+    candidates = AllKeys();
     std::shuffle(candidates.begin(), candidates.end(), rng);
   }
   std::vector<std::string> keys;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "checker/model.h"
 #include "walcache/cache.h"
@@ -68,6 +69,8 @@ class Generator {
 
   // A random key of the workload.
   std::string AnyKey(std::mt19937_64& rng) const;
+  // Every key of the workload: sources, derived, then independent ones.
+  std::vector<std::string> AllKeys() const;
   const WorkloadShape& shape() const { return shape_; }
 
  private:

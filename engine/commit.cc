@@ -314,6 +314,9 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
     Fail(s);
     return s;
   }
+  // Logged (synced, if it asked to be), not yet visible: a checkpoint that pins now must count
+  // this transaction as in flight (HorizonAt).
+  WALCACHE_KILL_POINT(kEngineLogged);
   // Planted: applied after the wait, outside the commit lock — in the order the waits end, not
   // in seq order, and after later transactions were validated against a map without it.
   if (apply_late) InstallOutsideTheSequencer(ov.effects(), seq);

@@ -13,6 +13,10 @@ constexpr size_t kVersionOverhead = sizeof(Version);
 
 }  // namespace
 
+size_t MemTable::ShardsFor(size_t budget_bytes) {
+  return std::clamp<size_t>(budget_bytes / kMinShardBytes, 1, 64);
+}
+
 MemTable::MemTable(const std::atomic<uint64_t>* visible, size_t budget_bytes, size_t shards)
     : visible_(visible), budget_(budget_bytes), shards_(shards) {
   for (Shard& sh : shards_) sh.fifo.set_capacity(budget_bytes / shards);

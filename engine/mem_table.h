@@ -54,6 +54,12 @@ class MemTable {
   // shared evenly by the shards.
   MemTable(const std::atomic<uint64_t>* visible, size_t budget_bytes, size_t shards = 64);
 
+  // The shard count for a budget: 64 (for concurrency), but never so many that a shard's share
+  // is below kMinShardBytes — a shard smaller than an entry caches nothing clean at all (every
+  // fill would be evicted at once), so a small budget gets fewer, larger shards.
+  static constexpr size_t kMinShardBytes = 256 << 10;
+  static size_t ShardsFor(size_t budget_bytes);
+
   // The newest version of `key` that readers may see (seq <= the visible watermark); empty when
   // memory does not know the key (the caller reads through to RocksDB). Counts a hit or a miss.
   std::optional<Version> Read(std::string_view key) const;

@@ -122,7 +122,8 @@ Status CacheImpl::OpenImpl() {
             REQUIRES(edges_mu_) { edges_[std::string(source)].insert(std::string(dependent)); }));
   }
   tracker_ = std::make_unique<VisibilityTracker>(s0);
-  mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes);
+  mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
+                                    MemTable::ShardsFor(options_.memory_budget_bytes));
 
   recovery::ReplayOptions ro;
   ro.from_seq = s0 + 1;

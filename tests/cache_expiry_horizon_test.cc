@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 
+#include "checker/aimed_hold.h"
 #include "engine/rocks_store.h"
 #include "tests/test_util.h"
 #include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -70,6 +73,52 @@ TEST_F(ExpiryHorizonTest, AnAcknowledgedTouchSurvivesACompactionAfterTheOldExpir
   Result<Entry> e = (*c)->Get("k");
   ASSERT_TRUE(e.ok()) << "the acknowledged Touch was lost: " << e.status().ToString();
   EXPECT_EQ(e->value, "value");
+  EXPECT_EQ(e->expires_at, kStart + 10'500);
+}
+
+// A checkpoint that pins while a Touch is logged but not yet visible must store that Touch's
+// instant as its horizon, not the clock's time: the compaction after it would otherwise drop
+// the stored copy the Touch extends, and the Touch dies with the process (the outside defect
+// horizon-ignores-in-flight, tools/mutation/mutants.py, fails here).
+TEST_F(ExpiryHorizonTest, ACheckpointWithATouchInFlightTakesItsInstantAsTheHorizon) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    (void)SetKillPointHandler(&checker::AimedHold::AtKillPoint);
+    auto c = Cache::Open(dir_.path(), Opts());
+    if (!c.ok()) ::_exit(2);
+    if (!(*c)->Put("k", "value", {.ttl_ms = 1000}).ok()) ::_exit(3);
+    if (!(*c)->Checkpoint().ok()) ::_exit(4);
+    now_ = kStart + 500;
+    checker::AimedHold::Arm(std::chrono::seconds(30));
+    std::atomic<bool> touched{false};
+    std::thread toucher([&] {
+      checker::AimedHold::Target target(KillPoint::kEngineLogged);
+      touched = (*c)->Touch("k", 10'000).ok();
+    });
+    if (!checker::AimedHold::WaitHeld(std::chrono::seconds(30))) ::_exit(5);
+    now_ = kStart + 2000;  // past the old expiry, while the Touch is in flight
+    const bool compacted = (*c)->Compact().ok();
+    checker::AimedHold::Release();
+    toucher.join();
+    if (!compacted) ::_exit(6);
+    if (!touched) ::_exit(7);
+    ::_exit(0);  // no close: the Touch lives only in the WAL
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  {
+    engine::StoreOptions so;
+    auto store = engine::RocksStore::Open(dir_.Join("rocksdb"), so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->expiry_horizon(), kStart + 500) << "the in-flight Touch's instant";
+  }
+  now_ = kStart + 2000;
+  auto c = Cache::Open(dir_.path(), Opts());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Result<Entry> e = (*c)->Get("k");
+  ASSERT_TRUE(e.ok()) << "the acknowledged Touch was lost: " << e.status().ToString();
   EXPECT_EQ(e->expires_at, kStart + 10'500);
 }
 

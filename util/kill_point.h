@@ -34,6 +34,7 @@ namespace walcache {
     "a new segment is durable, not yet named by the witness")                                     \
   X(kWalSegmentDeleted, "wal.segment_deleted", "a segment a checkpoint covers was deleted")       \
   X(kEngineApply, "engine.apply", "a logged transaction is in the map, its commit not returned")  \
+  X(kEngineLogged, "engine.logged", "a transaction is in the WAL, not yet visible to readers")    \
   X(kEngineReadThrough, "engine.read_through", "a miss read RocksDB; the copy is not cached yet") \
   X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")      \
   X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")       \
