@@ -1,8 +1,9 @@
 // CacheImpl: the engine behind walcache::Cache (include/walcache/cache.h).
 //
-// Commit path (engine/commit.cc): under the commit mutex (the sequencer) a transaction is
-// validated against the newest state of all (expectations, related updateIds), its cascading
-// invalidations and TTL clamps are computed into one wal::Batch, the batch is queued in the WAL
+// Commit path (engine/commit.cc): under the commit mutex (the sequencer) the commit planner
+// (engine/commit_plan.h) validates a transaction against the newest state of all (expectations,
+// related updateIds) and computes its cascading invalidations and TTL clamps into one
+// wal::Batch; the batch is queued in the WAL
 // (which assigns the seq), and its versions are added to the MemTable, still invisible. Outside
 // the mutex the committer waits for its durability, marks the seq done, and waits until the
 // visible watermark reaches it. Readers only see versions at or below the watermark.
@@ -12,9 +13,11 @@
 // with checkpoint_seq = S as one synced RocksDB batch (trap 3), then deletes the WAL segments
 // that S covers (trap 2).
 //
+// Reads (engine/read.cc): memory, else RocksDB through the one read-through, cached.
+//
 // Open (engine/open.cc): lock the directory, open RocksDB, replay the WAL after its checkpoint
-// into the MemTable (this class is the replay sink), repair a torn tail, start the WAL writer,
-// prewarm (engine/prewarm.cc), start the maintenance thread.
+// into the MemTable (this class is the replay sink: engine/replay_sink.cc), repair a torn tail,
+// start the WAL writer, prewarm (engine/prewarm.cc), start the maintenance thread.
 //
 // Maintenance (engine/maintenance.cc): one background thread runs checkpoints when a trigger
 // fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
@@ -25,12 +28,12 @@
 // one held REQUIRES, so that clang's -Wthread-safety checks them (the `thread-safety` preset):
 //   checkpoint_mu_   one checkpoint at a time; held across a whole checkpoint
 //   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
-//   edges_mu_        the reverse index (taken and released inside the sequencer's walks)
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
 //   status_mu_       the cache's failure and checkpoint outcomes (health() anywhere)
-// Below them all: MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks,
-// and RocksDB (which the sequencer reads through while holding commit_mu_: issue 14).
-// No lock is held while waiting on a condition variable but the one it is bound to.
+// Below them all: the reverse index's lock (engine/reverse_index.h), MemTable's shard locks,
+// VisibilityTracker's and the WAL writer's own locks, and RocksDB (which the sequencer reads
+// through while holding commit_mu_: issue 14). No lock is held while waiting on a condition
+// variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
 
@@ -53,9 +56,9 @@
 #include "engine/batch_effects.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
+#include "engine/reverse_index.h"
 #include "engine/rocks_store.h"
 #include "engine/txn_op.h"
-#include "engine/txn_overlay.h"
 #include "engine/visibility.h"
 #include "recovery/replay.h"
 #include "util/file_system.h"
@@ -101,36 +104,20 @@ class CacheImpl final : public recovery::ReplaySink {
   bool Expired(const Entry& e) const { return e.expires_at != 0 && e.expires_at <= NowMs(); }
   std::string WalDir() const;
 
-  // The newest state of `key`, pending transactions included, reading through to RocksDB.
-  // Entries expired at `now` are absent.
+  // Which of memory's versions a read takes: what readers may see (at or below the visible
+  // watermark), or the newest of all, pending transactions included (for the sequencer).
+  enum class View { kVisible, kLatest };
+  // The one read-through (engine/read.cc): `key` as memory shows it in `view`, else RocksDB's
+  // copy (expired ones included), which is cached when `cache` says so and it is live — unless
+  // an eviction or a rewrite overtook the read (MemTable::Fill), and then it reads again.
+  Result<std::optional<Entry>> ReadThrough(std::string_view key, View view, bool cache = true);
+  // ReadThrough(kLatest) for the commit planner: entries expired at `now` are absent.
   Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now) REQUIRES(commit_mu_);
-  // Latest() at the transaction's instant, seen through its own overlay first.
-  Result<std::optional<Entry>> Current(const TxnOverlay& ov, const std::string& key)
-      REQUIRES(commit_mu_);
-  // Keys that may have been derived from `source`: the reverse index of installed entries and
-  // the edges the transaction's own pending entries add (a superset: callers check each entry).
-  std::vector<std::string> DependentCandidates(const TxnOverlay& ov, const std::string& source)
-      REQUIRES(commit_mu_) EXCLUDES(edges_mu_);
-  // Forgets the edge source -> dependent (it was found stale).
-  void DropEdge(const std::string& source, const std::string& dependent) EXCLUDES(edges_mu_);
-  // Walks, breadth first from `key`, the live entries derived from it, installed or pending in
-  // `ov`, each once; `step` may change the overlay and says whether to walk on from that entry.
-  Status WalkDerived(const std::string& key, TxnOverlay* ov,
-                     const std::function<bool(const std::string& dependent, Entry* e)>& step)
-      REQUIRES(commit_mu_);
-  // Invalidates, transitively, every entry derived from `key`, into `ov` and `batch`.
-  Status Cascade(const std::string& key, TxnOverlay* ov, wal::Batch* batch, uint64_t* count)
-      REQUIRES(commit_mu_);
-  // Clamps the expiry of entries derived from `key` to `expires_at`, transitively.
-  Status ClampDependents(const std::string& key, uint64_t expires_at, TxnOverlay* ov,
-                         wal::Batch* batch) REQUIRES(commit_mu_);
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
-  void Install(const Effects& ov, uint64_t seq) REQUIRES(commit_mu_) EXCLUDES(edges_mu_);
+  void Install(const Effects& effects, uint64_t seq) REQUIRES(commit_mu_);
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
   // thread-safety analysis is off for it (it is the defect the analysis reports).
-  void InstallOutsideTheSequencer(const Effects& ov, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
-  // Reads what readers may see of `key` (memory, else RocksDB).
-  Result<std::optional<Entry>> Visible(std::string_view key);
+  void InstallOutsideTheSequencer(const Effects& effects, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
   void Fail(const Status& s) EXCLUDES(status_mu_);
   // Drops from sequenced_at_ what is at or below `visible`; returns the expiry horizon of a
   // checkpoint at `visible` (rocks_store.h): a time no transaction after it was or will be
@@ -175,12 +162,7 @@ class CacheImpl final : public recovery::ReplaySink {
   std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_ GUARDED_BY(commit_mu_);
   // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
   mutable std::atomic<uint64_t> clock_floor_{0};
-  // The reverse index, whole, in memory: source -> keys that may derive from it. A superset:
-  // loaded from RocksDB at open, extended when a derived entry is sequenced, and pruned when a
-  // walk finds an edge its dependent no longer has (so nothing on the commit path reads
-  // RocksDB's copy, which checkpoints keep for the next open).
-  Mutex edges_mu_;
-  std::unordered_map<std::string, std::set<std::string>> edges_ GUARDED_BY(edges_mu_);
+  ReverseIndex index_;   // whole, in memory (reverse_index.h); its own lock
   Mutex checkpoint_mu_;  // one checkpoint at a time
 
   // Maintenance state.

@@ -1,4 +1,4 @@
-// CacheImpl lifecycle, reads and scans (see cache_impl.h).
+// CacheImpl lifecycle: open (recovery, prewarm, maintenance), close, health (see cache_impl.h).
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -116,10 +116,10 @@ Status CacheImpl::OpenImpl() {
          !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
   }
   {
-    MutexLock l(&edges_mu_);  // no other thread yet: for the analysis (cache_impl.h)
-    WALCACHE_RETURN_IF_ERROR(store_->ForEachDependent(
-        [this](std::string_view source, std::string_view dependent)
-            REQUIRES(edges_mu_) { edges_[std::string(source)].insert(std::string(dependent)); }));
+    WALCACHE_RETURN_IF_ERROR(
+        store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
+          index_.Add(source, dependent);
+        }));
   }
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
@@ -208,113 +208,6 @@ Status CacheImpl::health() const {
 void CacheImpl::Fail(const Status& s) {
   MutexLock l(&status_mu_);
   if (failed_.ok()) failed_ = s;
-}
-
-Result<std::optional<Entry>> CacheImpl::Visible(std::string_view key) {
-  while (true) {
-    std::optional<Version> v = mem_->Read(key);
-    if (v.has_value()) return std::move(v->entry);
-    const uint64_t gen = mem_->erase_generation(key);
-    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
-    // Between RocksDB's answer and the fill, commits, checkpoints and evictions go on: the fill
-    // must not cache a copy they made stale (MemTable::Fill's generation check).
-    WALCACHE_KILL_POINT(kEngineReadThrough);
-    if (!stored.has_value()) return std::optional<Entry>();
-    // Expired: absent, and not worth memory (RocksDB drops it when it compacts).
-    if (Expired(*stored)) return std::optional<Entry>();
-    std::optional<Version> seen;
-    if (mem_->Fill(key, std::move(*stored), gen, &seen) != MemTable::FillResult::kRetry) {
-      return seen.has_value() ? std::move(seen->entry) : std::optional<Entry>();
-    }
-  }
-}
-
-Result<Entry> CacheImpl::Get(std::string_view key) {
-  while (true) {
-    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, Visible(key));
-    if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
-    if (!options_.verify_related_on_read) return std::move(e).value();
-    bool retry = false;
-    for (const RelatedKey& r : e->related) {
-      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, Visible(r.key));
-      const bool live = src.has_value() && !Expired(*src);
-      if (live && src->update_id == r.update_id) continue;
-      // The source was read after the entry: a commit in between may have changed both (one
-      // transaction), or time may have expired both. Only an entry that is still the same while
-      // its source is not is a real mismatch; otherwise read again.
-      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> again, Visible(key));
-      if (!again.has_value() || Expired(*again) || again->update_id != e->update_id) {
-        retry = true;
-        break;
-      }
-      mismatches_++;
-      std::fprintf(stderr,
-                   "walcache: %s: related-key mismatch: '%.*s' (update_id %llu) derives from "
-                   "'%s' at %llu, which is %s\n",
-                   dir_.c_str(), static_cast<int>(key.size()), key.data(),
-                   static_cast<unsigned long long>(e->update_id), r.key.c_str(),
-                   static_cast<unsigned long long>(r.update_id),
-                   live ? ("at " + std::to_string(src->update_id)).c_str() : "absent");
-      if (!options_.read_only) {
-        Transaction::Op expect{
-            Transaction::Op::Kind::kExpect, std::string(key), {}, 0, e->update_id, {}};
-        Transaction::Op inval{Transaction::Op::Kind::kInvalidate, std::string(key), {}, 0, 0, {}};
-        (void)Commit({expect, inval}, options_.durability);  // a conflict: already replaced
-      }
-      return Status::NotFound(key);
-    }
-    if (!retry) return std::move(e).value();
-  }
-}
-
-Status CacheImpl::Scan(std::string_view prefix,
-                       const std::function<bool(std::string_view, const Entry&)>& visit) {
-  // Memory first (it overrides RocksDB for every key it knows), then RocksDB for the rest.
-  std::map<std::string, std::optional<Entry>> merged;
-  mem_->ForEachPrefix(
-      prefix, [&](const std::string& key, const Version& v) { merged.emplace(key, v.entry); });
-  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key, const Entry& e) {
-    merged.emplace(std::string(key), e);  // no effect where memory already spoke
-    return true;
-  }));
-  const uint64_t now = NowMs();
-  for (const auto& [key, e] : merged) {
-    if (!e.has_value() || ExpiredAt(*e, now)) continue;
-    if (!visit(key, *e)) break;
-  }
-  return Status::OK();
-}
-
-CacheStats CacheImpl::Stats() const {
-  CacheStats s;
-  s.last_seq = tracker_->visible();
-  s.checkpoint_seq = store_->checkpoint_seq();
-  s.commits = commits_;
-  s.conflicts = conflicts_;
-  s.invalidations = invalidations_;
-  const MemTableStats m = mem_->Stats();
-  s.memory_entries = m.keys;
-  s.dirty_entries = m.dirty_keys;
-  s.memory_bytes = m.bytes;
-  s.dirty_bytes = m.dirty_bytes;
-  s.evictions = m.evictions;
-  s.expired_swept = m.expired;
-  s.reads = m.hits + m.misses;
-  s.read_hits_memory = m.hits;
-  s.read_through = m.fills - recovery_.prewarmed_entries;
-  s.write_stalls = write_stalls_;
-  s.related_mismatches = mismatches_;
-  s.checkpoints = checkpoints_;
-  s.rocksdb_memtable_bytes = store_->IntProperty("rocksdb.cur-size-all-mem-tables");
-  s.rocksdb_block_cache_bytes = store_->IntProperty("rocksdb.block-cache-usage");
-  {
-    MutexLock l(&status_mu_);
-    s.checkpoint_failures = checkpoint_failures_;
-    s.checkpoint_error = checkpoint_error_;
-  }
-  s.wal_segments_deleted = segments_deleted_;
-  s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
-  return s;
 }
 
 }  // namespace walcache::engine

@@ -31,7 +31,9 @@ class ReadThroughTest : public ::testing::Test {
     cache_ = std::move(c).value();
     for (int i = 0; i < kOthers; ++i) {
       ASSERT_TRUE(cache_->Put("o" + std::to_string(i), std::string(100, 'o')).ok());
-      if (i % 5 == 4) ASSERT_TRUE(cache_->Checkpoint().ok());
+      if (i % 5 == 4) {
+        ASSERT_TRUE(cache_->Checkpoint().ok());
+      }
     }
   }
   void TearDown() override {

@@ -1,0 +1,131 @@
+// The read path: the one read-through, Get, Scan and Stats (see cache_impl.h).
+#include <cstdio>
+#include <map>
+
+#include "engine/cache_impl.h"
+#include "util/kill_point.h"
+#include "util/status_macros.h"
+
+namespace walcache::engine {
+
+Result<std::optional<Entry>> CacheImpl::ReadThrough(std::string_view key, View view, bool cache) {
+  while (true) {
+    std::optional<Version> v = view == View::kLatest ? mem_->ReadLatest(key) : mem_->Read(key);
+    if (v.has_value()) return std::move(v->entry);
+    const uint64_t gen = mem_->erase_generation(key);
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+    // Between RocksDB's answer and the fill, commits, checkpoints and evictions go on: the fill
+    // must not cache a copy they made stale (MemTable::Fill's generation check).
+    WALCACHE_KILL_POINT(kEngineReadThrough);
+    // Absent, or expired: nothing worth memory (RocksDB drops it when it compacts).
+    if (!stored.has_value() || !cache || Expired(*stored)) return stored;
+    std::optional<Version> seen;
+    switch (mem_->Fill(key, *stored, gen, &seen)) {
+      case MemTable::FillResult::kCached:
+        return stored;
+      case MemTable::FillResult::kKnown:
+        // Memory learned the key meanwhile. Readers still see RocksDB's copy or what `seen`
+        // holds; the newest of all is in memory now: read it there.
+        if (view == View::kVisible) return std::move(seen->entry);
+        continue;
+      case MemTable::FillResult::kRetry:
+        continue;  // an eviction or a rewrite overtook the read: read again
+    }
+  }
+}
+
+Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key, uint64_t now) {
+  WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, ReadThrough(key, View::kLatest));
+  if (e.has_value() && ExpiredAt(*e, now)) e.reset();
+  return e;
+}
+
+Result<Entry> CacheImpl::Get(std::string_view key) {
+  while (true) {
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, ReadThrough(key, View::kVisible));
+    if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
+    if (!options_.verify_related_on_read) return std::move(e).value();
+    bool retry = false;
+    for (const RelatedKey& r : e->related) {
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> src, ReadThrough(r.key, View::kVisible));
+      const bool live = src.has_value() && !Expired(*src);
+      if (live && src->update_id == r.update_id) continue;
+      // The source was read after the entry: a commit in between may have changed both (one
+      // transaction), or time may have expired both. Only an entry that is still the same while
+      // its source is not is a real mismatch; otherwise read again.
+      WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> again, ReadThrough(key, View::kVisible));
+      if (!again.has_value() || Expired(*again) || again->update_id != e->update_id) {
+        retry = true;
+        break;
+      }
+      mismatches_++;
+      std::fprintf(stderr,
+                   "walcache: %s: related-key mismatch: '%.*s' (update_id %llu) derives from "
+                   "'%s' at %llu, which is %s\n",
+                   dir_.c_str(), static_cast<int>(key.size()), key.data(),
+                   static_cast<unsigned long long>(e->update_id), r.key.c_str(),
+                   static_cast<unsigned long long>(r.update_id),
+                   live ? ("at " + std::to_string(src->update_id)).c_str() : "absent");
+      if (!options_.read_only) {
+        Transaction::Op expect{
+            Transaction::Op::Kind::kExpect, std::string(key), {}, 0, e->update_id, {}};
+        Transaction::Op inval{Transaction::Op::Kind::kInvalidate, std::string(key), {}, 0, 0, {}};
+        (void)Commit({expect, inval}, options_.durability);  // a conflict: already replaced
+      }
+      return Status::NotFound(key);
+    }
+    if (!retry) return std::move(e).value();
+  }
+}
+
+Status CacheImpl::Scan(std::string_view prefix,
+                       const std::function<bool(std::string_view, const Entry&)>& visit) {
+  // Memory first (it overrides RocksDB for every key it knows), then RocksDB for the rest.
+  std::map<std::string, std::optional<Entry>> merged;
+  mem_->ForEachPrefix(
+      prefix, [&](const std::string& key, const Version& v) { merged.emplace(key, v.entry); });
+  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key, const Entry& e) {
+    merged.emplace(std::string(key), e);  // no effect where memory already spoke
+    return true;
+  }));
+  const uint64_t now = NowMs();
+  for (const auto& [key, e] : merged) {
+    if (!e.has_value() || ExpiredAt(*e, now)) continue;
+    if (!visit(key, *e)) break;
+  }
+  return Status::OK();
+}
+
+CacheStats CacheImpl::Stats() const {
+  CacheStats s;
+  s.last_seq = tracker_->visible();
+  s.checkpoint_seq = store_->checkpoint_seq();
+  s.commits = commits_;
+  s.conflicts = conflicts_;
+  s.invalidations = invalidations_;
+  const MemTableStats m = mem_->Stats();
+  s.memory_entries = m.keys;
+  s.dirty_entries = m.dirty_keys;
+  s.memory_bytes = m.bytes;
+  s.dirty_bytes = m.dirty_bytes;
+  s.evictions = m.evictions;
+  s.expired_swept = m.expired;
+  s.reads = m.hits + m.misses;
+  s.read_hits_memory = m.hits;
+  s.read_through = m.fills - recovery_.prewarmed_entries;
+  s.write_stalls = write_stalls_;
+  s.related_mismatches = mismatches_;
+  s.checkpoints = checkpoints_;
+  s.rocksdb_memtable_bytes = store_->IntProperty("rocksdb.cur-size-all-mem-tables");
+  s.rocksdb_block_cache_bytes = store_->IntProperty("rocksdb.block-cache-usage");
+  {
+    MutexLock l(&status_mu_);
+    s.checkpoint_failures = checkpoint_failures_;
+    s.checkpoint_error = checkpoint_error_;
+  }
+  s.wal_segments_deleted = segments_deleted_;
+  s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
+  return s;
+}
+
+}  // namespace walcache::engine
