@@ -144,6 +144,15 @@ class FileSystemTest : public ::testing::Test {
   FileSystem* fs_ = FileSystem::Default();
 };
 
+TEST(PathTest, DirOfAndJoinPath) {
+  EXPECT_EQ(DirOf("/a/b/c.wal"), "/a/b");
+  EXPECT_EQ(DirOf("/top"), "/") << "a file in the root: its directory is the root";
+  EXPECT_EQ(DirOf("name"), ".");
+  EXPECT_EQ(DirOf("rel/name"), "rel");
+  EXPECT_EQ(JoinPath("/a", "b"), "/a/b");
+  EXPECT_EQ(JoinPath("/a/", "b"), "/a/b");
+}
+
 TEST_F(FileSystemTest, CreateNewRefusesExistingFileAndAllocateReadsAsZeros) {
   const std::string path = dir_.Join("f");
   auto f = fs_->OpenWritable(path, OpenMode::kCreateNew);

@@ -105,7 +105,8 @@ class FileSystem {
 
 // Joins a directory and a name with one '/'.
 std::string JoinPath(std::string_view dir, std::string_view name);
-// The directory part of `path`: up to its last '/', or "." if it has none.
+// The directory part of `path`: up to its last '/' ("/" for a file in the root), or "." if it
+// has none.
 std::string DirOf(const std::string& path);
 
 }  // namespace walcache

@@ -254,7 +254,8 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
 
 std::string DirOf(const std::string& path) {
   const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace walcache

@@ -9,16 +9,6 @@
 #include "wal/writer_internal.h"
 
 namespace walcache::wal {
-namespace {
-
-std::string ParentDir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-}  // namespace
 
 uint64_t Writer::Ticket::seq() const { return w_->seq; }
 
@@ -45,7 +35,7 @@ Result<std::unique_ptr<Writer>> Writer::Open(FileSystem* fs, std::string wal_dir
 Status Writer::Start() {
   const bool existed = fs_->Exists(dir_).ok();
   WALCACHE_RETURN_IF_ERROR(fs_->CreateDir(dir_));
-  if (!existed) WALCACHE_RETURN_IF_ERROR(fs_->SyncDir(ParentDir(dir_)));
+  if (!existed) WALCACHE_RETURN_IF_ERROR(fs_->SyncDir(DirOf(dir_)));
   WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> existing, ListSegments(fs_, dir_));
   uint64_t number = options_.min_segment_number;
   if (!existing.empty()) number = std::max(number, existing.back().number + 1);
