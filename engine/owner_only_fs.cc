@@ -69,17 +69,23 @@ rocksdb::IOStatus OwnerOnlyFs::NewLogger(const std::string& f, const rocksdb::IO
 }
 
 Status NarrowExisting(const std::string& dir) {
+  // A file that is gone by the time it is looked at needs no narrowing (whoever else may use
+  // the directory — a tool, a RocksDB from before — can delete files meanwhile).
   auto narrow = [](const std::string& path, mode_t mode) -> Status {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return Status::IOError("stat " + path, errno);
+    if (::lstat(path.c_str(), &st) != 0) {
+      return errno == ENOENT ? Status::OK() : Status::IOError("stat " + path, errno);
+    }
     if ((st.st_mode & 07777 & ~mode) == 0) return Status::OK();  // already within `mode`
-    if (::chmod(path.c_str(), st.st_mode & 07777 & mode) != 0) {
+    if (::chmod(path.c_str(), st.st_mode & 07777 & mode) != 0 && errno != ENOENT) {
       return Status::IOError("chmod " + path, errno);
     }
     return Status::OK();
   };
   DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return Status::IOError("opendir " + dir, errno);
+  if (d == nullptr) {
+    return errno == ENOENT ? Status::OK() : Status::IOError("opendir " + dir, errno);
+  }
   Status s = narrow(dir, kDirMode);
   while (dirent* e = ::readdir(d)) {
     if (!s.ok()) break;

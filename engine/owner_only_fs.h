@@ -53,8 +53,9 @@ class OwnerOnlyFs final : public rocksdb::FileSystemWrapper {
 };
 
 // Narrows `dir` to 0700 and every regular file directly in it to 0600, where they allow more
-// (never widening): for stores whose files were made before RocksDB's were owner-only. IOError
-// naming the path.
+// (never widening): for stores whose files were made before RocksDB's were owner-only. A file
+// deleted during the walk, or a missing `dir`, is no error; otherwise IOError naming the path.
+// Call it before RocksDB opens the store, whose threads delete files.
 Status NarrowExisting(const std::string& dir);
 
 }  // namespace walcache::engine

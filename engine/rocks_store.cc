@@ -183,6 +183,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   if (opts.create_if_missing) {
     WALCACHE_RETURN_IF_ERROR(RefuseNewStoreOverData(opts.env, path));
   }
+  // A store made before RocksDB's files were owner-only is narrowed at its first writable open,
+  // before RocksDB opens it: once open, its background threads delete obsolete files while the
+  // walk runs (a walk after DB::Open failed an open now and then with "stat …sst: No such file").
+  if (!options.read_only) WALCACHE_RETURN_IF_ERROR(NarrowExisting(path));
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(opts, path, &raw)
                                               : rocksdb::DB::Open(opts, path, &raw);
@@ -191,8 +195,6 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
                      s.IsCorruption() || s.IsIOError() ? UnreadableTables(opts, path) : "");
   }
   store->db_.reset(raw);
-  // A store made before RocksDB's files were owner-only is narrowed at its first writable open.
-  if (!options.read_only) WALCACHE_RETURN_IF_ERROR(NarrowExisting(path));
 
   std::string v;
   rocksdb::Status g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaFormat), &v);
