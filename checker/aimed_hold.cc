@@ -1,65 +1,65 @@
 // The aimed hold (see aimed_hold.h).
 #include "checker/aimed_hold.h"
 
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 
 namespace walcache::checker {
 namespace {
 
-struct Hold {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false;      // the target reached its point and waits
-  bool released = false;  // Release() came, or the hold timed out
-  bool ended = false;     // the target's scope ended
-  std::chrono::milliseconds max_hold{0};
-};
-
-Hold g_hold;
-thread_local const char* tl_point = nullptr;  // the target's point, until its first pass
+// The calling thread's target, until its first pass through its point.
+thread_local AimedHold* tl_hold = nullptr;
+thread_local const char* tl_point = nullptr;
 
 }  // namespace
 
-AimedHold::Target::Target(KillPoint point) { tl_point = KillPointName(point); }
+AimedHold::Target::Target(AimedHold* hold, KillPoint point) : hold_(hold) {
+  tl_hold = hold;
+  tl_point = KillPointName(point);
+}
 
 AimedHold::Target::~Target() {
+  tl_hold = nullptr;
   tl_point = nullptr;
-  std::lock_guard<std::mutex> l(g_hold.mu);
-  g_hold.ended = true;
-  g_hold.cv.notify_all();
+  std::lock_guard<std::mutex> l(hold_->mu_);
+  hold_->ended_ = true;
+  hold_->cv_.notify_all();
 }
 
 void AimedHold::Arm(std::chrono::milliseconds max_hold) {
-  std::lock_guard<std::mutex> l(g_hold.mu);
-  g_hold.held = g_hold.released = g_hold.ended = false;
-  g_hold.max_hold = max_hold;
+  std::lock_guard<std::mutex> l(mu_);
+  held_ = released_ = ended_ = false;
+  max_hold_ = max_hold;
 }
 
 bool AimedHold::WaitHeld(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> l(g_hold.mu);
-  g_hold.cv.wait_for(l, timeout, [] { return g_hold.held || g_hold.ended; });
-  return g_hold.held && !g_hold.released;
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, timeout, [this] { return held_ || ended_; });
+  return held_ && !released_;
 }
 
 bool AimedHold::Release() {
-  std::lock_guard<std::mutex> l(g_hold.mu);
-  const bool in_time = !g_hold.released;
-  g_hold.released = true;
-  g_hold.cv.notify_all();
+  std::lock_guard<std::mutex> l(mu_);
+  const bool in_time = !released_;
+  released_ = true;
+  cv_.notify_all();
   return in_time;
 }
 
+void AimedHold::Hold() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (released_) return;  // a late target finds the window closed
+  held_ = true;
+  cv_.notify_all();
+  cv_.wait_for(l, max_hold_, [this] { return released_; });
+  released_ = true;
+}
+
 void AimedHold::AtKillPoint(const char* name) {
-  if (tl_point == nullptr || std::strcmp(name, tl_point) != 0) return;
-  tl_point = nullptr;  // the first pass only
-  std::unique_lock<std::mutex> l(g_hold.mu);
-  if (g_hold.released) return;  // a late target finds the window closed
-  g_hold.held = true;
-  g_hold.cv.notify_all();
-  g_hold.cv.wait_for(l, g_hold.max_hold, [] { return g_hold.released; });
-  g_hold.released = true;
+  if (tl_hold == nullptr || std::strcmp(name, tl_point) != 0) return;
+  AimedHold* hold = tl_hold;
+  tl_hold = nullptr;  // the first pass only
+  tl_point = nullptr;
+  hold->Hold();
 }
 
 }  // namespace walcache::checker

@@ -51,6 +51,12 @@ std::atomic<uint64_t> g_hits{0};
 
 void OnSequenced();
 
+std::atomic<bool> g_rotated{false};  // a WAL rotation began ("wal.rotate") since it was cleared
+// When set, a death at a segment deletion counts only the passes of rotation windows'
+// checkpoints (RotationWindow), on the thread that marks itself here.
+bool g_aim_rotation = false;
+thread_local bool tl_rotation_checkpoint = false;
+
 // Every kill point passes the aimed hold, the pin window and the read hold first (either may hold
 // the thread there a while), then kills if this child is to die at it.
 void OnKillPoint(const char* name) {
@@ -58,8 +64,10 @@ void OnKillPoint(const char* name) {
   PinWindow::AtKillPoint(name);
   ReadHold::AtKillPoint(name);
   if (std::strcmp(name, KillPointName(KillPoint::kEngineApply)) == 0) OnSequenced();
+  if (std::strcmp(name, KillPointName(KillPoint::kWalRotate)) == 0) g_rotated = true;
   if (g_plan->death != Death::kKillPoint && g_plan->death != Death::kPowerLoss) return;
   if (g_plan->kill_point != name) return;
+  if (g_aim_rotation && !tl_rotation_checkpoint) return;
   if (g_hits.fetch_add(1) + 1 != g_plan->kill_hit) return;
   Send(g_fd, std::string("K ") + name);
   if (g_plan->death == Death::kPowerLoss && g_ledger != nullptr) {  // walcache's and RocksDB's
@@ -316,13 +324,13 @@ void CommitAndReport(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& r
 void FillWindow(Cache* c, const Generator& gen, const ChildPlan& plan, uint64_t id,
                 std::mt19937_64& rng) {
   const std::string key = gen.AnyKey(rng);
-  std::mt19937_64 reader_rng(rng());
-  AimedHold::Arm(std::chrono::milliseconds(300));
+  AimedHold hold;
+  hold.Arm(std::chrono::milliseconds(300));
   std::thread reader([&] {
-    AimedHold::Target target(KillPoint::kEngineReadThrough);
+    AimedHold::Target target(&hold, KillPoint::kEngineReadThrough);
     (void)ReadAndReport(c, key);
   });
-  const bool held = AimedHold::WaitHeld(std::chrono::milliseconds(300));
+  const bool held = hold.WaitHeld(std::chrono::milliseconds(300));
   if (held) {
     Txn t;
     t.id = id;
@@ -333,9 +341,58 @@ void FillWindow(Cache* c, const Generator& gen, const ChildPlan& plan, uint64_t 
       if (k != key) (void)ReadAndReport(c, k);
     }
   }
-  AimedHold::Release();
+  hold.Release();
   reader.join();
   if (held) (void)ReadAndReport(c, key);
+}
+
+// The rotation window (aimed_hold.h): the commit that ends up last in a full WAL segment is
+// held at "engine.logged", not yet visible, while the next one opens a new segment; then a
+// checkpoint pins just below it and deletes the segments it covers. The full segment holds a
+// record that checkpoint does not cover: a deletion that counts one record too many takes it,
+// and the next open finds the WAL starting past the checkpoint. The window's commits (puts of
+// one independent key) go one at a time, each held until the next is logged; the caller keeps
+// the workload out meanwhile, so that no other commit lands between them. `next_id` numbers
+// them.
+void RotationWindow(Cache* c, const ChildPlan& plan, uint64_t* next_id, std::mt19937_64& rng) {
+  struct Held {
+    AimedHold hold;
+    std::thread thread;
+  };
+  auto start = [&] {
+    auto h = std::make_unique<Held>();
+    h->hold.Arm(std::chrono::milliseconds(1000));
+    Txn t;
+    t.id = (*next_id)++;
+    t.ops.push_back(TxnOp{TxnOp::kPut, "m0", "v" + std::to_string(t.id) + "r", 0, 0, {}});
+    h->thread =
+        std::thread([c, &plan, hold = &h->hold, t, commit_rng = std::mt19937_64(rng())]() mutable {
+          AimedHold::Target target(hold, KillPoint::kEngineLogged);
+          CommitAndReport(c, &t, plan, commit_rng);
+        });
+    (void)h->hold.WaitHeld(std::chrono::milliseconds(1000));
+    return h;
+  };
+  auto finish = [](std::unique_ptr<Held>& h) {
+    h->hold.Release();
+    h->thread.join();
+  };
+  std::unique_ptr<Held> prev = start();
+  for (int i = 0; i < 400; ++i) {
+    g_rotated = false;
+    std::unique_ptr<Held> next = start();
+    if (g_rotated) {  // `next` opened a segment: `prev` is the last record of the full one
+      tl_rotation_checkpoint = true;
+      (void)c->Checkpoint();  // pins just below `prev`, deletes what it covers
+      tl_rotation_checkpoint = false;
+      finish(prev);
+      finish(next);
+      return;
+    }
+    finish(prev);
+    prev = std::move(next);
+  }
+  finish(prev);
 }
 
 }  // namespace
@@ -371,6 +428,11 @@ void RunChild(const ChildPlan& plan, int fd) {
     engine::SetRocksFileSystemForCrashTest(
         std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default(), g_ledger));
   }
+  // Half the deaths at "wal.segment_deleted" and "checkpoint.after_segment_delete" are aimed at
+  // rotation windows.
+  g_aim_rotation = (plan.kill_point == KillPointName(KillPoint::kWalSegmentDeleted) ||
+                    plan.kill_point == KillPointName(KillPoint::kCheckpointAfterSegmentDelete)) &&
+                   (plan.seed ^ plan.cycle) % 2 == 0;
   SetKillPointHandler(&OnKillPoint);
   g_clock.Start(WallMs(), plan.clock_floor_ms, plan.clock_offset_ms);
   Options o;
@@ -420,7 +482,9 @@ void RunChild(const ChildPlan& plan, int fd) {
     }
   });
   // Compactions all along: Compact() (a checkpoint, then RocksDB's full compaction with the
-  // expiry filter), beside the flushes and compactions RocksDB starts on its own. A quarter of
+  // expiry filter), beside the flushes and compactions RocksDB starts on its own. An eighth of
+  // the turns (all, when a death at a segment deletion is aimed at one) are rotation windows
+  // instead, with the workload at the gate. Of the rest, a quarter of
   // the turns (none, when this child is to die right after a compaction) open the fill window
   // instead. The other half of them (all, when this child is to die right after a compaction)
   // open the pin window (pin_window.h): the stored copies first, then touches logged while the
@@ -436,9 +500,17 @@ void RunChild(const ChildPlan& plan, int fd) {
     const int th = plan.threads;  // its transactions' ids, apart from the workload threads'
     const bool aimed = plan.kill_point == KillPointName(KillPoint::kCompactDone);
     std::mt19937_64 rng(plan.seed * 7'919 + plan.cycle);
+    // The rotation windows' ids, apart from every other thread's.
+    uint64_t window_id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th + 1) << 24);
     for (uint64_t n = 0;; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
       const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
+      if (g_aim_rotation || (!aimed && rng() % 8 == 0)) {
+        g_gate.Close();
+        RotationWindow(c, plan, &window_id, rng);
+        g_gate.Open();
+        continue;
+      }
       const uint64_t turn = rng() % 4;
       if (!aimed && turn == 0) {
         (void)c->Compact();
@@ -480,21 +552,22 @@ void RunChild(const ChildPlan& plan, int fd) {
       } else {
         Txn t = touches();
         std::mt19937_64 commit_rng(rng());
-        AimedHold::Arm(std::chrono::milliseconds(300));
+        AimedHold hold;
+        hold.Arm(std::chrono::milliseconds(300));
         std::thread committer([&] {
-          AimedHold::Target target(KillPoint::kEngineLogged);
+          AimedHold::Target target(&hold, KillPoint::kEngineLogged);
           CommitAndReport(c, &t, plan, commit_rng);
         });
-        (void)AimedHold::WaitHeld(std::chrono::milliseconds(300));
+        (void)hold.WaitHeld(std::chrono::milliseconds(300));
         leap_now();  // the touches were sequenced before it; they are not yet visible
         bool joined = false;
         (void)PinWindow::CompactAround(c, [&] {
-          AimedHold::Release();
+          hold.Release();
           committer.join();
           joined = true;
         });
         if (!joined) {
-          AimedHold::Release();
+          hold.Release();
           committer.join();
         }
       }

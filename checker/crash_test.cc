@@ -53,6 +53,7 @@ const std::vector<PointRange>& Points() {
       {KillPoint::kCheckpointAfterStoreWrite, 4},
       {KillPoint::kCheckpointBeforeSegmentDelete, 4},
       {KillPoint::kCheckpointAfterSegmentDelete, 4},
+      {KillPoint::kCheckpointAfterSegmentDelete, 4},  // twice the odds: half aim at rotations
       {KillPoint::kRecoveryReplay, 30},
       {KillPoint::kRecoveryBeforeTailRepair, 1},
   };

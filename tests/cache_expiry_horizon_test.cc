@@ -90,16 +90,17 @@ TEST_F(ExpiryHorizonTest, ACheckpointWithATouchInFlightTakesItsInstantAsTheHoriz
     if (!(*c)->Put("k", "value", {.ttl_ms = 1000}).ok()) ::_exit(3);
     if (!(*c)->Checkpoint().ok()) ::_exit(4);
     now_ = kStart + 500;
-    checker::AimedHold::Arm(std::chrono::seconds(30));
+    checker::AimedHold hold;
+    hold.Arm(std::chrono::seconds(30));
     std::atomic<bool> touched{false};
     std::thread toucher([&] {
-      checker::AimedHold::Target target(KillPoint::kEngineLogged);
+      checker::AimedHold::Target target(&hold, KillPoint::kEngineLogged);
       touched = (*c)->Touch("k", 10'000).ok();
     });
-    if (!checker::AimedHold::WaitHeld(std::chrono::seconds(30))) ::_exit(5);
+    if (!hold.WaitHeld(std::chrono::seconds(30))) ::_exit(5);
     now_ = kStart + 2000;  // past the old expiry, while the Touch is in flight
     const bool compacted = (*c)->Compact().ok();
-    checker::AimedHold::Release();
+    hold.Release();
     toucher.join();
     if (!compacted) ::_exit(6);
     if (!touched) ::_exit(7);

@@ -62,20 +62,21 @@ TEST_F(ReadThroughTest, AFillOvertakenByARewriteCheckpointAndEvictionIsNotCached
   ASSERT_TRUE(cache_->Put("k", "old").ok());
   ASSERT_TRUE(cache_->Checkpoint().ok());
   ASSERT_NO_FATAL_FAILURE(ReadOthers());
-  checker::AimedHold::Arm(std::chrono::seconds(30));
+  checker::AimedHold hold;
+  hold.Arm(std::chrono::seconds(30));
   Result<Entry> first = Status::NotFound("not read");
   std::thread reader([&] {
-    checker::AimedHold::Target target(KillPoint::kEngineReadThrough);
+    checker::AimedHold::Target target(&hold, KillPoint::kEngineReadThrough);
     first = cache_->Get("k");
   });
-  const bool held = checker::AimedHold::WaitHeld(std::chrono::seconds(30));
+  const bool held = hold.WaitHeld(std::chrono::seconds(30));
   if (held) {
     Result<uint64_t> rewritten = cache_->Put("k", "new");
     EXPECT_TRUE(rewritten.ok());
     EXPECT_TRUE(cache_->Checkpoint().ok());
     ReadOthers();
   }
-  checker::AimedHold::Release();
+  hold.Release();
   reader.join();
   ASSERT_TRUE(held) << "'k' was still in memory: the read did not go through to RocksDB";
   ASSERT_TRUE(first.ok()) << first.status().ToString();
