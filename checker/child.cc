@@ -20,6 +20,7 @@
 #include "checker/read_hold.h"
 #include "checker/workload.h"
 #include "engine/rocks_power_loss.h"
+#include "engine/seams.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "wal/reader.h"
@@ -405,7 +406,7 @@ int64_t MonotonicUs() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-void RunChild(const ChildPlan& plan, int fd) {
+void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger) {
   g_fd = fd;
   g_plan = &plan;
   if (!InjectBug(plan.inject_bug).ok()) ::_exit(2);
@@ -413,7 +414,7 @@ void RunChild(const ChildPlan& plan, int fd) {
     // Every child, whatever its death, records what it leaves unsynced in the ledger the parent
     // shares with all children: a later child's power loss must still take back what this one's
     // death left in the page cache. Only a power-loss death applies it (OnKillPoint).
-    g_ledger = CrashTestLedger();
+    g_ledger = ledger;
     if (g_ledger == nullptr) {  // run without the parent's ledger: this child's state only
       Result<std::unique_ptr<PowerLossLedger>> own = PowerLossLedger::CreatePrivate(plan.dir);
       if (!own.ok()) {
@@ -424,10 +425,10 @@ void RunChild(const ChildPlan& plan, int fd) {
     }
     g_ledger->Attach();
     g_power = new PowerLossFileSystem(FileSystem::Posix(), g_ledger);
-    FileSystem::SetDefaultForCrashTest(g_power);
-    engine::SetRocksFileSystemForCrashTest(
-        std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default(), g_ledger));
   }
+  // The cache runs over both power-loss layers, walcache's files and RocksDB's (engine/seams.h).
+  const engine::Seams seams{g_power, std::make_shared<engine::RocksPowerLossFs>(
+                                         rocksdb::FileSystem::Default(), g_ledger)};
   // Half the deaths at "wal.segment_deleted" and "checkpoint.after_segment_delete" are aimed at
   // rotation windows.
   g_aim_rotation = (plan.kill_point == KillPointName(KillPoint::kWalSegmentDeleted) ||
@@ -446,7 +447,7 @@ void RunChild(const ChildPlan& plan, int fd) {
   o.expiry_sweep_interval = std::chrono::milliseconds(50);
   o.max_related = ChildLimits().max_related;
   o.write_buffer_bytes = 64 << 10;  // RocksDB flushes and compacts (expiry filter) between them
-  Result<std::unique_ptr<Cache>> opened = Cache::Open(plan.dir, o);
+  Result<std::unique_ptr<Cache>> opened = engine::CacheOpener::Open(plan.dir, o, seams);
   if (!opened.ok()) {
     Send(fd, "F " + opened.status().ToString());
     ::_exit(3);

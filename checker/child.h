@@ -43,7 +43,10 @@ struct ChildPlan {
   uint64_t clock_floor_ms = 0;
 };
 
-[[noreturn]] void RunChild(const ChildPlan& plan, int fd);
+// Runs one child's life, its messages to `fd`. Its file systems record what they leave unsynced
+// in `ledger` (shared with the parent and every later child: a later power loss must still take
+// back what this child's death left in the page cache); null: a ledger of this child's own.
+[[noreturn]] void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger);
 
 // The limits of the cache the child opens (its Options).
 Limits ChildLimits();

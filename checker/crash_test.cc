@@ -183,10 +183,6 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
   // memory shared with every child forked from here.
   Result<std::unique_ptr<PowerLossLedger>> ledger = PowerLossLedger::CreateShared(o.dir);
   if (!ledger.ok()) return ledger.status();
-  SetCrashTestLedger(ledger->get());
-  struct Uninstall {
-    ~Uninstall() { SetCrashTestLedger(nullptr); }
-  } uninstall;
 
   CrashTestReport report;
   report.seed = o.seed;
@@ -222,7 +218,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
     if (pid < 0) return Status::IOError("fork: " + std::string(strerror(errno)));
     if (pid == 0) {
       ::close(fds[0]);
-      RunChild(plan, fds[1]);
+      RunChild(plan, fds[1], ledger->get());
     }
     ::close(fds[1]);
 

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 
 #include "engine/cache_impl.h"
+#include "engine/seams.h"
 #include "engine/txn_op.h"
 
 namespace walcache {
@@ -130,7 +131,13 @@ Cache::~Cache() {
 }
 
 Result<std::unique_ptr<Cache>> Cache::Open(const std::string& dir, const Options& options) {
-  auto impl = CacheImpl::Open(dir, options);
+  return engine::CacheOpener::Open(dir, options, engine::Seams{});
+}
+
+Result<std::unique_ptr<Cache>> engine::CacheOpener::Open(const std::string& dir,
+                                                         const Options& options,
+                                                         const Seams& seams) {
+  auto impl = CacheImpl::Open(dir, options, seams);
   if (!impl.ok()) return impl.status();
   return std::unique_ptr<Cache>(new Cache(std::move(impl).value()));
 }

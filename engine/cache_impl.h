@@ -58,6 +58,7 @@
 #include "engine/mem_table.h"
 #include "engine/reverse_index.h"
 #include "engine/rocks_store.h"
+#include "engine/seams.h"
 #include "engine/txn_op.h"
 #include "engine/visibility.h"
 #include "recovery/replay.h"
@@ -71,7 +72,8 @@ namespace walcache::engine {
 
 class CacheImpl final : public recovery::ReplaySink {
  public:
-  static Result<std::unique_ptr<CacheImpl>> Open(const std::string& dir, const Options& options);
+  static Result<std::unique_ptr<CacheImpl>> Open(const std::string& dir, const Options& options,
+                                                 const Seams& seams);
   ~CacheImpl() override;
 
   Result<Entry> Get(std::string_view key);
@@ -92,7 +94,7 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Apply(uint64_t seq, const wal::Batch& batch) override EXCLUDES(commit_mu_);
 
  private:
-  CacheImpl(std::string dir, const Options& options);
+  CacheImpl(std::string dir, const Options& options, const Seams& seams);
   Status OpenImpl();
   // Loads up to Options::prewarm_bytes of the most recently updated stored entries.
   Status Prewarm();
@@ -146,6 +148,7 @@ class CacheImpl final : public recovery::ReplaySink {
   const std::string dir_;
   const Options options_;
   FileSystem* const fs_;
+  const std::shared_ptr<rocksdb::FileSystem> rocks_fs_;  // null: RocksDB's default
 
   std::unique_ptr<FileLock> dir_lock_;
   std::unique_ptr<RocksStore> store_;

@@ -55,8 +55,11 @@ Status ProbeCacheDir(FileSystem* fs, const std::string& dir, bool* exists, bool*
 
 }  // namespace
 
-CacheImpl::CacheImpl(std::string dir, const Options& options)
-    : dir_(std::move(dir)), options_(options), fs_(FileSystem::Default()) {}
+CacheImpl::CacheImpl(std::string dir, const Options& options, const Seams& seams)
+    : dir_(std::move(dir)),
+      options_(options),
+      fs_(seams.fs != nullptr ? seams.fs : FileSystem::Posix()),
+      rocks_fs_(seams.rocks_fs) {}
 
 std::string CacheImpl::WalDir() const { return JoinPath(dir_, "wal"); }
 
@@ -75,8 +78,9 @@ uint64_t CacheImpl::NowMs() const {
   return std::max(t, floor);
 }
 
-Result<std::unique_ptr<CacheImpl>> CacheImpl::Open(const std::string& dir, const Options& options) {
-  std::unique_ptr<CacheImpl> c(new CacheImpl(dir, options));
+Result<std::unique_ptr<CacheImpl>> CacheImpl::Open(const std::string& dir, const Options& options,
+                                                   const Seams& seams) {
+  std::unique_ptr<CacheImpl> c(new CacheImpl(dir, options, seams));
   WALCACHE_RETURN_IF_ERROR(c->OpenImpl());
   return c;
 }
@@ -106,6 +110,7 @@ Status CacheImpl::OpenImpl() {
   so.block_cache_bytes = options_.block_cache_bytes;
   so.write_buffer_bytes = options_.write_buffer_bytes;
   so.now_ms = [this] { return NowMs(); };
+  so.file_system = rocks_fs_;
   WALCACHE_ASSIGN_OR_RETURN(store_, RocksStore::Open(JoinPath(dir_, "rocksdb"), so));
   const uint64_t s0 = store_->checkpoint_seq();
   // The records to replay were sequenced at or after the store's expiry horizon; so must be

@@ -101,8 +101,6 @@ class TrackedDir final : public rocksdb::FSDirectoryWrapper {
   const std::string path_;
 };
 
-std::shared_ptr<rocksdb::FileSystem> g_fs;
-
 }  // namespace
 
 rocksdb::IOStatus RocksPowerLossFs::NewWritableFile(const std::string& f,
@@ -175,11 +173,5 @@ rocksdb::IOStatus RocksPowerLossFs::RenameFile(const std::string& s, const std::
   if (!tracked) return err != 0 ? FromErrno(s, err) : target()->RenameFile(s, t, o, dbg);
   return err == 0 ? rocksdb::IOStatus::OK() : FromErrno("rename " + s + " to " + t, err);
 }
-
-void SetRocksFileSystemForCrashTest(std::shared_ptr<rocksdb::FileSystem> fs) {
-  g_fs = std::move(fs);
-}
-
-std::shared_ptr<rocksdb::FileSystem> RocksFileSystemForCrashTest() { return g_fs; }
 
 }  // namespace walcache::engine

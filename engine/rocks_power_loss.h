@@ -11,7 +11,7 @@
 // reaches the real file system. RocksDB's files are append-only; an O_TRUNC reopen of an existing
 // file (NewWritableFile) and a Truncate into durable bytes count as durable.
 //
-// Installed for a process with SetRocksFileSystemForCrashTest (only the crash-test child does).
+// Passed to a cache as its Seams::rocks_fs (engine/seams.h); only the crash-test child does.
 //
 // Thread-safety: thread-safe (the ledger's lock).
 #ifndef WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
@@ -58,11 +58,6 @@ class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
  private:
   PowerLossLedger* const ledger_;
 };
-
-// The file system RocksStore opens RocksDB with from now on in this process (nullptr: default).
-void SetRocksFileSystemForCrashTest(std::shared_ptr<rocksdb::FileSystem> fs);
-// That file system, or nullptr for RocksDB's default.
-std::shared_ptr<rocksdb::FileSystem> RocksFileSystemForCrashTest();
 
 }  // namespace walcache::engine
 

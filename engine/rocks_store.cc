@@ -11,7 +11,6 @@
 
 #include "engine/expiry_filter.h"
 #include "engine/owner_only_fs.h"
-#include "engine/rocks_power_loss.h"
 #include "engine/store_keys.h"
 #include "util/coding.h"
 #include "util/injected_bug.h"
@@ -154,7 +153,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   rocksdb::Options opts;
   opts.create_if_missing = options.create_if_missing && !options.read_only;
   // Every file and directory RocksDB creates is owner-only, as walcache's own are.
-  std::shared_ptr<rocksdb::FileSystem> base = RocksFileSystemForCrashTest();
+  const std::shared_ptr<rocksdb::FileSystem>& base = options.file_system;
   store->env_ = rocksdb::NewCompositeEnv(
       std::make_shared<OwnerOnlyFs>(base != nullptr ? base : rocksdb::FileSystem::Default()));
   opts.env = store->env_.get();

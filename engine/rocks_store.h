@@ -18,6 +18,7 @@
 #define WALCACHE_ENGINE_ROCKS_STORE_H_
 
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
@@ -45,6 +46,9 @@ struct StoreOptions {
   // The clock, in milliseconds since the Unix epoch; read only by the planted bug
   // expiry-filter-uses-clock (the filter drops by the stored expiry horizon).
   std::function<uint64_t()> now_ms;
+  // The file system RocksDB's files go through (a test's or the checker's layer over the real
+  // one); null: RocksDB's default.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksStore {

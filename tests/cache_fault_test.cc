@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "engine/checkpoint_failure.h"
-#include "engine/rocks_power_loss.h"
+#include "engine/seams.h"
 #include "tests/test_util.h"
 #include "util/fault_file_system.h"
 #include "walcache/cache.h"
@@ -43,8 +43,10 @@ void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
 
 class CacheFaultTest : public ::testing::TestWithParam<FaultCase> {
  protected:
-  void SetUp() override { FileSystem::SetDefaultForCrashTest(&faults_); }
-  void TearDown() override { FileSystem::SetDefaultForCrashTest(nullptr); }
+  // Every cache of these tests runs over the fault layer (engine/seams.h).
+  Result<std::unique_ptr<Cache>> Open(const Options& o) {
+    return engine::CacheOpener::Open(dir_.path(), o, engine::Seams{&faults_, nullptr});
+  }
 
   Options SmallSegments() const {
     Options o;
@@ -83,7 +85,7 @@ TEST_P(CacheFaultTest, TheCommitFailsWritesStopAndReopeningRecoversEveryAcknowle
   const FaultCase& fc = GetParam();
   Acked acked;
   {
-    auto c = Cache::Open(dir_.path(), SmallSegments());
+    auto c = Open(SmallSegments());
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     ASSERT_TRUE(CommitUntilFailure(c->get(), &acked, 40).ok());
     FaultRule rule;
@@ -116,7 +118,7 @@ TEST_P(CacheFaultTest, TheCommitFailsWritesStopAndReopeningRecoversEveryAcknowle
       EXPECT_EQ(e->update_id, v.second) << k;
     }
   }
-  auto c = Cache::Open(dir_.path(), SmallSegments());
+  auto c = Open(SmallSegments());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE((*c)->health().ok());
   for (const auto& [k, v] : acked) {
@@ -170,7 +172,7 @@ TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
   FaultFileSystem faults(FileSystem::Posix());
-  FileSystem::SetDefaultForCrashTest(&faults);
+  const engine::Seams over_faults{&faults, nullptr};
   FaultRule rule;
   rule.op = FaultOp::kRead;
   rule.error = Status::IOError("injected eio on read", kEIO);
@@ -178,7 +180,7 @@ TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
   faults.AddRule(rule);
   const std::string segment = test::SegmentPaths(dir.Join("wal")).front();
   const std::string before = test::ReadFile(segment);
-  auto failed = Cache::Open(dir.path(), Options());
+  auto failed = engine::CacheOpener::Open(dir.path(), Options(), over_faults);
   ASSERT_FALSE(failed.ok());
   EXPECT_TRUE(failed.status().IsIOError()) << failed.status().ToString();
   EXPECT_NE(failed.status().ToString().find(segment.substr(segment.rfind('/') + 1)),
@@ -187,7 +189,7 @@ TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
   EXPECT_EQ(test::ReadFile(segment), before);
 
   faults.ClearRules();
-  auto c = Cache::Open(dir.path(), Options());
+  auto c = engine::CacheOpener::Open(dir.path(), Options(), over_faults);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   for (int i = kTxns - 8; i < kTxns; ++i) {  // the last write of each source: update_id i + 1
     Result<Entry> e = (*c)->Get("s" + std::to_string(i % 8));
@@ -195,7 +197,6 @@ TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
     EXPECT_EQ(e->update_id, static_cast<uint64_t>(i + 1));
   }
   c->reset();
-  FileSystem::SetDefaultForCrashTest(nullptr);
 }
 
 // RocksDB's files under a switch: while armed, appends and syncs of RocksDB's own log fail with
@@ -258,7 +259,7 @@ class FailingRocksFs final : public rocksdb::FileSystemWrapper {
 // from the WAL with everything.
 TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceeds) {
   auto rocks = std::make_shared<FailingRocksFs>(rocksdb::FileSystem::Default());
-  engine::SetRocksFileSystemForCrashTest(rocks);
+  const engine::Seams over_rocks{nullptr, rocks};
   test::ScratchDir dir;
   Options o;
   o.wal_segment_size = 64 << 10;
@@ -268,7 +269,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   o.checkpoint_wal_bytes = 0;
   Acked acked;
   {
-    auto c = Cache::Open(dir.path(), o);
+    auto c = engine::CacheOpener::Open(dir.path(), o, over_rocks);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     ASSERT_TRUE(CommitUntilFailure(c->get(), &acked, 200).ok());
     const size_t segments = test::SegmentPaths(dir.Join("wal")).size();
@@ -316,7 +317,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   rocks->armed = false;
   ASSERT_TRUE(engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).ok())
       << "left by the process that closed while failing";
-  engine::SetRocksFileSystemForCrashTest(nullptr);
+
   auto c = Cache::Open(dir.path(), o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   for (const auto& [k, v] : acked) {

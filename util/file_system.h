@@ -74,12 +74,10 @@ class FileSystem {
  public:
   virtual ~FileSystem() = default;
 
-  // The process-wide POSIX file system. Never null; never destroyed.
-  // The file system walcache uses: the POSIX one, unless the crash checker's child replaced it
-  // (a power-loss layer over the POSIX one) before opening its cache.
-  static FileSystem* Default();
+  // The process-wide POSIX file system. Never null; never destroyed. A cache runs over it unless
+  // opened over another (engine/seams.h: tests and the crash checker wrap it, per cache).
   static FileSystem* Posix();
-  static void SetDefaultForCrashTest(FileSystem* fs);
+  static FileSystem* Default();  // the same as Posix()
 
   virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                              OpenMode mode) = 0;

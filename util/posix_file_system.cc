@@ -227,23 +227,12 @@ class PosixFileSystem final : public FileSystem {
 
 }  // namespace
 
-namespace {
-std::atomic<FileSystem*> default_override{nullptr};
-}  // namespace
-
 FileSystem* FileSystem::Posix() {
   static PosixFileSystem* const fs = new PosixFileSystem();
   return fs;
 }
 
-FileSystem* FileSystem::Default() {
-  FileSystem* o = default_override.load(std::memory_order_acquire);
-  return o != nullptr ? o : Posix();
-}
-
-void FileSystem::SetDefaultForCrashTest(FileSystem* fs) {
-  default_override.store(fs, std::memory_order_release);
-}
+FileSystem* FileSystem::Default() { return Posix(); }
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);

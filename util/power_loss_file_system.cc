@@ -126,8 +126,6 @@ void WriteAll(int fd, uint64_t offset, const char* p, size_t n) {
   }
 }
 
-PowerLossLedger* g_crash_test_ledger = nullptr;
-
 }  // namespace
 
 // The slot arrays follow the header page, files, then sectors, then directory changes.
@@ -189,9 +187,6 @@ PowerLossLedger::~PowerLossLedger() {
   std::filesystem::remove_all(keep_dir_, ec);
   ::munmap(region_, bytes_);
 }
-
-void SetCrashTestLedger(PowerLossLedger* ledger) { g_crash_test_ledger = ledger; }
-PowerLossLedger* CrashTestLedger() { return g_crash_test_ledger; }
 
 // ---- Indexes and slots. REQUIRES: mu_ held (Attach and Create excepted). ----
 

@@ -171,11 +171,6 @@ class PowerLossLedger {
   std::map<uint64_t, int> ops_;  // seq -> op slot, oldest first
 };
 
-// Hands a shared ledger to the crash-test children forked while it is installed (the parent
-// installs it for the length of a run; nullptr: none).
-void SetCrashTestLedger(PowerLossLedger* ledger);
-PowerLossLedger* CrashTestLedger();
-
 class PowerLossFileSystem final : public FileSystem {
  public:
   using Tear = PowerLossTear;

@@ -52,6 +52,7 @@ namespace walcache {
 
 namespace engine {
 class CacheImpl;
+class CacheOpener;
 struct Lifeline;
 }  // namespace engine
 
@@ -251,6 +252,7 @@ class Cache {
   Status health() const;
 
  private:
+  friend class engine::CacheOpener;  // opens over wrapped file systems (tests, the checker)
   explicit Cache(std::unique_ptr<engine::CacheImpl> impl);
   std::unique_ptr<engine::CacheImpl> impl_;
   // Shared with every Transaction and KeyLock: says whether impl_ still exists.
