@@ -324,6 +324,34 @@ TEST_F(CliTest, ManyWritingCommandsLeaveABoundedNumberOfRocksDbInfoLogs) {
   EXPECT_LE(logs, 2) << "LOG and at most one LOG.old after 25 opens";
 }
 
+// Each writable open continues the newest WAL segment while it has room (docs/wal-format.md):
+// 300 `put` calls on one directory leave one segment (two if one filled up), not one per call,
+// and every value is still there.
+TEST_F(CliTest, ThreeHundredPutsLeaveOneOrTwoSegments) {
+  auto key = [](int i) { return "k" + std::to_string(1000 + i); };
+  const CliRun first = Cli({"put", Dir(), key(0), "v0", "--create"});
+  ASSERT_EQ(first.code, 0) << first;
+  for (int i = 1; i < 300; ++i) {
+    const CliRun r = Cli({"put", Dir(), key(i), "v" + std::to_string(i)});
+    ASSERT_EQ(r.code, 0) << i << ": " << r;
+  }
+  std::vector<std::string> segments;
+  for (const std::string& name : WalFiles(Dir())) {
+    if (name.ends_with(".wal")) segments.push_back(name);
+  }
+  EXPECT_GE(segments.size(), 1u);
+  EXPECT_LE(segments.size(), 2u) << "one segment per open is back: " << segments.size();
+  const Json scan = ParseJson(Cli({"scan", Dir(), "--json"}));
+  ASSERT_EQ(scan["count"].u64(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(scan["entries"][i]["key"].str(), key(i));
+    EXPECT_EQ(scan["entries"][i]["value"].str(), "v" + std::to_string(i));
+  }
+  const CliRun v = Cli({"verify", Dir(), "--json"});
+  EXPECT_EQ(v.code, 0) << v;
+  EXPECT_EQ(ParseJson(v)["last_seq"].u64(), 300u);
+}
+
 TEST_F(CliTest, WritingCommandsKeepTheSegmentSizeTheCacheWasMadeWith) {
   ids_ = CrashAfterCommits(Dir(), 6);  // segments of kSegmentSize, preallocated
   ASSERT_EQ(Cli({"put", Dir(), "more", "m"}).code, 0);
