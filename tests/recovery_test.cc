@@ -8,9 +8,11 @@
 
 #include "recovery/replay.h"
 #include "recovery/tail_repair.h"
+#include "recovery/wal_cut.h"
 #include "tests/test_util.h"
 #include "util/fault_file_system.h"
 #include "util/power_loss_file_system.h"
+#include "wal/newest.h"
 #include "wal/writer.h"
 
 namespace walcache::recovery {
@@ -257,6 +259,55 @@ TEST_F(ReplayTest, CorruptionInTheMiddleRefusesAndRepairsNothing) {
   EXPECT_TRUE(RepairTornTail(FileSystem::Default(), wal_dir(),
                              wal::TailReport{.state = wal::TailState::kCorrupt, .file = seg})
                   .IsInvalidArgument());
+}
+
+// The front cut of `walcache repair` (damage whose records a checkpoint holds): the damaged
+// segment starts again at the record after the damage, earlier segments are set aside whole, the
+// cut bytes are kept, the witness names the new header, and the log reads clean from there.
+TEST_F(ReplayTest, AFrontCutStartsTheLogAtTheRecordAfterTheDamage) {
+  Append(1, 0, 40, 512);
+  const std::vector<std::string> before = test::SegmentPaths(wal_dir());
+  ASSERT_GE(before.size(), 3u);
+  const std::string last = before.back();
+  const std::string original = test::ReadFile(last);
+  test::FlipBit(last, 36 + 26 + 2, 1);  // the payload of the newest segment's first record
+  const std::string damaged = test::ReadFile(last);
+  auto reader = wal::Reader::Open(FileSystem::Default(), wal_dir());
+  ASSERT_TRUE(reader.ok());
+  wal::WalRecord rec;
+  Result<bool> more = true;
+  while (more.ok() && *more) more = (*reader)->Next(&rec);
+  ASSERT_TRUE(more.status().IsCorruption()) << more.status().ToString();
+  const wal::TailReport tail = (*reader)->tail();
+  const std::vector<wal::SegmentSummary> segments = (*reader)->segments();
+  ASSERT_EQ(tail.file, last);
+  auto at = FindFrontCutPoint(FileSystem::Default(), tail);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->found);
+  EXPECT_EQ(at->seq, tail.last_seq + 2) << "one damaged record";
+  auto cut = CutWalFront(FileSystem::Default(), wal_dir(), tail, segments, *at);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->segments_moved, before.size() - 1);
+  EXPECT_EQ(test::SegmentPaths(wal_dir()), std::vector<std::string>{last});
+  for (size_t i = 0; i + 1 < before.size(); ++i) {
+    EXPECT_TRUE(std::filesystem::exists(before[i] + ".cut")) << before[i];
+  }
+  EXPECT_EQ(test::ReadFile(last + ".cut-before-" + std::to_string(at->offset)),
+            damaged.substr(0, at->offset))
+      << "the cut bytes are kept as they were";
+  EXPECT_EQ(test::FileSize(last), original.size()) << "preallocated as before";
+  MapSink sink;
+  ReplayOptions ro;
+  ro.from_seq = at->seq;
+  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, ro);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->tail.state, wal::TailState::kClean);
+  ASSERT_FALSE(sink.seqs.empty());
+  EXPECT_EQ(sink.seqs.front(), at->seq);
+  EXPECT_EQ(sink.seqs.back(), 40u);
+  auto witness = wal::ReadNewest(FileSystem::Default(), wal_dir());
+  ASSERT_TRUE(witness.ok()) << witness.status().ToString();
+  EXPECT_EQ(witness->header.first_seq, at->seq);
 }
 
 TEST_F(ReplayTest, SinkErrorStopsReplayAndIsReturned) {
