@@ -64,6 +64,16 @@ class ReplayTest : public ::testing::Test {
     ASSERT_TRUE((*w)->Close().ok());
   }
 
+  // Where valid data ends in the newest segment, read without repairing anything.
+  uint64_t ValidEnd() {
+    MapSink probe;
+    ReplayOptions look;
+    look.repair_tail = false;
+    auto r = Replay(FileSystem::Default(), wal_dir(), &probe, look);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->tail.valid_end : 0;
+  }
+
   test::ScratchDir dir_;
 };
 
@@ -90,12 +100,7 @@ TEST_F(ReplayTest, TornTailIsRepairedAndTheLogGrowsCleanlyAfterIt) {
   Append(1, 0, 10);
   const std::string seg = test::SegmentPaths(wal_dir()).back();
   // A crash mid-append: half a record of garbage after the last valid one.
-  MapSink probe;
-  ReplayOptions look;
-  look.repair_tail = false;
-  auto before = Replay(FileSystem::Default(), wal_dir(), &probe, look);
-  ASSERT_TRUE(before.ok());
-  const uint64_t end = before->tail.valid_end;
+  const uint64_t end = ValidEnd();
   test::Overwrite(seg, end, std::string("\x13\x37garbage-of-a-torn-record", 26));
 
   MapSink sink;
@@ -131,12 +136,7 @@ TEST_F(ReplayTest, AContinuedSegmentRecoversAfterPowerLossAtEveryStep) {
       std::filesystem::remove_all(wal_dir());
       Append(1, 0, 10);
       const std::string seg = test::SegmentPaths(wal_dir()).back();
-      MapSink probe;
-      ReplayOptions look;
-      look.repair_tail = false;
-      auto before = Replay(FileSystem::Default(), wal_dir(), &probe, look);
-      ASSERT_TRUE(before.ok());
-      test::Overwrite(seg, before->tail.valid_end, std::string(700, '\x5a'));  // durable junk
+      test::Overwrite(seg, ValidEnd(), std::string(700, '\x5a'));  // durable junk
 
       auto ledger = PowerLossLedger::CreatePrivate(dir_.path());
       ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
