@@ -5,6 +5,7 @@
 
 #include "engine/cache_impl.h"
 #include "engine/recovery_record.h"
+#include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/newest.h"
@@ -51,6 +52,23 @@ Status ProbeCacheDir(FileSystem* fs, const std::string& dir, bool* exists, bool*
   *exists = true;
   *holds_cache = r.ok();
   return Status::OK();
+}
+
+// Where the writer continues the newest segment: at its valid end, when nothing but zeros follows
+// it now (a clean end without an older segment's leftovers, or a torn tail the replay just cut
+// there) and the next record, seq `last` + 1, continues its sequence. Otherwise none: a new
+// segment.
+std::optional<wal::SegmentEnd> ResumePoint(const recovery::ReplayReport& report, uint64_t last) {
+  const wal::TailReport& t = report.tail;
+  if (t.file.empty() || t.valid_end == 0 || t.last_seq != last) return std::nullopt;
+  if (BugInjected(InjectedBug::kResumeAfterTornTail) && t.state == wal::TailState::kTorn) {
+    // The planted bug: the torn bytes stay, and the next record goes after them.
+    return wal::SegmentEnd{t.segment, t.file, t.valid_end + t.dropped_bytes};
+  }
+  const bool zeros_follow = (t.state == wal::TailState::kClean && t.stale_bytes == 0) ||
+                            (t.state == wal::TailState::kTorn && report.tail_repaired);
+  if (!zeros_follow || t.in_progress) return std::nullopt;
+  return wal::SegmentEnd{t.segment, t.file, t.valid_end};
 }
 
 }  // namespace
@@ -164,7 +182,8 @@ Status CacheImpl::OpenImpl() {
     wo.sync_interval = options_.sync_interval;
     wo.compression.enabled = options_.compression;
     wo.compression.threshold = options_.compression_threshold;
-    WALCACHE_ASSIGN_OR_RETURN(writer_, wal::Writer::Open(fs_, WalDir(), wo, last + 1));
+    WALCACHE_ASSIGN_OR_RETURN(
+        writer_, wal::Writer::Open(fs_, WalDir(), wo, last + 1, ResumePoint(report, last)));
   }
   WALCACHE_RETURN_IF_ERROR(Prewarm());
   recovery_.micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -65,7 +65,8 @@ Result<ReplayReport> Replay(FileSystem* fs, const std::string& wal_dir, ReplaySi
   // of the next segment: RepairTornTail deletes it).
   const bool headerless = !report.tail.file.empty() && report.tail.valid_end == 0;
   if (options.repair_tail && (report.tail.state == wal::TailState::kTorn || headerless) &&
-      !BugInjected(InjectedBug::kIgnoreTornTail)) {
+      !BugInjected(InjectedBug::kIgnoreTornTail) &&
+      !BugInjected(InjectedBug::kResumeAfterTornTail)) {
     WALCACHE_KILL_POINT(kRecoveryBeforeTailRepair);
     WALCACHE_RETURN_IF_ERROR(RepairTornTail(fs, wal_dir, report.tail));
     report.tail_repaired = true;

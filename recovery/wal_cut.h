@@ -44,6 +44,34 @@ Result<uint64_t> KeptEnd(const ReadableFile* file, uint64_t file_size, const wal
 Result<CutReport> CutWal(FileSystem* fs, const std::string& wal_dir, const wal::TailReport& tail,
                          const std::vector<wal::SegmentSummary>& segments);
 
+// Where the log may start again after damage whose records a checkpoint already holds: the first
+// valid record after the damage in tail.file. found is false unless tail is corrupt at a record
+// that does not read valid (damage, not a sequence break) in a segment with a valid header, and a
+// valid record of that segment with a later seq follows it.
+struct FrontCutPoint {
+  bool found = false;
+  uint64_t offset = 0;  // where that record starts in tail.file
+  uint64_t seq = 0;     // its seq: the damaged records are tail.last_seq + 1 .. seq - 1
+};
+Result<FrontCutPoint> FindFrontCutPoint(FileSystem* fs, const wal::TailReport& tail);
+
+// Cuts the front of the WAL instead of its end, for damage before `at` whose records are all at or
+// below the checkpoint (the caller checks at.seq <= checkpoint_seq + 1): nothing the checkpoint
+// lacks is cut, and the log keeps every record from at.seq on. Steps, each durable before the
+// next: (1) tail.file's bytes before at.offset are copied to "<file>.cut-before-<offset>"; (2)
+// every earlier segment (from `segments`; all their records precede the damage) is renamed to
+// "<segment>.cut"; (3) if the witness names tail.file, it is removed; (4) tail.file is replaced
+// (a new file, preallocated to its size, renamed over it) by its own header with first seq
+// at.seq, followed by its bytes from at.offset on (records name their segment, not their
+// offset, so they move unchanged); (5) the witness removed in (3) is written again naming the new
+// header. Interrupted before (4), the next run finds the same damage; after it, a directory that
+// opens, at worst without a witness until the next segment is created (a directory without one is
+// read as before, docs/wal-format.md).
+Result<CutReport> CutWalFront(FileSystem* fs, const std::string& wal_dir,
+                              const wal::TailReport& tail,
+                              const std::vector<wal::SegmentSummary>& segments,
+                              const FrontCutPoint& at);
+
 }  // namespace walcache::recovery
 
 #endif  // WALCACHE_RECOVERY_WAL_CUT_H_

@@ -8,8 +8,11 @@
 
 #include "recovery/replay.h"
 #include "recovery/tail_repair.h"
+#include "recovery/wal_cut.h"
 #include "tests/test_util.h"
 #include "util/fault_file_system.h"
+#include "util/power_loss_file_system.h"
+#include "wal/newest.h"
 #include "wal/writer.h"
 
 namespace walcache::recovery {
@@ -43,12 +46,14 @@ class ReplayTest : public ::testing::Test {
  protected:
   std::string wal_dir() const { return dir_.Join("wal"); }
 
-  // Appends puts k<i> = v<i> for i in [first, first + n) with the given next_seq.
-  void Append(uint64_t next_seq, int first, int n, uint64_t segment_size = 1 << 20) {
+  // Appends puts k<i> = v<i> for i in [first, first + n) with the given next_seq, in a new
+  // segment or continuing `resume`.
+  void Append(uint64_t next_seq, int first, int n, uint64_t segment_size = 1 << 20,
+              std::optional<wal::SegmentEnd> resume = std::nullopt) {
     wal::WriterOptions o;
     o.segment_size = segment_size;
     o.sync_interval = std::chrono::milliseconds(0);
-    auto w = wal::Writer::Open(FileSystem::Default(), wal_dir(), o, next_seq);
+    auto w = wal::Writer::Open(FileSystem::Default(), wal_dir(), o, next_seq, resume);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     for (int i = first; i < first + n; ++i) {
       wal::Batch b;
@@ -57,6 +62,16 @@ class ReplayTest : public ::testing::Test {
       ASSERT_TRUE((*w)->Append(b.Encode(), Durability::kSync).ok());
     }
     ASSERT_TRUE((*w)->Close().ok());
+  }
+
+  // Where valid data ends in the newest segment, read without repairing anything.
+  uint64_t ValidEnd() {
+    MapSink probe;
+    ReplayOptions look;
+    look.repair_tail = false;
+    auto r = Replay(FileSystem::Default(), wal_dir(), &probe, look);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->tail.valid_end : 0;
   }
 
   test::ScratchDir dir_;
@@ -85,12 +100,7 @@ TEST_F(ReplayTest, TornTailIsRepairedAndTheLogGrowsCleanlyAfterIt) {
   Append(1, 0, 10);
   const std::string seg = test::SegmentPaths(wal_dir()).back();
   // A crash mid-append: half a record of garbage after the last valid one.
-  MapSink probe;
-  ReplayOptions look;
-  look.repair_tail = false;
-  auto before = Replay(FileSystem::Default(), wal_dir(), &probe, look);
-  ASSERT_TRUE(before.ok());
-  const uint64_t end = before->tail.valid_end;
+  const uint64_t end = ValidEnd();
   test::Overwrite(seg, end, std::string("\x13\x37garbage-of-a-torn-record", 26));
 
   MapSink sink;
@@ -110,6 +120,72 @@ TEST_F(ReplayTest, TornTailIsRepairedAndTheLogGrowsCleanlyAfterIt) {
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->tail.state, wal::TailState::kClean);
   EXPECT_EQ(again.seqs.size(), 15u);
+}
+
+// The newest segment continued after a torn tail, with power lost at each step (after the
+// repair; after the writer reserved the segment again; after synced records; after unsynced
+// ones), under every tear: the repair's truncate is durable before anything is appended, so the
+// next replay never finds the torn bytes (or zeros) between old and new records. It reads every
+// synced record, ends clean or torn, and the segment can be continued again.
+TEST_F(ReplayTest, AContinuedSegmentRecoversAfterPowerLossAtEveryStep) {
+  using Tear = PowerLossTear;
+  for (Tear tear : {Tear::kDrop, Tear::kSector, Tear::kGarbage, Tear::kPayload}) {
+    for (int step = 0; step < 4; ++step) {
+      SCOPED_TRACE("tear " + std::to_string(static_cast<int>(tear)) + " step " +
+                   std::to_string(step));
+      std::filesystem::remove_all(wal_dir());
+      Append(1, 0, 10);
+      const std::string seg = test::SegmentPaths(wal_dir()).back();
+      test::Overwrite(seg, ValidEnd(), std::string(700, '\x5a'));  // durable junk
+
+      auto ledger = PowerLossLedger::CreatePrivate(dir_.path());
+      ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+      PowerLossFileSystem plfs(FileSystem::Posix(), ledger->get());
+      MapSink first;
+      auto r = Replay(&plfs, wal_dir(), &first);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_TRUE(r->tail_repaired);
+      uint64_t synced = 10;
+      {
+        std::unique_ptr<wal::Writer> w;
+        if (step >= 1) {
+          wal::WriterOptions o;
+          o.sync_interval = std::chrono::milliseconds(0);
+          auto opened = wal::Writer::Open(&plfs, wal_dir(), o, 11,
+                                          wal::SegmentEnd{r->tail.segment, seg, r->tail.valid_end});
+          ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+          w = std::move(opened).value();
+          ASSERT_EQ(w->stats().segments_resumed, 1u);
+        }
+        for (int i = 0; step >= 2 && i < 3; ++i) {
+          wal::Batch b;
+          b.Put("s" + std::to_string(i), std::string(300, 's'));
+          ASSERT_TRUE(w->Append(b.Encode(), Durability::kSync).ok());
+          ++synced;
+        }
+        for (int i = 0; step >= 3 && i < 2; ++i) {
+          wal::Batch b;
+          b.Put("b" + std::to_string(i), std::string(300, 'b'));
+          ASSERT_TRUE(w->Append(b.Encode(), Durability::kBuffered).ok());
+        }
+        (*ledger)->PowerLoss(tear, 7 + step);
+      }  // the writer's close fails: the power is gone
+      MapSink after;
+      auto r2 = Replay(FileSystem::Default(), wal_dir(), &after);
+      ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+      EXPECT_NE(r2->tail.state, wal::TailState::kCorrupt);
+      ASSERT_GE(after.seqs.size(), synced);
+      for (size_t i = 0; i < after.seqs.size(); ++i) EXPECT_EQ(after.seqs[i], i + 1);
+      Append(after.seqs.size() + 1, 100, 2, 1 << 20,
+             wal::SegmentEnd{r2->tail.segment, seg, r2->tail.valid_end});
+      EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
+      MapSink last;
+      auto r3 = Replay(FileSystem::Default(), wal_dir(), &last);
+      ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+      EXPECT_EQ(last.seqs.size(), after.seqs.size() + 2);
+      EXPECT_EQ(r3->tail.state, wal::TailState::kClean);
+    }
+  }
 }
 
 TEST_F(ReplayTest, WithoutTailRepairNothingChanges) {
@@ -183,6 +259,55 @@ TEST_F(ReplayTest, CorruptionInTheMiddleRefusesAndRepairsNothing) {
   EXPECT_TRUE(RepairTornTail(FileSystem::Default(), wal_dir(),
                              wal::TailReport{.state = wal::TailState::kCorrupt, .file = seg})
                   .IsInvalidArgument());
+}
+
+// The front cut of `walcache repair` (damage whose records a checkpoint holds): the damaged
+// segment starts again at the record after the damage, earlier segments are set aside whole, the
+// cut bytes are kept, the witness names the new header, and the log reads clean from there.
+TEST_F(ReplayTest, AFrontCutStartsTheLogAtTheRecordAfterTheDamage) {
+  Append(1, 0, 40, 512);
+  const std::vector<std::string> before = test::SegmentPaths(wal_dir());
+  ASSERT_GE(before.size(), 3u);
+  const std::string last = before.back();
+  const std::string original = test::ReadFile(last);
+  test::FlipBit(last, 36 + 26 + 2, 1);  // the payload of the newest segment's first record
+  const std::string damaged = test::ReadFile(last);
+  auto reader = wal::Reader::Open(FileSystem::Default(), wal_dir());
+  ASSERT_TRUE(reader.ok());
+  wal::WalRecord rec;
+  Result<bool> more = true;
+  while (more.ok() && *more) more = (*reader)->Next(&rec);
+  ASSERT_TRUE(more.status().IsCorruption()) << more.status().ToString();
+  const wal::TailReport tail = (*reader)->tail();
+  const std::vector<wal::SegmentSummary> segments = (*reader)->segments();
+  ASSERT_EQ(tail.file, last);
+  auto at = FindFrontCutPoint(FileSystem::Default(), tail);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->found);
+  EXPECT_EQ(at->seq, tail.last_seq + 2) << "one damaged record";
+  auto cut = CutWalFront(FileSystem::Default(), wal_dir(), tail, segments, *at);
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->segments_moved, before.size() - 1);
+  EXPECT_EQ(test::SegmentPaths(wal_dir()), std::vector<std::string>{last});
+  for (size_t i = 0; i + 1 < before.size(); ++i) {
+    EXPECT_TRUE(std::filesystem::exists(before[i] + ".cut")) << before[i];
+  }
+  EXPECT_EQ(test::ReadFile(last + ".cut-before-" + std::to_string(at->offset)),
+            damaged.substr(0, at->offset))
+      << "the cut bytes are kept as they were";
+  EXPECT_EQ(test::FileSize(last), original.size()) << "preallocated as before";
+  MapSink sink;
+  ReplayOptions ro;
+  ro.from_seq = at->seq;
+  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, ro);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->tail.state, wal::TailState::kClean);
+  ASSERT_FALSE(sink.seqs.empty());
+  EXPECT_EQ(sink.seqs.front(), at->seq);
+  EXPECT_EQ(sink.seqs.back(), 40u);
+  auto witness = wal::ReadNewest(FileSystem::Default(), wal_dir());
+  ASSERT_TRUE(witness.ok()) << witness.status().ToString();
+  EXPECT_EQ(witness->header.first_seq, at->seq);
 }
 
 TEST_F(ReplayTest, SinkErrorStopsReplayAndIsReturned) {

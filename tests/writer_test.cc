@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -199,6 +200,100 @@ TEST_F(WriterTest, NewWriterUsesSegmentNumberAboveExistingOnes) {
   const auto recs = ReadAll(wal_dir());
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[1].segment, 2u);
+}
+
+// A reopened WAL continues its newest segment at the valid end while it has room, and rotates
+// only when the next record does not fit: reopening does not leave one segment per open.
+TEST_F(WriterTest, AResumedWriterAppendsAtTheValidEndAndRotatesOnlyWhenFull) {
+  WriterOptions o = Options();
+  o.segment_size = 4096;
+  o.compression.enabled = false;
+  uint64_t next = 1;
+  for (int open = 0; open < 30; ++open) {
+    TailReport tail;
+    const auto before = ReadAll(wal_dir(), &tail);
+    ASSERT_EQ(before.size(), next - 1);
+    std::optional<SegmentEnd> end;
+    if (!tail.file.empty()) end = SegmentEnd{tail.segment, tail.file, tail.valid_end};
+    auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, next, end);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    const bool full = end.has_value() && end->valid_end + kRecordHeaderSize > o.segment_size;
+    EXPECT_EQ((*w)->stats().segments_resumed, end.has_value() && !full ? 1u : 0u) << open;
+    if (end.has_value() && !full) {
+      EXPECT_EQ((*w)->active_segment(), end->number);
+      EXPECT_EQ(test::FileSize(end->path), o.segment_size) << "still preallocated";
+    }
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(
+          (*w)->Append(OneKeyBatch(std::to_string(1000 + next), 100), Durability::kSync).ok());
+      ++next;
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  TailReport tail;
+  const auto recs = ReadAll(wal_dir(), &tail);
+  ASSERT_EQ(recs.size(), 60u);
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_EQ(recs[i].seq, i + 1);
+    EXPECT_EQ(KeyOf(recs[i]), std::to_string(1000 + i + 1));
+  }
+  EXPECT_EQ(tail.state, TailState::kClean);
+  // 60 records of 26 + ~110 bytes need 2 segments of 4 KiB, not one per open (30).
+  const size_t per_segment = (4096 - kSegmentHeaderSize) / (recs[1].offset - recs[0].offset);
+  EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), (60 + per_segment - 1) / per_segment);
+  EXPECT_LE(test::SegmentPaths(wal_dir()).size(), 3u);
+}
+
+// After a torn tail's truncation the file is shorter than a segment: resuming reserves the rest
+// again, and the next record goes exactly where valid data ended.
+TEST_F(WriterTest, ResumingATruncatedSegmentPreallocatesItAgainAndLeavesNoGap) {
+  {
+    auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*w)->Append(OneKeyBatch("a"), Durability::kSync).ok());
+  }
+  TailReport tail;
+  ASSERT_EQ(ReadAll(wal_dir(), &tail).size(), 3u);
+  const std::string seg = tail.file;
+  std::filesystem::resize_file(seg, tail.valid_end);  // what the repair of a torn tail leaves
+  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 4,
+                        SegmentEnd{tail.segment, seg, tail.valid_end});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(test::FileSize(seg), Options().segment_size);
+  ASSERT_TRUE((*w)->Append(OneKeyBatch("b"), Durability::kSync).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  const auto recs = ReadAll(wal_dir(), &tail);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[3].offset, recs[2].offset + (recs[2].offset - recs[1].offset));
+  EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
+  EXPECT_EQ(tail.state, TailState::kClean);
+}
+
+// A SegmentEnd that is not the newest segment, or lies past its file's end, is refused; nothing
+// is created or written.
+TEST_F(WriterTest, ResumeOfAnOlderSegmentOrPastTheFileIsRefused) {
+  WriterOptions o = Options();
+  o.segment_size = 1024;
+  o.compression.enabled = false;
+  {
+    auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 12; ++i) {
+      ASSERT_TRUE((*w)->Append(OneKeyBatch("k", 200), Durability::kSync).ok());
+    }
+  }
+  const auto paths = test::SegmentPaths(wal_dir());
+  ASSERT_GE(paths.size(), 2u);
+  std::filesystem::resize_file(paths.back(), 200);  // shorter than the offset given below
+  const std::map<std::string, std::string> before = {{paths[0], test::ReadFile(paths[0])},
+                                                     {paths.back(), test::ReadFile(paths.back())}};
+  auto older = Writer::Open(FileSystem::Default(), wal_dir(), o, 13, SegmentEnd{1, paths[0], 100});
+  EXPECT_TRUE(older.status().IsInvalidArgument()) << older.status().ToString();
+  auto past = Writer::Open(FileSystem::Default(), wal_dir(), o, 13,
+                           SegmentEnd{paths.size(), paths.back(), 500});
+  EXPECT_TRUE(past.status().IsInvalidArgument()) << past.status().ToString();
+  EXPECT_EQ(test::SegmentPaths(wal_dir()), paths);
+  for (const auto& [p, bytes] : before) EXPECT_EQ(test::ReadFile(p), bytes) << p;
 }
 
 TEST_F(WriterTest, InvalidArgumentsChangeNothing) {

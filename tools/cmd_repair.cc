@@ -120,17 +120,30 @@ int Run(const Args& a) {
     if (!diff.ok()) return CannotRun("repair", diff.status(), a.json);
     index = std::move(diff).value();
   }
+  // Damage whose records the checkpoint already holds is cut from the front: the log then starts
+  // at the first valid record after it, and nothing the checkpoint lacks is set aside.
+  recovery::FrontCutPoint front;
+  if (tail.state == wal::TailState::kCorrupt) {
+    Result<recovery::FrontCutPoint> f = recovery::FindFrontCutPoint(fs, tail);
+    if (!f.ok()) return CannotRun("repair", f.status(), a.json);
+    if (f->found && f->seq <= checkpoint_seq + 1) front = *f;
+  }
   const bool cut = tail.state != wal::TailState::kClean;
   // Dropped: the bytes the cut sets aside — after the cut in its segment (without preallocated
-  // zeros) and the later segments whole.
-  uint64_t dropped = 0, records = 0, later_segments = 0;
+  // zeros) and the later segments whole; for a front cut, what precedes the record it keeps.
+  uint64_t dropped = 0, records = 0, later_segments = 0, earlier_segments = 0;
   for (const wal::SegmentSummary& s : segments) {
     records += s.records;
-    if (!cut || s.number <= tail.segment) continue;
+    if (front.found && s.number < tail.segment) {
+      dropped += s.file_bytes;
+      ++earlier_segments;
+    }
+    if (!cut || front.found || s.number <= tail.segment) continue;
     dropped += s.file_bytes;
     ++later_segments;
   }
-  if (cut && !tail.file.empty()) {  // what follows the cut in its segment, as CutWal keeps it
+  if (front.found) dropped += front.offset;
+  if (cut && !front.found && !tail.file.empty()) {  // what follows the cut, as CutWal keeps it
     Result<std::unique_ptr<ReadableFile>> f = fs->OpenReadable(tail.file);
     if (!f.ok()) return CannotRun("repair", f.status(), a.json);
     Result<uint64_t> size = (*f)->Size();
@@ -140,7 +153,12 @@ int Run(const Args& a) {
     dropped += *end - std::min(*end, tail.valid_end);
   }
   CutRecords cut_records;
-  if (cut) {
+  // A front cut sets aside every record before the one it keeps: all in the checkpoint.
+  const uint64_t wal_first = segments.empty() ? 0 : segments.front().first_seq;
+  if (front.found && wal_first > 0) {
+    cut_records = CutRecords{front.seq - wal_first, wal_first, front.seq - 1};
+  }
+  if (cut && !front.found) {
     for (const wal::SegmentSummary& s : segments) {
       if (s.number < tail.segment || (tail.file.empty() && s.number <= tail.segment)) continue;
       const bool at_cut = s.number == tail.segment;
@@ -159,20 +177,50 @@ int Run(const Args& a) {
       .Add("ok_up_to", tail.last_seq)
       .Add("dropped_bytes", dropped)
       .Add("txns_cut", cut_records.count)
-      .Add("txns_cut_first_seq", cut_records.count == 0 ? 0 : tail.last_seq + 1)
+      .Add("txns_cut_first_seq", cut_records.count == 0 ? 0
+                                 : front.found          ? cut_records.first_seq
+                                                        : tail.last_seq + 1)
       .Add("txns_cut_last_seq", cut_records.last_seq)
       .Add("later_segments", later_segments)
       .Add("index_missing", static_cast<uint64_t>(index.missing.size()))
       .Add("index_stale", static_cast<uint64_t>(index.stale.size()))
       .Add("damage", wal_error);
   if (!wal_error.empty()) out << "damage: " << wal_error << std::endl;
+  // "2 damaged records, seq 5–6, already in the checkpoint at seq 9: nothing is lost".
+  const uint64_t damaged_first = tail.last_seq + 1, damaged_last = front.seq - 1;
+  const uint64_t damaged = front.found ? front.seq - damaged_first : 0;
+  std::string covered;
+  if (front.found) {
+    covered = damaged == 0 ? "damaged bytes between seq " + std::to_string(tail.last_seq) +
+                                 " and seq " + std::to_string(front.seq) + " (no record in them)"
+              : damaged == 1
+                  ? "1 damaged record, seq " + std::to_string(damaged_first)
+                  : std::to_string(damaged) + " damaged records, seq " +
+                        std::to_string(damaged_first) + "\u2013" + std::to_string(damaged_last);
+    covered += ", already in the checkpoint at seq " + std::to_string(checkpoint_seq) +
+               ": nothing is lost";
+    doc.Add("front_cut", true)
+        .Add("damaged_records", damaged)
+        .Add("damaged_first_seq", damaged == 0 ? 0 : damaged_first)
+        .Add("damaged_last_seq", damaged == 0 ? 0 : damaged_last)
+        .Add("checkpoint_seq", checkpoint_seq)
+        .Add("wal_starts_at_seq", front.seq);
+  }
   if (!cut && index.missing.empty() && index.stale.empty()) {
     out << "nothing to repair" << std::endl;
     return finish("nothing to repair", kExitOk);
   }
   if (!a.yes) {
     std::string plan;
-    if (cut && tail.file.empty()) {
+    if (front.found) {
+      plan =
+          "cut the front of the WAL: " + covered + ". " + tail.file + " will start at seq " +
+          std::to_string(front.seq) + " (its record at offset " + std::to_string(front.offset) +
+          "); the " + std::to_string(front.offset) + " bytes before it" +
+          (earlier_segments > 0 ? " and " + std::to_string(earlier_segments) + " earlier segments"
+                                : "") +
+          " are kept beside it, not deleted";
+    } else if (cut && tail.file.empty()) {
       plan = "remove " + JoinPath(a.dir, "wal/NEWEST") + ": no WAL segment is left for it to name";
     } else if (cut) {
       plan = "cut the WAL at " + tail.file + ":" + std::to_string(tail.valid_end) + " after seq " +
@@ -191,7 +239,16 @@ int Run(const Args& a) {
       return finish("nothing changed", kExitProblem);
     }
   }
-  if (cut) {
+  if (front.found) {
+    Result<recovery::CutReport> r =
+        recovery::CutWalFront(fs, JoinPath(a.dir, "wal"), tail, segments, front);
+    if (!r.ok()) return CannotRun("repair", r.status(), a.json);
+    out << "cut: " << covered << "; " << tail.file << " now starts at seq " << front.seq << "; "
+        << r->bytes_saved << " bytes before it and " << r->segments_moved << " earlier segments ("
+        << r->bytes_moved << " bytes) kept in";
+    for (const std::string& f : r->saved) out << " " << f;
+    out << std::endl;
+  } else if (cut) {
     Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
     if (!r.ok()) return CannotRun("repair", r.status(), a.json);
     out << "cut: WAL ends at seq " << tail.last_seq << "; " << cut_records.Describe(tail.last_seq)

@@ -36,6 +36,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kExpiryFilterUsesClock, "expiry-filter-uses-clock",
        "durability: RocksDB's compaction drops an expired stored copy that a later WAL record "
        "touched, so replay loses the acknowledged touch"},
+      {InjectedBug::kResumeAfterTornTail, "resume-after-torn-tail",
+       "recovery: an open continues the newest segment after its torn bytes instead of cutting "
+       "them at the valid end, so damage sits between old and new records"},
   };
   return bugs;
 }

@@ -27,6 +27,7 @@ enum class InjectedBug : int {
   kReorderApply,                // transactions reach the map in completion order, not seq order
   kCascadeIgnoresTxnEdges,      // a cascade follows only installed entries' edges (issue 12)
   kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
+  kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
 };
 
 struct InjectedBugInfo {

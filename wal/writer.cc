@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "util/status_macros.h"
+#include "wal/format.h"
 #include "wal/segment.h"
 #include "wal/writer_internal.h"
 
@@ -21,34 +22,73 @@ Writer::Writer(FileSystem* fs, std::string wal_dir, WriterOptions options, uint6
       synced_seq_(next_seq - 1) {}
 
 Result<std::unique_ptr<Writer>> Writer::Open(FileSystem* fs, std::string wal_dir,
-                                             WriterOptions options, uint64_t next_seq) {
+                                             WriterOptions options, uint64_t next_seq,
+                                             std::optional<SegmentEnd> resume) {
   if (next_seq == 0) return Status::InvalidArgument("WAL writer: next_seq must be >= 1");
   if (options.segment_size < kSegmentHeaderSize + kRecordHeaderSize) {
     return Status::InvalidArgument("WAL writer: segment_size " +
                                    std::to_string(options.segment_size) + " is too small");
   }
   std::unique_ptr<Writer> w(new Writer(fs, std::move(wal_dir), options, next_seq));
-  WALCACHE_RETURN_IF_ERROR(w->Start());
+  WALCACHE_RETURN_IF_ERROR(w->Start(resume));
   return w;
 }
 
-Status Writer::Start() {
+Result<std::unique_ptr<WritableFile>> Writer::Reopen(const SegmentEnd& end,
+                                                     const std::vector<SegmentFile>& existing) {
+  if (existing.empty() || existing.back().number != end.number) {
+    return Status::InvalidArgument("WAL writer: " + end.path + " is not the newest segment of " +
+                                   dir_ + "; cannot continue it");
+  }
+  const std::string& path = existing.back().path;
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> r, fs_->OpenReadable(path));
+  WALCACHE_ASSIGN_OR_RETURN(uint64_t size, r->Size());
+  if (size < end.valid_end) {
+    return Status::InvalidArgument("WAL writer: " + path + " holds " + std::to_string(size) +
+                                   " bytes, fewer than its valid end " +
+                                   std::to_string(end.valid_end));
+  }
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                            fs_->OpenWritable(path, OpenMode::kOpenExisting));
+  // A torn tail's repair truncated the file: reserve the rest again, as CreateSegment did, so
+  // that appends never grow it. Only bytes past the file's end are new, and they read as zeros.
+  if (options_.preallocate && size < options_.segment_size) {
+    WALCACHE_RETURN_IF_ERROR(file->Allocate(size, options_.segment_size - size));
+  }
+  return file;
+}
+
+Status Writer::Start(const std::optional<SegmentEnd>& resume) {
   const bool existed = fs_->Exists(dir_).ok();
   WALCACHE_RETURN_IF_ERROR(fs_->CreateDir(dir_));
   if (!existed) WALCACHE_RETURN_IF_ERROR(fs_->SyncDir(DirOf(dir_)));
   WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> existing, ListSegments(fs_, dir_));
-  uint64_t number = options_.min_segment_number;
-  if (!existing.empty()) number = std::max(number, existing.back().number + 1);
-  const uint64_t prealloc = options_.preallocate ? options_.segment_size : 0;
-  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                            CreateSegment(fs_, dir_, number, next_seq_, prealloc));
+  // Continue the newest segment while it has room for a record; a full one rotates now.
+  const bool reuse = resume.has_value() && resume->valid_end >= kSegmentHeaderSize &&
+                     resume->valid_end + kRecordHeaderSize <= options_.segment_size;
+  std::unique_ptr<WritableFile> file;
+  uint64_t number = 0, offset = kSegmentHeaderSize;
+  if (reuse) {
+    WALCACHE_ASSIGN_OR_RETURN(file, Reopen(*resume, existing));
+    number = resume->number;
+    offset = resume->valid_end;
+  } else {
+    number = options_.min_segment_number;
+    if (!existing.empty()) number = std::max(number, existing.back().number + 1);
+    const uint64_t prealloc = options_.preallocate ? options_.segment_size : 0;
+    WALCACHE_ASSIGN_OR_RETURN(file, CreateSegment(fs_, dir_, number, next_seq_, prealloc));
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     active_ = std::move(file);
     segment_number_ = number;
-    offset_ = kSegmentHeaderSize;
-    stats_.segments_created++;
-    stats_.fsyncs++;
+    offset_ = offset;
+    if (reuse) {
+      stats_.segments_resumed++;
+    } else {
+      stats_.segments_created++;
+      stats_.fsyncs++;
+    }
   }
   if (options_.sync_interval.count() > 0) flusher_ = std::thread([this] { FlusherLoop(); });
   return Status::OK();

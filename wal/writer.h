@@ -17,7 +17,9 @@
 //
 // Segments rotate when the next record would take the active one past segment_size: the old
 // segment is synced before the first record of the new one is written, so a segment that has a
-// successor is complete on disk (the reader relies on this).
+// successor is complete on disk (the reader relies on this). A writer opened with a SegmentEnd
+// continues that segment (the newest) from its valid end while it has room, instead of starting
+// a new one: a reopened cache does not leave one preallocated segment per open.
 //
 // All I/O on a segment happens in the leader role, one thread at a time (see AcquireLeadership).
 //
@@ -32,13 +34,16 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "util/file_system.h"
 #include "wal/compression.h"
 #include "wal/record.h"
+#include "wal/segment.h"
 #include "walcache/durability.h"
 #include "walcache/result.h"
 
@@ -73,7 +78,16 @@ struct WriterStats {
   uint64_t groups = 0;        // leader write calls (one per group)
   uint64_t fsyncs = 0;        // fdatasync calls on segment files, all causes
   uint64_t segments_created = 0;
+  uint64_t segments_resumed = 0;  // 1 if the writer continued the newest segment at Open
   uint64_t gathers = 0;  // gathering waits that ended at their deadline, short of a full group
+};
+
+// Where recovery found the log to end: the newest segment and the offset just past its last valid
+// record (or its header, if it holds none), with nothing but zeros after it.
+struct SegmentEnd {
+  uint64_t number = 0;
+  std::string path;
+  uint64_t valid_end = 0;
 };
 
 class Writer {
@@ -92,14 +106,24 @@ class Writer {
     std::shared_ptr<Waiter> w_;
   };
 
-  // Starts a writer that appends to a new segment of `wal_dir` (created if missing) whose first
-  // record gets `next_seq`.
+  // Starts a writer whose first record gets `next_seq`. Without `resume`, or when the segment it
+  // names has no room for another record header within segment_size, it appends to a new
+  // segment of `wal_dir` (created if missing). With `resume`, it appends to that segment from
+  // resume->valid_end on, first reserving (preallocate) the segment's bytes up to segment_size
+  // that the file lacks, e.g. after a torn tail's truncation; nothing is written or synced there
+  // until the first record.
   // REQUIRES: next_seq >= 1. REQUIRES: the segments already in wal_dir were read and their tail
   // repaired, and next_seq is one past their last record; otherwise a torn tail would become
   // corruption followed by valid records, and the sequence would have a gap.
+  // REQUIRES for `resume`: it names (by number) the newest segment, every byte of it from valid_end
+  // on is zero (a clean end, or a torn tail truncated at valid_end and synced), and its records are
+  // durable. Bytes left between valid_end and the next record would be damage followed by valid
+  // records: corruption. Errors: InvalidArgument if `resume` is not the newest segment listed,
+  // or its file is shorter than valid_end; I/O errors.
   // `fs` must outlive the writer.
   static Result<std::unique_ptr<Writer>> Open(FileSystem* fs, std::string wal_dir,
-                                              WriterOptions options, uint64_t next_seq);
+                                              WriterOptions options, uint64_t next_seq,
+                                              std::optional<SegmentEnd> resume = std::nullopt);
 
   ~Writer();
   Writer(const Writer&) = delete;
@@ -137,7 +161,10 @@ class Writer {
  private:
   Writer(FileSystem* fs, std::string wal_dir, WriterOptions options, uint64_t next_seq);
 
-  Status Start();
+  Status Start(const std::optional<SegmentEnd>& resume);
+  // Opens `end`'s segment for appending at end.valid_end (Open's REQUIRES hold).
+  Result<std::unique_ptr<WritableFile>> Reopen(const SegmentEnd& end,
+                                               const std::vector<SegmentFile>& existing);
   // Leads one group: REQUIRES mu_ held via `l`, !leading_, queue_ not empty.
   void LeadOneGroup(std::unique_lock<std::mutex>& l);
   // True iff a thread about to lead should first wait for more records. REQUIRES mu_ held.
