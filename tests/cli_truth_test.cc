@@ -69,8 +69,8 @@ TEST_F(CliTest, UnitsAndEstimatesAreLabelledAndUtf8ValuesAreShownAsText) {
   EXPECT_EQ(g.out.find("menu = " + utf8 + "  (update_id 1, expires_at "), 0u) << g;
   EXPECT_NE(g.out.find(" ms)"), std::string::npos) << "expires_at has its unit: " << g;
   const Json j = ParseJson(Cli({"get", Dir(), "menu", "--json"}));
-  EXPECT_EQ(j["value"].str(), utf8);
-  EXPECT_FALSE(j.Has("value_hex"));
+  EXPECT_EQ(j.at("value").get<std::string>(), utf8);
+  EXPECT_FALSE(j.contains("value_hex"));
   // Not UTF-8, or a control character: hex as before.
   ASSERT_EQ(Cli({"put", Dir(), "bad", std::string("\xc3\x28", 2)}).code, 0);
   EXPECT_EQ(Cli({"get", Dir(), "bad"}).out, "bad = 0xc328  (update_id 2)\n");
@@ -103,7 +103,7 @@ TEST_F(CliTest, ScanAndGetOnAWalCorruptBeforeItsEndSaySoOnStderrAndExitOne) {
       << scan;
   const CliRun sj = Cli({"scan", Dir(), "--json"});
   EXPECT_EQ(sj.code, 1) << sj;
-  EXPECT_FALSE(ParseJson(sj)["complete"].boolean()) << sj;
+  EXPECT_FALSE(ParseJson(sj).at("complete").get<bool>()) << sj;
 
   const CliRun before = Cli({"get", Dir(), TxnKey(0)});  // written before the damage
   EXPECT_EQ(before.code, 1) << before;
@@ -125,7 +125,7 @@ TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt)
   EXPECT_NE(v.out.find("PROBLEM stored entry 'user:2' is damaged: "), std::string::npos) << v;
   const CliRun vj = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(vj.code, 1) << vj;
-  EXPECT_EQ(ParseJson(vj)["problem_count"].u64(), 1u) << vj;
+  EXPECT_EQ(ParseJson(vj).at("problem_count").get<uint64_t>(), 1u) << vj;
 
   const CliRun s = Cli({"scan", Dir()});
   EXPECT_EQ(s.code, 1) << s;
@@ -134,8 +134,8 @@ TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt)
   EXPECT_TRUE(OneLineNaming(s, "'user:2'"));
   const CliRun sj = Cli({"scan", Dir(), "--json"});
   EXPECT_EQ(sj.code, 1) << sj;
-  EXPECT_EQ(ParseJson(sj)["count"].u64(), 4u);
-  EXPECT_EQ(ParseJson(sj)["damaged_keys"][0].str(), "user:2");
+  EXPECT_EQ(ParseJson(sj).at("count").get<uint64_t>(), 4u);
+  EXPECT_EQ(ParseJson(sj).at("damaged_keys").at(0).get<std::string>(), "user:2");
 
   const CliRun g = Cli({"get", Dir(), "user:2"});
   EXPECT_EQ(g.code, 1) << g;
@@ -156,7 +156,8 @@ TEST_F(CliTest, FailingCommandsWithJsonStillPrintOneJsonDocument) {
     EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
     EXPECT_TRUE(OneLineNaming(r, missing)) << cmd[0];
     const Json j = ParseJson(r);
-    EXPECT_NE(j["error"].str().find(missing), std::string::npos) << cmd[0] << ": " << r;
+    EXPECT_NE(j.at("error").get<std::string>().find(missing), std::string::npos)
+        << cmd[0] << ": " << r;
   }
   EXPECT_FALSE(fs::exists(missing));
 }
@@ -218,10 +219,11 @@ TEST_F(CliTest, ADamagedLastRecordIsDescribedAsWhatTheToolCanKnowAndTheNextOpenS
   // The next open drops them, and its recovery record (shown by inspect) says how many and what.
   ASSERT_EQ(Cli({"put", Dir(), "after", "crash"}).code, 0);
   const CliRun after = Cli({"inspect", Dir(), "--json"});
-  const Json lr = ParseJson(after)["last_recovery"];
-  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size()) << after;
-  EXPECT_NE(lr["summary"].str().find("the dropped bytes were the start of seq " + next),
-            std::string::npos)
+  const Json lr = ParseJson(after).at("last_recovery");
+  EXPECT_EQ(lr.at("tail_bytes_dropped").get<uint64_t>(), kGarbage.size()) << after;
+  EXPECT_NE(
+      lr.at("summary").get<std::string>().find("the dropped bytes were the start of seq " + next),
+      std::string::npos)
       << after;
 }
 
@@ -289,16 +291,16 @@ TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
   const CliRun r = Cli({"repair", Dir(), "--yes", "--json"});
   EXPECT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["result"].str(), "repaired") << r;
-  EXPECT_EQ(j["tail"].str(), "corrupt");
-  EXPECT_EQ(j["ok_up_to"].u64(), ids_[1]);
-  EXPECT_EQ(j["txns_cut"].u64(), 3u);
-  EXPECT_EQ(j["txns_cut_first_seq"].u64(), ids_[2]);
-  EXPECT_EQ(j["txns_cut_last_seq"].u64(), ids_[5]);
-  EXPECT_NE(j["lines"][0].str().find("analyzed: "), std::string::npos) << r;
+  EXPECT_EQ(j.at("result").get<std::string>(), "repaired") << r;
+  EXPECT_EQ(j.at("tail").get<std::string>(), "corrupt");
+  EXPECT_EQ(j.at("ok_up_to").get<uint64_t>(), ids_[1]);
+  EXPECT_EQ(j.at("txns_cut").get<uint64_t>(), 3u);
+  EXPECT_EQ(j.at("txns_cut_first_seq").get<uint64_t>(), ids_[2]);
+  EXPECT_EQ(j.at("txns_cut_last_seq").get<uint64_t>(), ids_[5]);
+  EXPECT_NE(j.at("lines").at(0).get<std::string>().find("analyzed: "), std::string::npos) << r;
   const CliRun again = Cli({"repair", Dir(), "--json"});
   EXPECT_EQ(again.code, 0) << again;
-  EXPECT_EQ(ParseJson(again)["result"].str(), "nothing to repair") << again;
+  EXPECT_EQ(ParseJson(again).at("result").get<std::string>(), "nothing to repair") << again;
 }
 
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
