@@ -21,7 +21,7 @@
 // says there were none, when the log was deleted).
 // Each case prints one line (file kind, file, damage, open result, verify and inspect exit codes);
 // docs/hardening.md ("Damaged files") has the table. One test per file kind, so CTest runs them in
-// parallel. Helpers: tests/cli_test_util.h.
+// parallel. Helpers: tests/cli_run.h, tests/cache_in_child.h, tests/dir_snapshot.h.
 //
 // Thread-safety: not thread-safe; one test at a time.
 #include <sys/stat.h>
