@@ -4,7 +4,6 @@
 // read-only opens (reads work, writes are Aborted, nothing in the directory changes, Busy while a
 // writer holds it, an uncheckpointed WAL is replayed into memory only).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "engine/rocks_store.h"
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "walcache/cache.h"
 
@@ -307,9 +307,7 @@ TEST_F(CacheAccessTest, ReadOnlyOpenWhileAWriterHoldsTheDirectoryIsBusyAndNamesI
 }
 
 TEST_F(CacheAccessTest, ReadOnlyOpenReplaysAnUncheckpointedWalIntoMemoryOnly) {
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  const test::ChildExit e = test::RunInChild([&]() -> int {
     auto c = Cache::Open(dir_.path(), Opts());
     if (!c.ok()) ::_exit(2);
     for (int i = 0; i < 10; ++i) {
@@ -317,10 +315,8 @@ TEST_F(CacheAccessTest, ReadOnlyOpenReplaysAnUncheckpointedWalIntoMemoryOnly) {
     }
     if (!(*c)->Delete("k0").ok()) ::_exit(4);
     ::_exit(0);  // no close, no checkpoint
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  });
+  ASSERT_TRUE(e.ok()) << e;
   // A torn tail too (non-zero bytes past the last record), which a writable open would repair.
   const std::vector<std::string> segments = test::SegmentPaths(dir_.Join("wal"));
   ASSERT_EQ(segments.size(), 1u);

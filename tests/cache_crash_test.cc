@@ -3,12 +3,12 @@
 // fires; the parent reopens and checks that the state is exactly the state after some prefix of
 // the history that includes every acknowledged transaction (I2, I3, I4), and I1.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
 
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "util/kill_point.h"
 #include "walcache/cache.h"
@@ -63,8 +63,7 @@ std::map<std::string, std::string> ModelAfter(int n) {
 int RunChildUntilKilled(const std::string& dir, const char* point, int n, bool* died) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
+  test::Child child([&]() -> int {
     ::close(fds[0]);
     g_point = point;
     g_countdown = n;
@@ -78,17 +77,16 @@ int RunChildUntilKilled(const std::string& dir, const char* point, int n, bool* 
       if (i % 25 == 24 && !(*c)->Checkpoint().ok()) ::_exit(4);
     }
     ::_exit(5);  // the point never fired often enough
-  }
+  });
   ::close(fds[1]);
   int acked = 0;
   char b;
   while (::read(fds[0], &b, 1) == 1) ++acked;
   ::close(fds[0]);
-  int status = 0;
-  EXPECT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status));
-  *died = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  EXPECT_TRUE(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 5) << WEXITSTATUS(status);
+  const test::ChildExit e = child.Wait();
+  EXPECT_TRUE(e.exited()) << e;
+  *died = e.ok();
+  EXPECT_TRUE(e.code() == 0 || e.code() == 5) << e;
   return acked;
 }
 
@@ -163,17 +161,14 @@ TEST(CacheRecoveryCrashTest, DyingDuringRecoveryLeavesADirectoryTheNextOpenRecov
       RunChildUntilKilled(dir.path(), KillPointName(KillPoint::kWalAfterWrite), 95, &died);
   ASSERT_TRUE(died);
   // Second death: while replaying that WAL.
-  const pid_t child = ::fork();
-  if (child == 0) {
+  const test::ChildExit e = test::RunInChild([&] {
     g_point = KillPointName(KillPoint::kRecoveryReplay);
     g_countdown = 2;
     SetKillPointHandler(&KillAt);
     (void)Cache::Open(dir.path(), Opts());
-    ::_exit(5);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "recovery.replay never fired";
+    return 5;
+  });
+  ASSERT_TRUE(e.ok()) << "recovery.replay never fired: " << e;
   auto c = Cache::Open(dir.path(), Opts());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ExpectPrefixState(c->get(), acked, "after a death during recovery");

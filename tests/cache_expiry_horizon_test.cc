@@ -4,7 +4,6 @@
 // it extends). The filter drops only entries expired by the checkpoint's expiry horizon; the
 // planted bug expiry-filter-uses-clock restores the old rule and must lose the Touch.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 
 #include "checker/aimed_hold.h"
 #include "engine/rocks_store.h"
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
@@ -34,9 +34,7 @@ class ExpiryHorizonTest : public ::testing::Test {
   // In a child that dies without closing: "k" is stored by a checkpoint with a TTL of 1 s, then
   // a sync Touch at +0.5 s extends it to +10.5 s and is acknowledged; no checkpoint after it.
   void TouchThenDie() {
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
+    const test::ChildExit e = test::RunInChild([&]() -> int {
       auto c = Cache::Open(dir_.path(), Opts());
       if (!c.ok()) ::_exit(2);
       if (!(*c)->Put("k", "value", {.ttl_ms = 1000}).ok()) ::_exit(3);
@@ -44,10 +42,8 @@ class ExpiryHorizonTest : public ::testing::Test {
       now_ = kStart + 500;
       if (!(*c)->Touch("k", 10'000).ok()) ::_exit(5);
       ::_exit(0);  // no close, no checkpoint: the Touch lives only in the WAL
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    });
+    ASSERT_TRUE(e.ok()) << e;
   }
 
   // What a background compaction of the dead process could have done once the old expiry

@@ -9,7 +9,6 @@
 #include <rocksdb/file_system.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +21,7 @@
 
 #include "engine/checkpoint_failure.h"
 #include "engine/seams.h"
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "util/fault_file_system.h"
 #include "walcache/cache.h"
@@ -158,18 +158,15 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
   test::ScratchDir dir;
   constexpr int kTxns = 30;
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {  // commits, then dies without a checkpoint: recovery has a WAL to read
+  // The child commits, then dies without a checkpoint: recovery has a WAL to read.
+  const test::ChildExit e = test::RunInChild([&]() -> int {
     Options o;
     o.checkpoint_interval = std::chrono::milliseconds(0);
     auto c = Cache::Open(dir.path(), o);
     Acked ignored;
     ::_exit(c.ok() && CommitUntilFailure(c->get(), &ignored, kTxns).ok() ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  });
+  ASSERT_TRUE(e.ok()) << e;
 
   FaultFileSystem faults(FileSystem::Posix());
   const engine::Seams over_faults{&faults, nullptr};

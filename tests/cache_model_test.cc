@@ -3,13 +3,13 @@
 // one (fork + _exit), and after a torn WAL tail — and checked for I1 (no entry without its
 // sources at exactly the recorded updateIds).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <map>
 #include <optional>
 #include <random>
 
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "walcache/cache.h"
 
@@ -158,9 +158,7 @@ TEST_F(CacheModelTest, RandomHistoryMatchesAfterDyingWithoutCloseAndAfterATornTa
   // The child runs the history and dies with _exit; the parent replays the same seeded history
   // on the model (every commit is sync, so everything the child did is durable).
   constexpr int kSteps = 300;
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  const test::ChildExit e = test::RunInChild([&]() -> int {
     auto c = Cache::Open(dir_.path(), Opts());
     if (!c.ok()) ::_exit(2);
     std::mt19937_64 rng(99);
@@ -171,10 +169,8 @@ TEST_F(CacheModelTest, RandomHistoryMatchesAfterDyingWithoutCloseAndAfterATornTa
       if (i == 120 && !(*c)->Checkpoint().ok()) ::_exit(4);
     }
     ::_exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  });
+  ASSERT_TRUE(e.ok()) << e;
 
   // The model, from the same seed, against a scratch cache that gives the same updateIds.
   test::ScratchDir shadow_dir;

@@ -4,7 +4,6 @@
 #include "walcache/cache.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 
 namespace walcache {
@@ -245,9 +245,7 @@ TEST_F(CacheTest, ReopenAfterDyingWithoutCloseRecoversEveryAcknowledgedCommit) {
   // The child commits, reports each acknowledged updateId through a pipe, and _exits.
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  test::Child child([&]() -> int {
     ::close(fds[0]);
     Options o;
     o.wal_segment_size = 8 << 10;
@@ -265,15 +263,14 @@ TEST_F(CacheTest, ReopenAfterDyingWithoutCloseRecoversEveryAcknowledgedCommit) {
       (void)!::write(fds[1], &v, sizeof(v));
     }
     ::_exit(0);  // no close, no final checkpoint
-  }
+  });
   ::close(fds[1]);
   std::vector<uint64_t> acked;
   uint64_t v = 0;
   while (::read(fds[0], &v, sizeof(v)) == sizeof(v)) acked.push_back(v);
   ::close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const test::ChildExit e = child.Wait();
+  ASSERT_TRUE(e.ok()) << e;
   ASSERT_EQ(acked.size(), 200u);
 
   auto c = OpenCache();

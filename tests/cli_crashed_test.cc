@@ -19,36 +19,37 @@ TEST_F(CliTest, TornTailWalDumpListsEveryRecordAndExitsZero) {
   const CliRun r = Cli({"wal", "dump", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  ASSERT_EQ(j["records"].size(), 6u) << r;
+  ASSERT_EQ(j.at("records").size(), 6u) << r;
   uint64_t offset = kSegmentHeaderSize;
   for (size_t i = 0; i < 6; ++i) {
-    const Json& rec = j["records"][i];
-    EXPECT_EQ(rec["file"].str(), fs::relative(segment_, Dir()).string());
-    EXPECT_EQ(rec["offset"].u64(), offset) << "records are back to back";
-    EXPECT_GT(rec["length"].u64(), kRecordHeaderSize);
-    offset += rec["length"].u64();
-    EXPECT_EQ(rec["seq"].u64(), ids_[i]);
-    EXPECT_EQ(rec["ops"].u64(), 2u);
-    ASSERT_EQ(rec["keys"].size(), 2u);
-    EXPECT_EQ(rec["keys"][0].str(), TxnKey(i));
-    EXPECT_EQ(rec["keys"][1].str(), SharedKey(i));
-    EXPECT_EQ(rec["stored_bytes"].u64() + kRecordHeaderSize, rec["length"].u64());
-    EXPECT_FALSE(rec["compressed"].boolean());
-    EXPECT_TRUE(rec["checksum_ok"].boolean());
+    const Json& rec = j.at("records").at(i);
+    EXPECT_EQ(rec.at("file").get<std::string>(), fs::relative(segment_, Dir()).string());
+    EXPECT_EQ(rec.at("offset").get<uint64_t>(), offset) << "records are back to back";
+    EXPECT_GT(rec.at("length").get<uint64_t>(), kRecordHeaderSize);
+    offset += rec.at("length").get<uint64_t>();
+    EXPECT_EQ(rec.at("seq").get<uint64_t>(), ids_[i]);
+    EXPECT_EQ(rec.at("ops").get<uint64_t>(), 2u);
+    ASSERT_EQ(rec.at("keys").size(), 2u);
+    EXPECT_EQ(rec.at("keys").at(0).get<std::string>(), TxnKey(i));
+    EXPECT_EQ(rec.at("keys").at(1).get<std::string>(), SharedKey(i));
+    EXPECT_EQ(rec.at("stored_bytes").get<uint64_t>() + kRecordHeaderSize,
+              rec.at("length").get<uint64_t>());
+    EXPECT_FALSE(rec.at("compressed").get<bool>());
+    EXPECT_TRUE(rec.at("checksum_ok").get<bool>());
   }
-  const Json& t = j["tail"];
-  EXPECT_EQ(t["state"].str(), "torn");
-  EXPECT_EQ(t["file"].str(), fs::relative(segment_, Dir()).string());
-  EXPECT_EQ(t["offset"].u64(), valid_end_);
-  EXPECT_EQ(t["offset"].u64(), offset);
-  EXPECT_EQ(t["dropped_bytes"].u64(), kGarbage.size());
-  EXPECT_EQ(t["last_seq"].u64(), ids_.back());
+  const Json& t = j.at("tail");
+  EXPECT_EQ(t.at("state").get<std::string>(), "torn");
+  EXPECT_EQ(t.at("file").get<std::string>(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(t.at("offset").get<uint64_t>(), valid_end_);
+  EXPECT_EQ(t.at("offset").get<uint64_t>(), offset);
+  EXPECT_EQ(t.at("dropped_bytes").get<uint64_t>(), kGarbage.size());
+  EXPECT_EQ(t.at("last_seq").get<uint64_t>(), ids_.back());
 
   const Json from = ParseJson(
       Cli({"wal", "dump", Dir(), "--from", std::to_string(ids_[2]), "--limit", "2", "--json"}));
-  ASSERT_EQ(from["records"].size(), 2u);
-  EXPECT_EQ(from["records"][0]["seq"].u64(), ids_[2]);
-  EXPECT_EQ(from["records"][1]["seq"].u64(), ids_[3]);
+  ASSERT_EQ(from.at("records").size(), 2u);
+  EXPECT_EQ(from.at("records").at(0).at("seq").get<uint64_t>(), ids_[2]);
+  EXPECT_EQ(from.at("records").at(1).at("seq").get<uint64_t>(), ids_[3]);
   const CliRun text = Cli({"wal", "dump", Dir()});
   EXPECT_EQ(text.code, 0) << text;
   EXPECT_NE(text.out.find("6 records; tail: torn at wal/"), std::string::npos) << text;
@@ -59,31 +60,32 @@ TEST_F(CliTest, TornTailInspectReportsItAndEveryRecordAfterTheCheckpoint) {
   const CliRun r = Cli({"inspect", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["checkpoint_seq"].u64(), 0u) << "the process died before any checkpoint";
-  EXPECT_EQ(j["last_seq"].u64(), ids_.back());
-  EXPECT_FALSE(j["held"].boolean()) << "the holder is dead";
-  const Json& w = j["wal"];
-  EXPECT_EQ(w["records_after_checkpoint"].u64(), 6u);
-  EXPECT_EQ(w["tail"].str(), "torn");
-  EXPECT_EQ(w["tail_file"].str(), fs::relative(segment_, Dir()).string());
-  EXPECT_EQ(w["tail_offset"].u64(), valid_end_);
-  EXPECT_EQ(w["tail_dropped_bytes"].u64(), kGarbage.size());
-  EXPECT_EQ(w["error"].str(), "");
+  EXPECT_EQ(j.at("checkpoint_seq").get<uint64_t>(), 0u) << "the process died before any checkpoint";
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids_.back());
+  EXPECT_FALSE(j.at("held").get<bool>()) << "the holder is dead";
+  const Json& w = j.at("wal");
+  EXPECT_EQ(w.at("records_after_checkpoint").get<uint64_t>(), 6u);
+  EXPECT_EQ(w.at("tail").get<std::string>(), "torn");
+  EXPECT_EQ(w.at("tail_file").get<std::string>(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(w.at("tail_offset").get<uint64_t>(), valid_end_);
+  EXPECT_EQ(w.at("tail_dropped_bytes").get<uint64_t>(), kGarbage.size());
+  EXPECT_EQ(w.at("error").get<std::string>(), "");
   const Json exact = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));
-  EXPECT_EQ(exact["keys"]["live"].u64(), 6u + 3u) << "k00..k05 and shared:0..2";
+  EXPECT_EQ(exact.at("keys").at("live").get<uint64_t>(), 6u + 3u) << "k00..k05 and shared:0..2";
 }
 
 TEST_F(CliTest, TornTailGetAndScanServeEveryAcknowledgedCommit) {
   ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
   const Json g = ParseJson(Cli({"get", Dir(), SharedKey(4), "--json"}));
-  EXPECT_EQ(g["value"].str(), SharedValue(4)) << "the last of 1 and 4";
-  EXPECT_EQ(g["update_id"].u64(), ids_[4]);
+  EXPECT_EQ(g.at("value").get<std::string>(), SharedValue(4)) << "the last of 1 and 4";
+  EXPECT_EQ(g.at("update_id").get<uint64_t>(), ids_[4]);
   const CliRun r = Cli({"scan", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
   State seen;
-  for (const Json& e : j["entries"].array()) {
-    seen[e["key"].str()] = {e["value"].str(), e["update_id"].u64()};
+  for (const Json& e : j.at("entries")) {
+    seen[e.at("key").get<std::string>()] = {e.at("value").get<std::string>(),
+                                            e.at("update_id").get<uint64_t>()};
   }
   EXPECT_EQ(seen, StateAfter(ids_, 6));
 }
@@ -93,18 +95,20 @@ TEST_F(CliTest, TornTailVerifyIsOkWithANote) {
   const CliRun r = Cli({"verify", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_TRUE(j["ok"].boolean());
-  EXPECT_EQ(j["problem_count"].u64(), 0u);
-  EXPECT_EQ(j["tail"].str(), "torn");
-  ASSERT_EQ(j["notes"].size(), 1u) << r;
-  EXPECT_NE(j["notes"][0].str().find("torn"), std::string::npos) << r;
-  EXPECT_NE(j["notes"][0].str().find(std::to_string(kGarbage.size()) + " bytes"), std::string::npos)
-      << r;
-  EXPECT_NE(j["notes"][0].str().find(segment_ + ":" + std::to_string(valid_end_)),
+  EXPECT_TRUE(j.at("ok").get<bool>());
+  EXPECT_EQ(j.at("problem_count").get<uint64_t>(), 0u);
+  EXPECT_EQ(j.at("tail").get<std::string>(), "torn");
+  ASSERT_EQ(j.at("notes").size(), 1u) << r;
+  EXPECT_NE(j.at("notes").at(0).get<std::string>().find("torn"), std::string::npos) << r;
+  EXPECT_NE(j.at("notes").at(0).get<std::string>().find(std::to_string(kGarbage.size()) + " bytes"),
             std::string::npos)
       << r;
-  EXPECT_EQ(j["last_seq"].u64(), ids_.back());
-  EXPECT_EQ(j["entries"].u64(), 9u);
+  EXPECT_NE(
+      j.at("notes").at(0).get<std::string>().find(segment_ + ":" + std::to_string(valid_end_)),
+      std::string::npos)
+      << r;
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids_.back());
+  EXPECT_EQ(j.at("entries").get<uint64_t>(), 9u);
 }
 
 TEST_F(CliTest, TornTailRepairAnsweredNoChangesNothing) {
@@ -140,27 +144,27 @@ TEST_F(CliTest, TornTailRepairWithYesCutsItKeepsTheBytesAndLosesNoRecord) {
   EXPECT_EQ(test::FileSize(segment_), valid_end_);
   // Every record up to the cut is there, as the dump before the repair listed it.
   const CliRun v = ExpectExactlyTheRecordsUpTo(dump, ok_up_to, 6);
-  EXPECT_EQ(ParseJson(v)["tail"].str(), "clean");
+  EXPECT_EQ(ParseJson(v).at("tail").get<std::string>(), "clean");
 }
 
 TEST_F(CliTest, TornTailPutRecoversDroppingTheTornBytesAndContinuesTheSequence) {
   ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
   const CliRun r = Cli({"put", Dir(), "after", "crash", "--json"});
   ASSERT_EQ(r.code, 0) << r;
-  EXPECT_EQ(ParseJson(r)["update_id"].u64(), ids_.back() + 1);
+  EXPECT_EQ(ParseJson(r).at("update_id").get<uint64_t>(), ids_.back() + 1);
   const Json i = ParseJson(Cli({"inspect", Dir(), "--json"}));
-  const Json& lr = i["last_recovery"];
-  EXPECT_EQ(lr["checkpoint_seq"].u64(), 0u);
-  EXPECT_EQ(lr["records_replayed"].u64(), 6u);
-  EXPECT_EQ(lr["last_seq"].u64(), ids_.back());
-  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size());
-  EXPECT_EQ(i["wal"]["tail"].str(), "clean");
+  const Json& lr = i.at("last_recovery");
+  EXPECT_EQ(lr.at("checkpoint_seq").get<uint64_t>(), 0u);
+  EXPECT_EQ(lr.at("records_replayed").get<uint64_t>(), 6u);
+  EXPECT_EQ(lr.at("last_seq").get<uint64_t>(), ids_.back());
+  EXPECT_EQ(lr.at("tail_bytes_dropped").get<uint64_t>(), kGarbage.size());
+  EXPECT_EQ(i.at("wal").at("tail").get<std::string>(), "clean");
   // The open cut the torn bytes and continued the segment: the put's record is where they were.
   const Json d = WalDump();
-  ASSERT_EQ(d["records"].size(), 7u);
-  EXPECT_EQ(Abs(d["records"][6]["file"].str()), segment_);
-  EXPECT_EQ(d["records"][6]["offset"].u64(), valid_end_);
-  EXPECT_EQ(d["records"][6]["seq"].u64(), ids_.back() + 1);
+  ASSERT_EQ(d.at("records").size(), 7u);
+  EXPECT_EQ(Abs(d.at("records").at(6).at("file").get<std::string>()), segment_);
+  EXPECT_EQ(d.at("records").at(6).at("offset").get<uint64_t>(), valid_end_);
+  EXPECT_EQ(d.at("records").at(6).at("seq").get<uint64_t>(), ids_.back() + 1);
   EXPECT_EQ(Cli({"verify", Dir()}).code, 0);
 }
 
@@ -179,16 +183,16 @@ TEST_F(CliTest, TornTailCompactRecoversCheckpointsAndTruncatesTheWal) {
   const CliRun r = Cli({"compact", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["dir"].str(), Dir());
-  EXPECT_EQ(j["rocksdb_bytes_before"].u64(), rocks_before);
-  EXPECT_EQ(j["wal_bytes_before"].u64(), wal_bytes);
-  EXPECT_EQ(j["rocksdb_bytes_after"].u64(), TreeBytes(Abs("rocksdb")));
-  EXPECT_EQ(j["wal_bytes_after"].u64(), segment_bytes());
-  EXPECT_EQ(ParseJson(Cli({"inspect", Dir(), "--json"}))["wal"]["bytes"].u64(),
-            j["wal_bytes_after"].u64())
+  EXPECT_EQ(j.at("dir").get<std::string>(), Dir());
+  EXPECT_EQ(j.at("rocksdb_bytes_before").get<uint64_t>(), rocks_before);
+  EXPECT_EQ(j.at("wal_bytes_before").get<uint64_t>(), wal_bytes);
+  EXPECT_EQ(j.at("rocksdb_bytes_after").get<uint64_t>(), TreeBytes(Abs("rocksdb")));
+  EXPECT_EQ(j.at("wal_bytes_after").get<uint64_t>(), segment_bytes());
+  EXPECT_EQ(ParseJson(Cli({"inspect", Dir(), "--json"})).at("wal").at("bytes").get<uint64_t>(),
+            j.at("wal_bytes_after").get<uint64_t>())
       << "compact and inspect count the WAL alike";
-  EXPECT_GT(j["rocksdb_bytes_after"].u64(), 0u);
-  EXPECT_GE(j["seconds"].number(), 0.0);
+  EXPECT_GT(j.at("rocksdb_bytes_after").get<uint64_t>(), 0u);
+  EXPECT_GE(j.at("seconds").get<double>(), 0.0);
   // WAL truncated: every segment before the newest is gone (the newest is continued by the next
   // open, not replaced), and no record follows the checkpoint.
   std::vector<std::string> segments_after;
@@ -202,12 +206,13 @@ TEST_F(CliTest, TornTailCompactRecoversCheckpointsAndTruncatesTheWal) {
     }
   }
   const Json i = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));
-  EXPECT_EQ(i["checkpoint_seq"].u64(), ids_.back());
-  EXPECT_EQ(i["last_seq"].u64(), ids_.back());
-  EXPECT_EQ(i["wal"]["records_after_checkpoint"].u64(), 0u);
-  EXPECT_EQ(i["wal"]["tail"].str(), "clean");
-  EXPECT_EQ(i["keys"]["live"].u64(), 9u);
-  for (const Json& rec : WalDump()["records"].array()) EXPECT_LE(rec["seq"].u64(), ids_.back());
+  EXPECT_EQ(i.at("checkpoint_seq").get<uint64_t>(), ids_.back());
+  EXPECT_EQ(i.at("last_seq").get<uint64_t>(), ids_.back());
+  EXPECT_EQ(i.at("wal").at("records_after_checkpoint").get<uint64_t>(), 0u);
+  EXPECT_EQ(i.at("wal").at("tail").get<std::string>(), "clean");
+  EXPECT_EQ(i.at("keys").at("live").get<uint64_t>(), 9u);
+  for (const Json& rec : WalDump().at("records"))
+    EXPECT_LE(rec.at("seq").get<uint64_t>(), ids_.back());
 }
 
 // ---- Corrupt in the middle of the log -----------------------------------------------------------
@@ -217,18 +222,20 @@ TEST_F(CliTest, CorruptMiddleWalDumpExitsOneAndStopsBeforeTheDamage) {
   const CliRun r = Cli({"wal", "dump", Dir(), "--json"});
   EXPECT_EQ(r.code, 1) << r;
   const Json j = ParseJson(r);
-  ASSERT_EQ(j["records"].size(), 3u) << r;
+  ASSERT_EQ(j.at("records").size(), 3u) << r;
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(j["records"][i]["seq"].u64(), ids_[i]);
-    EXPECT_EQ(j["records"][i]["offset"].u64(), dump_before_["records"][i]["offset"].u64());
-    EXPECT_TRUE(j["records"][i]["checksum_ok"].boolean());
+    EXPECT_EQ(j.at("records").at(i).at("seq").get<uint64_t>(), ids_[i]);
+    EXPECT_EQ(j.at("records").at(i).at("offset").get<uint64_t>(),
+              dump_before_.at("records").at(i).at("offset").get<uint64_t>());
+    EXPECT_TRUE(j.at("records").at(i).at("checksum_ok").get<bool>());
   }
-  const Json& t = j["tail"];
-  EXPECT_EQ(t["state"].str(), "corrupt");
-  EXPECT_EQ(t["file"].str(), fs::relative(segment_, Dir()).string());
-  EXPECT_EQ(t["offset"].u64(), valid_end_);
-  EXPECT_EQ(t["last_seq"].u64(), ids_[2]);
-  EXPECT_NE(t["detail"].str().find(segment_), std::string::npos) << t["detail"].str();
+  const Json& t = j.at("tail");
+  EXPECT_EQ(t.at("state").get<std::string>(), "corrupt");
+  EXPECT_EQ(t.at("file").get<std::string>(), fs::relative(segment_, Dir()).string());
+  EXPECT_EQ(t.at("offset").get<uint64_t>(), valid_end_);
+  EXPECT_EQ(t.at("last_seq").get<uint64_t>(), ids_[2]);
+  EXPECT_NE(t.at("detail").get<std::string>().find(segment_), std::string::npos)
+      << t.at("detail").get<std::string>();
   const CliRun text = Cli({"wal", "dump", Dir()});
   EXPECT_EQ(text.code, 1) << text;
   EXPECT_NE(text.out.find("tail: corrupt"), std::string::npos) << text;
@@ -239,15 +246,15 @@ TEST_F(CliTest, CorruptMiddleVerifyExitsOneNamingTheFileAndOffset) {
   const CliRun r = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(r.code, 1) << r;
   const Json j = ParseJson(r);
-  EXPECT_FALSE(j["ok"].boolean());
-  EXPECT_EQ(j["problem_count"].u64(), 1u) << r;
-  ASSERT_EQ(j["problems"].size(), 1u) << r;
-  const std::string& p = j["problems"][0].str();
+  EXPECT_FALSE(j.at("ok").get<bool>());
+  EXPECT_EQ(j.at("problem_count").get<uint64_t>(), 1u) << r;
+  ASSERT_EQ(j.at("problems").size(), 1u) << r;
+  const std::string& p = j.at("problems").at(0).get<std::string>();
   EXPECT_TRUE(p.starts_with("WAL: ")) << p;
   EXPECT_NE(p.find(segment_), std::string::npos) << p;
   EXPECT_NE(p.find(std::to_string(valid_end_)), std::string::npos) << p;
-  EXPECT_EQ(j["tail"].str(), "corrupt");
-  EXPECT_EQ(j["last_seq"].u64(), ids_[2]);
+  EXPECT_EQ(j.at("tail").get<std::string>(), "corrupt");
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids_[2]);
   const CliRun text = Cli({"verify", Dir()});
   EXPECT_EQ(text.code, 1) << text;
   EXPECT_NE(text.out.find("PROBLEM WAL: "), std::string::npos) << text;
@@ -259,23 +266,24 @@ TEST_F(CliTest, CorruptMiddleInspectExitsOneAndShowsTheError) {
   const CliRun r = Cli({"inspect", Dir(), "--json"});
   EXPECT_EQ(r.code, 1) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["last_seq"].u64(), ids_[2]);
-  EXPECT_EQ(j["wal"]["tail"].str(), "corrupt");
-  EXPECT_EQ(j["wal"]["tail_offset"].u64(), valid_end_);
-  EXPECT_EQ(j["wal"]["records_after_checkpoint"].u64(), 3u);
-  EXPECT_NE(j["wal"]["error"].str().find(segment_), std::string::npos) << r;
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids_[2]);
+  EXPECT_EQ(j.at("wal").at("tail").get<std::string>(), "corrupt");
+  EXPECT_EQ(j.at("wal").at("tail_offset").get<uint64_t>(), valid_end_);
+  EXPECT_EQ(j.at("wal").at("records_after_checkpoint").get<uint64_t>(), 3u);
+  EXPECT_NE(j.at("wal").at("error").get<std::string>().find(segment_), std::string::npos) << r;
 }
 
 TEST_F(CliTest, CorruptMiddleGetAndScanShowTheStateBeforeTheDamage) {
   ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(8, 3));
   const Json g = ParseJson(Cli({"get", Dir(), TxnKey(2), "--json"}));
-  EXPECT_EQ(g["value"].str(), TxnValue(2));
-  EXPECT_EQ(g["update_id"].u64(), ids_[2]);
+  EXPECT_EQ(g.at("value").get<std::string>(), TxnValue(2));
+  EXPECT_EQ(g.at("update_id").get<uint64_t>(), ids_[2]);
   EXPECT_EQ(Cli({"get", Dir(), TxnKey(5)}).code, 1) << "after the damage";
   const Json j = ParseJson(Cli({"scan", Dir(), "--json"}));
   State seen;
-  for (const Json& e : j["entries"].array()) {
-    seen[e["key"].str()] = {e["value"].str(), e["update_id"].u64()};
+  for (const Json& e : j.at("entries")) {
+    seen[e.at("key").get<std::string>()] = {e.at("value").get<std::string>(),
+                                            e.at("update_id").get<uint64_t>()};
   }
   EXPECT_EQ(seen, StateAfter(ids_, 3));
 }
@@ -356,10 +364,10 @@ TEST_F(CliTest, VerifyExitsOneOnAnI1ViolationWrittenIntoRocksDb) {
   const CliRun r = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(r.code, 1) << r;
   const Json j = ParseJson(r);
-  EXPECT_FALSE(j["ok"].boolean());
-  EXPECT_EQ(j["problem_count"].u64(), 1u) << r;
-  ASSERT_EQ(j["problems"].size(), 1u) << r;
-  EXPECT_EQ(j["problems"][0].str(),
+  EXPECT_FALSE(j.at("ok").get<bool>());
+  EXPECT_EQ(j.at("problem_count").get<uint64_t>(), 1u) << r;
+  ASSERT_EQ(j.at("problems").size(), 1u) << r;
+  EXPECT_EQ(j.at("problems").at(0).get<std::string>(),
             "I1: 'profile:1' (update_id " + std::to_string(ids.at("profile:1")) +
                 ") derives from 'user:1' at update_id " + std::to_string(ids.at("user:1")) +
                 ", which is at " + std::to_string(other));
@@ -373,11 +381,12 @@ TEST_F(CliTest, RepairRebuildsAMissingDependentsEdge) {
   const CliRun bad = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(bad.code, 1) << bad;
   const Json j = ParseJson(bad);
-  EXPECT_EQ(j["problem_count"].u64(), 1u);
-  ASSERT_EQ(j["problems"].size(), 1u) << bad;
-  EXPECT_NE(j["problems"][0].str().find("missing edge 'user:1' -> 'profile:1'"), std::string::npos)
+  EXPECT_EQ(j.at("problem_count").get<uint64_t>(), 1u);
+  ASSERT_EQ(j.at("problems").size(), 1u) << bad;
+  EXPECT_NE(j.at("problems").at(0).get<std::string>().find("missing edge 'user:1' -> 'profile:1'"),
+            std::string::npos)
       << bad;
-  EXPECT_EQ(j["index_edges"].u64(), 0u);
+  EXPECT_EQ(j.at("index_edges").get<uint64_t>(), 0u);
 
   const CliRun r = Cli({"repair", Dir(), "--yes"});
   ASSERT_EQ(r.code, 0) << r;
@@ -386,7 +395,7 @@ TEST_F(CliTest, RepairRebuildsAMissingDependentsEdge) {
   EXPECT_NE(r.out.find("index: 1 edges added, 0 removed"), std::string::npos) << r;
   const CliRun good = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(good.code, 0) << good;
-  EXPECT_EQ(ParseJson(good)["index_edges"].u64(), 1u);
+  EXPECT_EQ(ParseJson(good).at("index_edges").get<uint64_t>(), 1u);
   // And the engine now invalidates through it.
   ASSERT_EQ(Cli({"put", Dir(), "user:1", "alice2"}).code, 0);
   EXPECT_EQ(Cli({"get", Dir(), "profile:1"}).code, 1);

@@ -10,9 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/cli_test_util.h"
+#include "tests/cache_in_child.h"
+#include "tests/cli_run.h"
+#include "tests/dir_snapshot.h"
+#include "tests/test_util.h"
 
 namespace walcache::cli_test {
+
+using test::ScratchDir;
 
 // ---- Fixtures made of the pieces above ----------------------------------------------------------
 
@@ -30,21 +35,21 @@ inline State StateAfter(const std::vector<uint64_t>& ids, size_t n) {
 // given the values its transaction wrote (found by its seq among `ids`).
 inline State StateFromDump(const Json& dump, const std::vector<uint64_t>& ids, uint64_t up_to) {
   State s;
-  for (const Json& r : dump["records"].array()) {
-    const uint64_t seq = r["seq"].u64();
+  for (const Json& r : dump.at("records")) {
+    const uint64_t seq = r.at("seq").get<uint64_t>();
     if (seq > up_to) continue;
     const size_t i = std::find(ids.begin(), ids.end(), seq) - ids.begin();
     if (i == ids.size()) {
       ADD_FAILURE() << "record seq " << seq << " was never acknowledged";
       continue;
     }
-    for (const Json& k : r["keys"].array()) {
-      if (k.str() == TxnKey(i)) {
-        s[k.str()] = {TxnValue(i), seq};
-      } else if (k.str() == SharedKey(i)) {
-        s[k.str()] = {SharedValue(i), seq};
+    for (const Json& k : r.at("keys")) {
+      if (k.get<std::string>() == TxnKey(i)) {
+        s[k.get<std::string>()] = {TxnValue(i), seq};
+      } else if (k.get<std::string>() == SharedKey(i)) {
+        s[k.get<std::string>()] = {SharedValue(i), seq};
       } else {
-        ADD_FAILURE() << "record seq " << seq << " holds unexpected key " << k.str();
+        ADD_FAILURE() << "record seq " << seq << " holds unexpected key " << k.get<std::string>();
       }
     }
   }
@@ -66,11 +71,11 @@ class CliTest : public ::testing::Test {
   void MakeTorn(size_t n) {
     ids_ = CrashAfterCommits(Dir(), n);
     const Json before = WalDump();
-    ASSERT_EQ(before["tail"]["state"].str(), "clean");
-    segment_ = Abs(before["tail"]["file"].str());
-    valid_end_ = before["tail"]["offset"].u64();
-    ASSERT_EQ(valid_end_,
-              before["records"][n - 1]["offset"].u64() + before["records"][n - 1]["length"].u64());
+    ASSERT_EQ(before.at("tail").at("state").get<std::string>(), "clean");
+    segment_ = Abs(before.at("tail").at("file").get<std::string>());
+    valid_end_ = before.at("tail").at("offset").get<uint64_t>();
+    ASSERT_EQ(valid_end_, before.at("records").at(n - 1).at("offset").get<uint64_t>() +
+                              before.at("records").at(n - 1).at("length").get<uint64_t>());
     test::Overwrite(segment_, valid_end_, std::string(kGarbage));
   }
 
@@ -78,13 +83,13 @@ class CliTest : public ::testing::Test {
   void MakeCorruptMiddle(size_t n, size_t bad) {
     ids_ = CrashAfterCommits(Dir(), n);
     dump_before_ = WalDump();
-    ASSERT_EQ(dump_before_["records"].size(), n);
-    const Json& rec = dump_before_["records"][bad];
-    segment_ = Abs(rec["file"].str());
-    valid_end_ = rec["offset"].u64();
-    const Json& last = dump_before_["records"][n - 1];
-    data_end_ = last["offset"].u64() + last["length"].u64();
-    const uint64_t payload = rec["length"].u64() - kRecordHeaderSize;
+    ASSERT_EQ(dump_before_.at("records").size(), n);
+    const Json& rec = dump_before_.at("records").at(bad);
+    segment_ = Abs(rec.at("file").get<std::string>());
+    valid_end_ = rec.at("offset").get<uint64_t>();
+    const Json& last = dump_before_.at("records").at(n - 1);
+    data_end_ = last.at("offset").get<uint64_t>() + last.at("length").get<uint64_t>();
+    const uint64_t payload = rec.at("length").get<uint64_t>() - kRecordHeaderSize;
     ASSERT_GT(payload, 4u);
     test::FlipBit(segment_, valid_end_ + kRecordHeaderSize + payload / 2, 3);
   }

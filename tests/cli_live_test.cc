@@ -8,7 +8,9 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <memory>
 
+#include "tests/child_process.h"
 #include "tests/cli_fixture.h"
 
 namespace walcache::cli_test {
@@ -33,8 +35,7 @@ class Writer {
       return;
     }
     shared_ = new (m) Shared();
-    pid_ = ::fork();
-    if (pid_ == 0) {
+    child_ = std::make_unique<test::Child>([this, &dir, &o]() -> int {
       auto c = Cache::Open(dir, o);
       if (!c.ok()) {
         shared_->failed = true;
@@ -52,14 +53,13 @@ class Writer {
         shared_->last_id = *id;
         shared_->commits.fetch_add(1);
       }
-      ::_exit(0);  // dies holding the directory, as a killed service would
-    }
+      ::_exit(0);  // dies (_exit) holding the directory, as a killed service would
+    });
   }
   ~Writer() {
-    if (pid_ > 0) {
+    if (child_ != nullptr) {
       shared_->stop = true;
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
+      child_->Wait();
     }
     if (shared_ != nullptr) ::munmap(shared_, sizeof(Shared));
   }
@@ -79,8 +79,8 @@ class Writer {
   }
 
  private:
-  pid_t pid_ = -1;
   Shared* shared_ = nullptr;
+  std::unique_ptr<test::Child> child_;  // null: mmap failed
 };
 
 class CliLiveTest : public CliTest {};
@@ -144,8 +144,8 @@ TEST_F(CliLiveTest, AFlippedByteInADurableRecordIsReportedWhileTheWriterRuns) {
   EXPECT_NE(d.out.find("0 records; tail: corrupt at wal/000001.wal:36"), std::string::npos) << d;
   const CliRun i = Cli({"inspect", Dir(), "--json"});
   EXPECT_EQ(i.code, 1) << i;
-  EXPECT_EQ(ParseJson(i)["wal"]["tail"].str(), "corrupt") << i;
-  EXPECT_TRUE(ParseJson(i)["held"].boolean()) << i;
+  EXPECT_EQ(ParseJson(i).at("wal").at("tail").get<std::string>(), "corrupt") << i;
+  EXPECT_TRUE(ParseJson(i).at("held").get<bool>()) << i;
   EXPECT_FALSE(w.failed());
 }
 

@@ -1,5 +1,5 @@
-// End-to-end tests of the `walcache` admin CLI on a clean directory: the JSON reader the tests
-// rely on, --help and CLI11's parse errors, inspect, get, scan, verify and repair of a clean cache,
+// End-to-end tests of the `walcache` admin CLI on a clean directory: --help and CLI11's parse
+// errors, inspect, get, scan, verify and repair of a clean cache,
 // put and del. Exit codes (0 ok, 1 problem found, 2 could not run, CLI11's own >= 100), one-line
 // errors, every --json document field by field. Helpers: tests/cli_fixture.h.
 #include <filesystem>
@@ -10,33 +10,6 @@
 
 namespace walcache::cli_test {
 namespace {
-
-// ---- The JSON reader the tests rely on ---------------------------------------------------------
-
-TEST(MiniJson, ParsesEveryKindOfValueAndRejectsJunk) {
-  std::string error;
-  const std::optional<Json> j = Json::Parse(
-      R"( {"s": "q\"b\\s\/\n\t\u0001\u00e9\ud83d\ude00", "n": 18446744073709551615,
-           "f": -1.5e2, "a": [true, false, null, {}, []], "o": {"k": 0}} )",
-      &error);
-  ASSERT_TRUE(j.has_value()) << error;
-  EXPECT_EQ((*j)["s"].str(), "q\"b\\s/\n\t\x01\xc3\xa9\xf0\x9f\x98\x80");
-  EXPECT_EQ((*j)["n"].u64(), UINT64_MAX);
-  EXPECT_EQ((*j)["f"].number(), -150.0);
-  EXPECT_EQ((*j)["f"].u64(), UINT64_MAX) << "not an unsigned integer";
-  ASSERT_EQ((*j)["a"].size(), 5u);
-  EXPECT_TRUE((*j)["a"][0].boolean());
-  EXPECT_FALSE((*j)["a"][1].boolean());
-  EXPECT_TRUE((*j)["a"][2].is_null());
-  EXPECT_EQ((*j)["a"][3].type(), Json::Type::kObject);
-  EXPECT_EQ((*j)["o"]["k"].u64(), 0u);
-  EXPECT_TRUE((*j)["missing"].is_null());
-  EXPECT_FALSE(j->Has("missing"));
-  for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "\"a\nb\"", "tru", "{} {}",
-                          "\"\\ud800\"", "1."}) {
-    EXPECT_FALSE(Json::Parse(bad, &error).has_value()) << bad;
-  }
-}
 
 // ---- Help and parse errors ----------------------------------------------------------------------
 
@@ -104,40 +77,45 @@ TEST_F(CliTest, InspectCleanDirectoryJsonFieldByField) {
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_TRUE(r.err.empty()) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["dir"].str(), Dir());
-  EXPECT_FALSE(j["held"].boolean());
-  EXPECT_EQ(j["holder"].str(), "");
-  EXPECT_EQ(j["checkpoint_seq"].u64(), ids.at("profile:1")) << "closed: all checkpointed";
-  EXPECT_EQ(j["last_seq"].u64(), ids.at("profile:1"));
-  const Json& w = j["wal"];
-  EXPECT_EQ(w["segments"].u64(), test::SegmentPaths(Abs("wal")).size());
+  EXPECT_EQ(j.at("dir").get<std::string>(), Dir());
+  EXPECT_FALSE(j.at("held").get<bool>());
+  EXPECT_EQ(j.at("holder").get<std::string>(), "");
+  EXPECT_EQ(j.at("checkpoint_seq").get<uint64_t>(), ids.at("profile:1"))
+      << "closed: all checkpointed";
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids.at("profile:1"));
+  const Json& w = j.at("wal");
+  EXPECT_EQ(w.at("segments").get<uint64_t>(), test::SegmentPaths(Abs("wal")).size());
   // The segments' bytes: the directory less its newest-segment witness.
-  EXPECT_EQ(w["bytes"].u64(), TreeBytes(Abs("wal")) - fs::file_size(Abs("wal/NEWEST")));
-  EXPECT_EQ(w["records_after_checkpoint"].u64(), 0u);
-  EXPECT_EQ(w["tail"].str(), "clean");
-  EXPECT_TRUE(w["tail_file"].str().starts_with("wal/")) << w["tail_file"].str();
-  EXPECT_TRUE(fs::exists(Abs(w["tail_file"].str())));
-  EXPECT_GE(w["tail_offset"].u64(), kSegmentHeaderSize);
-  EXPECT_EQ(w["tail_dropped_bytes"].u64(), 0u);
-  EXPECT_EQ(w["error"].str(), "");
-  EXPECT_FALSE(j["keys"]["exact"].boolean());
-  EXPECT_EQ(j["keys"]["estimate"].u64(), 5u);
-  EXPECT_EQ(j["dependents"].u64(), 1u) << "user:1 -> profile:1";
-  EXPECT_EQ(j["rocksdb"].type(), Json::Type::kObject);
-  const Json& lr = j["last_recovery"];
-  ASSERT_EQ(lr.type(), Json::Type::kObject) << r;
-  EXPECT_EQ(lr["checkpoint_seq"].u64(), 0u) << "the fixture's open found a new directory";
-  EXPECT_EQ(lr["last_seq"].u64(), 0u);
-  EXPECT_EQ(lr["records_replayed"].u64(), 0u);
-  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), 0u);
-  EXPECT_GT(lr["opened_at_ms"].u64(), 0u);
-  EXPECT_LE(lr["opened_at_ms"].u64(), before_ms);
-  EXPECT_NE(lr["summary"].str().find("checkpoint seq 0"), std::string::npos) << lr["summary"].str();
+  EXPECT_EQ(w.at("bytes").get<uint64_t>(),
+            TreeBytes(Abs("wal")) - fs::file_size(Abs("wal/NEWEST")));
+  EXPECT_EQ(w.at("records_after_checkpoint").get<uint64_t>(), 0u);
+  EXPECT_EQ(w.at("tail").get<std::string>(), "clean");
+  EXPECT_TRUE(w.at("tail_file").get<std::string>().starts_with("wal/"))
+      << w.at("tail_file").get<std::string>();
+  EXPECT_TRUE(fs::exists(Abs(w.at("tail_file").get<std::string>())));
+  EXPECT_GE(w.at("tail_offset").get<uint64_t>(), kSegmentHeaderSize);
+  EXPECT_EQ(w.at("tail_dropped_bytes").get<uint64_t>(), 0u);
+  EXPECT_EQ(w.at("error").get<std::string>(), "");
+  EXPECT_FALSE(j.at("keys").at("exact").get<bool>());
+  EXPECT_EQ(j.at("keys").at("estimate").get<uint64_t>(), 5u);
+  EXPECT_EQ(j.at("dependents").get<uint64_t>(), 1u) << "user:1 -> profile:1";
+  EXPECT_TRUE(j.at("rocksdb").is_object());
+  const Json& lr = j.at("last_recovery");
+  ASSERT_TRUE(lr.is_object()) << r;
+  EXPECT_EQ(lr.at("checkpoint_seq").get<uint64_t>(), 0u)
+      << "the fixture's open found a new directory";
+  EXPECT_EQ(lr.at("last_seq").get<uint64_t>(), 0u);
+  EXPECT_EQ(lr.at("records_replayed").get<uint64_t>(), 0u);
+  EXPECT_EQ(lr.at("tail_bytes_dropped").get<uint64_t>(), 0u);
+  EXPECT_GT(lr.at("opened_at_ms").get<uint64_t>(), 0u);
+  EXPECT_LE(lr.at("opened_at_ms").get<uint64_t>(), before_ms);
+  EXPECT_NE(lr.at("summary").get<std::string>().find("checkpoint seq 0"), std::string::npos)
+      << lr.at("summary").get<std::string>();
 
   const Json exact = ParseJson(Cli({"inspect", Dir(), "--exact", "--json"}));
-  EXPECT_TRUE(exact["keys"]["exact"].boolean());
-  EXPECT_EQ(exact["keys"]["live"].u64(), 5u);
-  EXPECT_EQ(exact["keys"]["expired"].u64(), 0u);
+  EXPECT_TRUE(exact.at("keys").at("exact").get<bool>());
+  EXPECT_EQ(exact.at("keys").at("live").get<uint64_t>(), 5u);
+  EXPECT_EQ(exact.at("keys").at("expired").get<uint64_t>(), 0u);
 
   const CliRun text = Cli({"inspect", Dir()});
   EXPECT_EQ(text.code, 0) << text;
@@ -157,15 +135,15 @@ TEST_F(CliTest, GetPrintsTheEntryWithItsUpdateIdAndRelatedKeys) {
   const CliRun r = Cli({"get", Dir(), "profile:1", "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["key"].str(), "profile:1");
-  EXPECT_EQ(j["value"].str(), "<p>alice</p>");
-  EXPECT_FALSE(j.Has("value_hex"));
-  EXPECT_EQ(j["update_id"].u64(), ids.at("profile:1"));
-  EXPECT_EQ(j["expires_at"].u64(), 0u);
-  ASSERT_EQ(j["related"].size(), 1u);
-  EXPECT_EQ(j["related"][0]["key"].str(), "user:1");
-  EXPECT_EQ(j["related"][0]["update_id"].u64(), ids.at("user:1"));
-  EXPECT_TRUE(j["found"].boolean());
+  EXPECT_EQ(j.at("key").get<std::string>(), "profile:1");
+  EXPECT_EQ(j.at("value").get<std::string>(), "<p>alice</p>");
+  EXPECT_FALSE(j.contains("value_hex"));
+  EXPECT_EQ(j.at("update_id").get<uint64_t>(), ids.at("profile:1"));
+  EXPECT_EQ(j.at("expires_at").get<uint64_t>(), 0u);
+  ASSERT_EQ(j.at("related").size(), 1u);
+  EXPECT_EQ(j.at("related").at(0).at("key").get<std::string>(), "user:1");
+  EXPECT_EQ(j.at("related").at(0).at("update_id").get<uint64_t>(), ids.at("user:1"));
+  EXPECT_TRUE(j.at("found").get<bool>());
 }
 
 TEST_F(CliTest, GetOfAMissingKeyExitsOne) {
@@ -177,9 +155,9 @@ TEST_F(CliTest, GetOfAMissingKeyExitsOne) {
   const CliRun r = Cli({"get", Dir(), "user:9", "--json"});
   EXPECT_EQ(r.code, 1) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["key"].str(), "user:9");
-  EXPECT_FALSE(j["found"].boolean());
-  EXPECT_FALSE(j["expired"].boolean());
+  EXPECT_EQ(j.at("key").get<std::string>(), "user:9");
+  EXPECT_FALSE(j.at("found").get<bool>());
+  EXPECT_FALSE(j.at("expired").get<bool>());
 }
 
 TEST_F(CliTest, GetShowsANonPrintableValueInHex) {
@@ -190,10 +168,10 @@ TEST_F(CliTest, GetShowsANonPrintableValueInHex) {
   ASSERT_EQ(text.code, 0) << text;
   EXPECT_EQ(text.out, "bin = 0x010261627f  (update_id 1)\n");
   const Json j = ParseJson(Cli({"get", Dir(), "bin", "--json"}));
-  EXPECT_EQ(j["value"].str(), "010261627f");
-  EXPECT_TRUE(j["value_hex"].boolean());
-  EXPECT_FALSE(j.Has("key_hex"));
-  EXPECT_EQ(j["update_id"].u64(), 1u);
+  EXPECT_EQ(j.at("value").get<std::string>(), "010261627f");
+  EXPECT_TRUE(j.at("value_hex").get<bool>());
+  EXPECT_FALSE(j.contains("key_hex"));
+  EXPECT_EQ(j.at("update_id").get<uint64_t>(), 1u);
 }
 
 TEST_F(CliTest, JsonEscapesQuotesAndBackslashesAndShowsControlCharactersInHex) {
@@ -202,14 +180,14 @@ TEST_F(CliTest, JsonEscapesQuotesAndBackslashesAndShowsControlCharactersInHex) {
   const CliRun r = Cli({"scan", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  ASSERT_EQ(j["entries"].size(), 1u) << r;
-  EXPECT_EQ(j["entries"][0]["key"].str(), key);
-  EXPECT_FALSE(j["entries"][0].Has("key_hex"));
-  EXPECT_EQ(j["entries"][0]["value"].str(), "7461620968657265");
-  EXPECT_TRUE(j["entries"][0]["value_hex"].boolean());
+  ASSERT_EQ(j.at("entries").size(), 1u) << r;
+  EXPECT_EQ(j.at("entries").at(0).at("key").get<std::string>(), key);
+  EXPECT_FALSE(j.at("entries").at(0).contains("key_hex"));
+  EXPECT_EQ(j.at("entries").at(0).at("value").get<std::string>(), "7461620968657265");
+  EXPECT_TRUE(j.at("entries").at(0).at("value_hex").get<bool>());
   const Json d = ParseJson(Cli({"get", Dir(), key, "--json"}));
-  EXPECT_EQ(d["key"].str(), key);
-  EXPECT_TRUE(d["found"].boolean());
+  EXPECT_EQ(d.at("key").get<std::string>(), key);
+  EXPECT_TRUE(d.at("found").get<bool>());
 }
 
 TEST_F(CliTest, ScanFiltersByPrefixAndStopsAtTheLimit) {
@@ -217,32 +195,32 @@ TEST_F(CliTest, ScanFiltersByPrefixAndStopsAtTheLimit) {
   const CliRun all = Cli({"scan", Dir(), "--prefix", "user:", "--json"});
   ASSERT_EQ(all.code, 0) << all;
   const Json j = ParseJson(all);
-  ASSERT_EQ(j["entries"].size(), 3u) << all;
+  ASSERT_EQ(j.at("entries").size(), 3u) << all;
   for (size_t i = 0; i < 3; ++i) {
     const std::string key = "user:" + std::to_string(i + 1);
-    EXPECT_EQ(j["entries"][i]["key"].str(), key);
-    EXPECT_EQ(j["entries"][i]["update_id"].u64(), ids.at(key));
+    EXPECT_EQ(j.at("entries").at(i).at("key").get<std::string>(), key);
+    EXPECT_EQ(j.at("entries").at(i).at("update_id").get<uint64_t>(), ids.at(key));
   }
-  EXPECT_EQ(j["entries"][1]["value"].str(), "bob");
-  EXPECT_EQ(j["count"].u64(), 3u);
-  EXPECT_FALSE(j["truncated"].boolean());
+  EXPECT_EQ(j.at("entries").at(1).at("value").get<std::string>(), "bob");
+  EXPECT_EQ(j.at("count").get<uint64_t>(), 3u);
+  EXPECT_FALSE(j.at("truncated").get<bool>());
 
   const Json two = ParseJson(Cli({"scan", Dir(), "--prefix", "user:", "--limit", "2", "--json"}));
-  ASSERT_EQ(two["entries"].size(), 2u);
-  EXPECT_EQ(two["entries"][1]["key"].str(), "user:2");
-  EXPECT_EQ(two["count"].u64(), 2u);
-  EXPECT_TRUE(two["truncated"].boolean());
+  ASSERT_EQ(two.at("entries").size(), 2u);
+  EXPECT_EQ(two.at("entries").at(1).at("key").get<std::string>(), "user:2");
+  EXPECT_EQ(two.at("count").get<uint64_t>(), 2u);
+  EXPECT_TRUE(two.at("truncated").get<bool>());
   const Json exact = ParseJson(Cli({"scan", Dir(), "--prefix", "user:", "--limit", "3", "--json"}));
-  EXPECT_EQ(exact["count"].u64(), 3u);
-  EXPECT_FALSE(exact["truncated"].boolean()) << "nothing was left out";
+  EXPECT_EQ(exact.at("count").get<uint64_t>(), 3u);
+  EXPECT_FALSE(exact.at("truncated").get<bool>()) << "nothing was left out";
 
   const CliRun text = Cli({"scan", Dir(), "--limit", "1"});
   ASSERT_EQ(text.code, 0) << text;
   EXPECT_EQ(text.out, "item:1 = lamp  (update_id " + std::to_string(ids.at("item:1")) +
                           ")\n1 entries (limit reached)\n");
   const Json none = ParseJson(Cli({"scan", Dir(), "--prefix", "nobody:", "--json"}));
-  EXPECT_EQ(none["count"].u64(), 0u);
-  EXPECT_EQ(none["entries"].size(), 0u);
+  EXPECT_EQ(none.at("count").get<uint64_t>(), 0u);
+  EXPECT_EQ(none.at("entries").size(), 0u);
 }
 
 TEST_F(CliTest, VerifyOfACleanDirectoryIsOk) {
@@ -250,16 +228,16 @@ TEST_F(CliTest, VerifyOfACleanDirectoryIsOk) {
   const CliRun r = Cli({"verify", Dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["dir"].str(), Dir());
-  EXPECT_TRUE(j["ok"].boolean());
-  EXPECT_EQ(j["problem_count"].u64(), 0u);
-  EXPECT_EQ(j["problems"].size(), 0u);
-  EXPECT_EQ(j["notes"].size(), 0u);
-  EXPECT_EQ(j["checkpoint_seq"].u64(), ids.at("profile:1"));
-  EXPECT_EQ(j["last_seq"].u64(), ids.at("profile:1"));
-  EXPECT_EQ(j["tail"].str(), "clean");
-  EXPECT_EQ(j["entries"].u64(), 5u);
-  EXPECT_EQ(j["index_edges"].u64(), 1u);
+  EXPECT_EQ(j.at("dir").get<std::string>(), Dir());
+  EXPECT_TRUE(j.at("ok").get<bool>());
+  EXPECT_EQ(j.at("problem_count").get<uint64_t>(), 0u);
+  EXPECT_EQ(j.at("problems").size(), 0u);
+  EXPECT_EQ(j.at("notes").size(), 0u);
+  EXPECT_EQ(j.at("checkpoint_seq").get<uint64_t>(), ids.at("profile:1"));
+  EXPECT_EQ(j.at("last_seq").get<uint64_t>(), ids.at("profile:1"));
+  EXPECT_EQ(j.at("tail").get<std::string>(), "clean");
+  EXPECT_EQ(j.at("entries").get<uint64_t>(), 5u);
+  EXPECT_EQ(j.at("index_edges").get<uint64_t>(), 1u);
   const CliRun text = Cli({"verify", Dir()});
   EXPECT_EQ(text.code, 0) << text;
   EXPECT_TRUE(text.out.starts_with("verify: ok (5 entries, 1 index edges")) << text;
@@ -284,16 +262,16 @@ TEST_F(CliTest, PutCreateMakesAMissingDirectoryAndItsParentsAndWritesThroughTheE
   const CliRun first = Cli({"put", dir, "user:1", "alice", "--json", "--create"});
   ASSERT_EQ(first.code, 0) << first;
   const Json j = ParseJson(first);
-  EXPECT_EQ(j["key"].str(), "user:1");
-  EXPECT_EQ(j["update_id"].u64(), 1u);
+  EXPECT_EQ(j.at("key").get<std::string>(), "user:1");
+  EXPECT_EQ(j.at("update_id").get<uint64_t>(), 1u);
   EXPECT_TRUE(fs::is_directory(dir + "/rocksdb"));
   const CliRun second = Cli({"put", dir, "profile:1", "<p>", "--related", "user:1@1"});
   ASSERT_EQ(second.code, 0) << second;
   EXPECT_EQ(second.out, "put profile:1: update_id 2\n");
   const Json got = ParseJson(Cli({"get", dir, "profile:1", "--json"}));
-  EXPECT_EQ(got["update_id"].u64(), 2u);
-  EXPECT_EQ(got["related"][0]["key"].str(), "user:1");
-  EXPECT_EQ(got["related"][0]["update_id"].u64(), 1u);
+  EXPECT_EQ(got.at("update_id").get<uint64_t>(), 2u);
+  EXPECT_EQ(got.at("related").at(0).at("key").get<std::string>(), "user:1");
+  EXPECT_EQ(got.at("related").at(0).at("update_id").get<uint64_t>(), 1u);
   EXPECT_EQ(Cli({"verify", dir}).code, 0);
 }
 
@@ -306,7 +284,7 @@ TEST_F(CliTest, PutWithAMismatchingRelatedExitsOneAndWritesNothing) {
   EXPECT_NE(r.err.find("user:2"), std::string::npos) << r;
   EXPECT_EQ(Cli({"get", Dir(), "card:2"}).code, 1) << "a conflict writes nothing";
   const Json i = ParseJson(Cli({"inspect", Dir(), "--json"}));
-  EXPECT_EQ(i["last_seq"].u64(), ids.at("profile:1")) << "no transaction was logged";
+  EXPECT_EQ(i.at("last_seq").get<uint64_t>(), ids.at("profile:1")) << "no transaction was logged";
 
   const CliRun malformed = Cli({"put", Dir(), "card:2", "<c>", "--related", "user:2"});
   EXPECT_EQ(malformed.code, 2) << malformed;
@@ -318,8 +296,8 @@ TEST_F(CliTest, DelDeletesAndInvalidatesWhatDerivesFromTheKey) {
   const CliRun r = Cli({"del", Dir(), "user:1", "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["key"].str(), "user:1");
-  EXPECT_EQ(j["update_id"].u64(), ids.at("profile:1") + 1);
+  EXPECT_EQ(j.at("key").get<std::string>(), "user:1");
+  EXPECT_EQ(j.at("update_id").get<uint64_t>(), ids.at("profile:1") + 1);
   EXPECT_EQ(Cli({"get", Dir(), "user:1"}).code, 1);
   EXPECT_EQ(Cli({"get", Dir(), "profile:1"}).code, 1) << "derived from user:1";
   EXPECT_EQ(Cli({"get", Dir(), "user:2"}).code, 0);

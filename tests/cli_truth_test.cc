@@ -69,8 +69,8 @@ TEST_F(CliTest, UnitsAndEstimatesAreLabelledAndUtf8ValuesAreShownAsText) {
   EXPECT_EQ(g.out.find("menu = " + utf8 + "  (update_id 1, expires_at "), 0u) << g;
   EXPECT_NE(g.out.find(" ms)"), std::string::npos) << "expires_at has its unit: " << g;
   const Json j = ParseJson(Cli({"get", Dir(), "menu", "--json"}));
-  EXPECT_EQ(j["value"].str(), utf8);
-  EXPECT_FALSE(j.Has("value_hex"));
+  EXPECT_EQ(j.at("value").get<std::string>(), utf8);
+  EXPECT_FALSE(j.contains("value_hex"));
   // Not UTF-8, or a control character: hex as before.
   ASSERT_EQ(Cli({"put", Dir(), "bad", std::string("\xc3\x28", 2)}).code, 0);
   EXPECT_EQ(Cli({"get", Dir(), "bad"}).out, "bad = 0xc328  (update_id 2)\n");
@@ -103,7 +103,7 @@ TEST_F(CliTest, ScanAndGetOnAWalCorruptBeforeItsEndSaySoOnStderrAndExitOne) {
       << scan;
   const CliRun sj = Cli({"scan", Dir(), "--json"});
   EXPECT_EQ(sj.code, 1) << sj;
-  EXPECT_FALSE(ParseJson(sj)["complete"].boolean()) << sj;
+  EXPECT_FALSE(ParseJson(sj).at("complete").get<bool>()) << sj;
 
   const CliRun before = Cli({"get", Dir(), TxnKey(0)});  // written before the damage
   EXPECT_EQ(before.code, 1) << before;
@@ -125,7 +125,7 @@ TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt)
   EXPECT_NE(v.out.find("PROBLEM stored entry 'user:2' is damaged: "), std::string::npos) << v;
   const CliRun vj = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(vj.code, 1) << vj;
-  EXPECT_EQ(ParseJson(vj)["problem_count"].u64(), 1u) << vj;
+  EXPECT_EQ(ParseJson(vj).at("problem_count").get<uint64_t>(), 1u) << vj;
 
   const CliRun s = Cli({"scan", Dir()});
   EXPECT_EQ(s.code, 1) << s;
@@ -134,8 +134,8 @@ TEST_F(CliTest, AGarbledStoredEntryIsDamageFoundNamingTheKeyAndScanGoesOnPastIt)
   EXPECT_TRUE(OneLineNaming(s, "'user:2'"));
   const CliRun sj = Cli({"scan", Dir(), "--json"});
   EXPECT_EQ(sj.code, 1) << sj;
-  EXPECT_EQ(ParseJson(sj)["count"].u64(), 4u);
-  EXPECT_EQ(ParseJson(sj)["damaged_keys"][0].str(), "user:2");
+  EXPECT_EQ(ParseJson(sj).at("count").get<uint64_t>(), 4u);
+  EXPECT_EQ(ParseJson(sj).at("damaged_keys").at(0).get<std::string>(), "user:2");
 
   const CliRun g = Cli({"get", Dir(), "user:2"});
   EXPECT_EQ(g.code, 1) << g;
@@ -156,7 +156,8 @@ TEST_F(CliTest, FailingCommandsWithJsonStillPrintOneJsonDocument) {
     EXPECT_EQ(r.code, 2) << cmd[0] << ": " << r;
     EXPECT_TRUE(OneLineNaming(r, missing)) << cmd[0];
     const Json j = ParseJson(r);
-    EXPECT_NE(j["error"].str().find(missing), std::string::npos) << cmd[0] << ": " << r;
+    EXPECT_NE(j.at("error").get<std::string>().find(missing), std::string::npos)
+        << cmd[0] << ": " << r;
   }
   EXPECT_FALSE(fs::exists(missing));
 }
@@ -218,10 +219,11 @@ TEST_F(CliTest, ADamagedLastRecordIsDescribedAsWhatTheToolCanKnowAndTheNextOpenS
   // The next open drops them, and its recovery record (shown by inspect) says how many and what.
   ASSERT_EQ(Cli({"put", Dir(), "after", "crash"}).code, 0);
   const CliRun after = Cli({"inspect", Dir(), "--json"});
-  const Json lr = ParseJson(after)["last_recovery"];
-  EXPECT_EQ(lr["tail_bytes_dropped"].u64(), kGarbage.size()) << after;
-  EXPECT_NE(lr["summary"].str().find("the dropped bytes were the start of seq " + next),
-            std::string::npos)
+  const Json lr = ParseJson(after).at("last_recovery");
+  EXPECT_EQ(lr.at("tail_bytes_dropped").get<uint64_t>(), kGarbage.size()) << after;
+  EXPECT_NE(
+      lr.at("summary").get<std::string>().find("the dropped bytes were the start of seq " + next),
+      std::string::npos)
       << after;
 }
 
@@ -291,16 +293,16 @@ TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
   const CliRun r = Cli({"repair", Dir(), "--yes", "--json"});
   EXPECT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["result"].str(), "repaired") << r;
-  EXPECT_EQ(j["tail"].str(), "corrupt");
-  EXPECT_EQ(j["ok_up_to"].u64(), ids_[1]);
-  EXPECT_EQ(j["txns_cut"].u64(), 3u);
-  EXPECT_EQ(j["txns_cut_first_seq"].u64(), ids_[2]);
-  EXPECT_EQ(j["txns_cut_last_seq"].u64(), ids_[5]);
-  EXPECT_NE(j["lines"][0].str().find("analyzed: "), std::string::npos) << r;
+  EXPECT_EQ(j.at("result").get<std::string>(), "repaired") << r;
+  EXPECT_EQ(j.at("tail").get<std::string>(), "corrupt");
+  EXPECT_EQ(j.at("ok_up_to").get<uint64_t>(), ids_[1]);
+  EXPECT_EQ(j.at("txns_cut").get<uint64_t>(), 3u);
+  EXPECT_EQ(j.at("txns_cut_first_seq").get<uint64_t>(), ids_[2]);
+  EXPECT_EQ(j.at("txns_cut_last_seq").get<uint64_t>(), ids_[5]);
+  EXPECT_NE(j.at("lines").at(0).get<std::string>().find("analyzed: "), std::string::npos) << r;
   const CliRun again = Cli({"repair", Dir(), "--json"});
   EXPECT_EQ(again.code, 0) << again;
-  EXPECT_EQ(ParseJson(again)["result"].str(), "nothing to repair") << again;
+  EXPECT_EQ(ParseJson(again).at("result").get<std::string>(), "nothing to repair") << again;
 }
 
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
@@ -329,11 +331,11 @@ std::string CheckpointedThenCrashedWithDamageAt(const std::string& dir, uint64_t
   const CliRun d = Cli({"wal", "dump", dir, "--json"});
   *dump = ParseJson(d);
   EXPECT_EQ((*dump)["records"].size(), 9u) << d;
-  for (const Json& r : (*dump)["records"].array()) {
-    if (r["seq"].u64() != bad_seq) continue;
-    const uint64_t payload = r["length"].u64() - kRecordHeaderSize;
-    test::FlipBit((fs::path(dir) / r["file"].str()).string(),
-                  r["offset"].u64() + kRecordHeaderSize + payload / 2, 5);
+  for (const Json& r : (*dump).at("records")) {
+    if (r.at("seq").get<uint64_t>() != bad_seq) continue;
+    const uint64_t payload = r.at("length").get<uint64_t>() - kRecordHeaderSize;
+    test::FlipBit((fs::path(dir) / r.at("file").get<std::string>()).string(),
+                  r.at("offset").get<uint64_t>() + kRecordHeaderSize + payload / 2, 5);
   }
   return scan.out;
 }
@@ -359,18 +361,19 @@ TEST_F(CliTest, RepairCutsDamageInCheckpointedRecordsAndSaysNothingIsLost) {
     EXPECT_NE(r.out.find("\nrepaired\n"), std::string::npos) << r;
     // The bytes before the record the log now starts with are kept, exactly.
     const Json& next = dump["records"][bad];  // records[i] holds seq i + 1
-    const std::string segment = (fs::path(dir) / next["file"].str()).string();
-    const std::string kept = segment + ".cut-before-" + std::to_string(next["offset"].u64());
+    const std::string segment = (fs::path(dir) / next.at("file").get<std::string>()).string();
+    const std::string kept =
+        segment + ".cut-before-" + std::to_string(next.at("offset").get<uint64_t>());
     ASSERT_TRUE(fs::exists(kept)) << r;
-    EXPECT_EQ(test::FileSize(kept), next["offset"].u64());
+    EXPECT_EQ(test::FileSize(kept), next.at("offset").get<uint64_t>());
     const CliRun v = Cli({"verify", dir, "--json"});
     EXPECT_EQ(v.code, 0) << v;
-    EXPECT_EQ(ParseJson(v)["last_seq"].u64(), 9u);
+    EXPECT_EQ(ParseJson(v).at("last_seq").get<uint64_t>(), 9u);
     const CliRun after = Cli({"scan", dir, "--json"});
     EXPECT_EQ(after.out, before) << "every entry, as before the damage";
     const CliRun put = Cli({"put", dir, "after", "repair", "--json"});
     ASSERT_EQ(put.code, 0) << put;
-    EXPECT_EQ(ParseJson(put)["update_id"].u64(), 10u);
+    EXPECT_EQ(ParseJson(put).at("update_id").get<uint64_t>(), 10u);
     EXPECT_EQ(Cli({"verify", dir}).code, 0);
   }
 }
@@ -381,13 +384,13 @@ TEST_F(CliTest, RepairOfCheckpointedDamageInJsonNamesTheSeqsAndTheCheckpoint) {
   const CliRun r = Cli({"repair", Dir(), "--yes", "--json"});
   ASSERT_EQ(r.code, 0) << r;
   const Json j = ParseJson(r);
-  EXPECT_EQ(j["result"].str(), "repaired");
-  EXPECT_TRUE(j["front_cut"].boolean());
-  EXPECT_EQ(j["damaged_records"].u64(), 1u);
-  EXPECT_EQ(j["damaged_first_seq"].u64(), 3u);
-  EXPECT_EQ(j["damaged_last_seq"].u64(), 3u);
-  EXPECT_EQ(j["checkpoint_seq"].u64(), 5u);
-  EXPECT_EQ(j["wal_starts_at_seq"].u64(), 4u);
+  EXPECT_EQ(j.at("result").get<std::string>(), "repaired");
+  EXPECT_TRUE(j.at("front_cut").get<bool>());
+  EXPECT_EQ(j.at("damaged_records").get<uint64_t>(), 1u);
+  EXPECT_EQ(j.at("damaged_first_seq").get<uint64_t>(), 3u);
+  EXPECT_EQ(j.at("damaged_last_seq").get<uint64_t>(), 3u);
+  EXPECT_EQ(j.at("checkpoint_seq").get<uint64_t>(), 5u);
+  EXPECT_EQ(j.at("wal_starts_at_seq").get<uint64_t>(), 4u);
 }
 
 // Damage in the first record after the checkpoint is not in RocksDB: repair cuts the end as
@@ -434,14 +437,14 @@ TEST_F(CliTest, ThreeHundredPutsLeaveOneOrTwoSegments) {
   EXPECT_GE(segments.size(), 1u);
   EXPECT_LE(segments.size(), 2u) << "one segment per open is back: " << segments.size();
   const Json scan = ParseJson(Cli({"scan", Dir(), "--json"}));
-  ASSERT_EQ(scan["count"].u64(), 300u);
+  ASSERT_EQ(scan.at("count").get<uint64_t>(), 300u);
   for (int i = 0; i < 300; ++i) {
-    EXPECT_EQ(scan["entries"][i]["key"].str(), key(i));
-    EXPECT_EQ(scan["entries"][i]["value"].str(), "v" + std::to_string(i));
+    EXPECT_EQ(scan.at("entries")[i].at("key").get<std::string>(), key(i));
+    EXPECT_EQ(scan.at("entries")[i].at("value").get<std::string>(), "v" + std::to_string(i));
   }
   const CliRun v = Cli({"verify", Dir(), "--json"});
   EXPECT_EQ(v.code, 0) << v;
-  EXPECT_EQ(ParseJson(v)["last_seq"].u64(), 300u);
+  EXPECT_EQ(ParseJson(v).at("last_seq").get<uint64_t>(), 300u);
 }
 
 TEST_F(CliTest, WritingCommandsKeepTheSegmentSizeTheCacheWasMadeWith) {

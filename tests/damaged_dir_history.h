@@ -19,9 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "tests/cli_test_util.h"
+#include "tests/cache_in_child.h"
+#include "tests/cli_run.h"
+#include "tests/dir_snapshot.h"
+#include "tests/test_util.h"
 
 namespace walcache::cli_test {
+
+using test::ScratchDir;
 namespace damaged_dir {
 
 // ---- The history: sources, entries derived from them, deletes that cascade ----------------------

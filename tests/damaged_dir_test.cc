@@ -21,7 +21,7 @@
 // says there were none, when the log was deleted).
 // Each case prints one line (file kind, file, damage, open result, verify and inspect exit codes);
 // docs/hardening.md ("Damaged files") has the table. One test per file kind, so CTest runs them in
-// parallel. Helpers: tests/cli_test_util.h.
+// parallel. Helpers: tests/cli_run.h, tests/cache_in_child.h, tests/dir_snapshot.h.
 //
 // Thread-safety: not thread-safe; one test at a time.
 #include <sys/stat.h>
@@ -38,8 +38,11 @@
 
 #include "engine/checkpoint_failure.h"
 #include "engine/recovery_record.h"
-#include "tests/cli_test_util.h"
+#include "tests/cache_in_child.h"
+#include "tests/cli_run.h"
 #include "tests/damaged_dir_history.h"
+#include "tests/dir_snapshot.h"
+#include "tests/test_util.h"
 #include "wal/newest.h"
 
 namespace walcache::cli_test {
@@ -324,8 +327,8 @@ std::string CheckOpen(const std::string& dir, const std::string& rel, Kind kind,
     ADD_FAILURE() << where << ": Cache::Open hung";
     return "HUNG";
   }
-  if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
-    ADD_FAILURE() << where << ": Cache::Open crashed, status " << r.status << "\n" << r.text;
+  if (!r.exit.ok()) {
+    ADD_FAILURE() << where << ": Cache::Open crashed: " << r.exit << "\n" << r.text;
     return "CRASHED";
   }
   const size_t sep = r.text.find('\x1e');

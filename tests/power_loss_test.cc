@@ -4,7 +4,6 @@
 // process that left them unsynced died earlier, and what each tear keeps. Not thread-safe.
 #include <gtest/gtest.h>
 #include <rocksdb/file_system.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +12,8 @@
 #include <string>
 
 #include "engine/rocks_power_loss.h"
-#include "test_util.h"
+#include "tests/child_process.h"
+#include "tests/test_util.h"
 #include "util/power_loss_file_system.h"
 
 namespace walcache {
@@ -52,18 +52,13 @@ class PowerLossTest : public ::testing::Test {
   // Runs `body` in a forked process that attaches to the ledger and then dies (_exit) without
   // a power loss, as a SIGKILLed crash-test child does.
   void InChild(const std::function<void(PowerLossFileSystem*)>& body) {
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    const test::ChildExit e = test::RunInChild([&]() -> int {
       ledger_->Attach();
       PowerLossFileSystem fs(FileSystem::Posix(), ledger_.get());
       body(&fs);
       ::_exit(testing::Test::HasFailure() ? 1 : 0);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
+    });
+    EXPECT_TRUE(e.ok()) << e;
   }
 
   ScratchDir dir_;

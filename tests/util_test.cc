@@ -1,12 +1,12 @@
 // util/: byte coding, CRC32C, Status/Result, the POSIX file seam and the fault layer over it.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <random>
 #include <string>
 
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -247,26 +247,23 @@ TEST_F(FileSystemTest, LockHeldByAnotherProcessIsBusyUntilItDies) {
   int release[2];
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(release), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  test::Child child([&]() -> int {
     auto lock = FileSystem::Default()->LockFile(path);
     const char c = lock.ok() ? 'y' : 'n';
     (void)!::write(ready[1], &c, 1);
     char wait;
     (void)!::read(release[0], &wait, 1);
-    ::_exit(0);  // dies holding the lock: the OS releases it
-  }
+    ::_exit(0);  // dies (_exit) holding the lock: the OS releases it
+  });
   char c = 0;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
   ASSERT_EQ(c, 'y');
   auto busy = fs_->LockFile(path);
   ASSERT_TRUE(busy.status().IsBusy()) << busy.status().ToString();
-  EXPECT_NE(busy.status().message().find("pid " + std::to_string(child)), std::string::npos)
+  EXPECT_NE(busy.status().message().find("pid " + std::to_string(child.pid())), std::string::npos)
       << busy.status().message();
   (void)!::write(release[1], "x", 1);
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(child.Wait().exited());
   EXPECT_TRUE(fs_->LockFile(path).ok());
   for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
 }

@@ -14,9 +14,11 @@ namespace walcache::tools {
 
 int CannotRun(std::string_view cmd, std::string_view message, bool json) {
   if (json) {
-    JsonObject j;
-    j.Add("error", message).Add("command", cmd).Add("exit", static_cast<uint64_t>(kExitCannotRun));
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["error"] = message;
+    j["command"] = cmd;
+    j["exit"] = static_cast<uint64_t>(kExitCannotRun);
+    std::cout << JsonText(j) << std::endl;
   }
   std::cerr << "walcache " << cmd << ": " << message << std::endl;
   return kExitCannotRun;
@@ -87,26 +89,27 @@ std::string Show(std::string_view s, bool* hex) {
   return out;
 }
 
-JsonObject EntryJson(std::string_view key, const Entry& e) {
-  JsonObject j;
+Json EntryJson(std::string_view key, const Entry& e) {
+  Json j = Json::object();
   bool hex = false;
   const std::string k = Show(key, &hex);
-  j.Add("key", k);
-  if (hex) j.Add("key_hex", true);
+  j["key"] = k;
+  if (hex) j["key_hex"] = true;
   const std::string v = Show(e.value, &hex);
-  j.Add("value", v);
-  if (hex) j.Add("value_hex", true);
-  j.Add("update_id", e.update_id).Add("expires_at", e.expires_at);
-  JsonArray related;
+  j["value"] = v;
+  if (hex) j["value_hex"] = true;
+  j["update_id"] = e.update_id;
+  j["expires_at"] = e.expires_at;
+  Json related = Json::array();
   for (const RelatedKey& r : e.related) {
-    JsonObject rj;
+    Json rj = Json::object();
     bool rhex = false;
-    rj.Add("key", Show(r.key, &rhex));
-    if (rhex) rj.Add("key_hex", true);
-    rj.Add("update_id", r.update_id);
-    related.Add(rj);
+    rj["key"] = Show(r.key, &rhex);
+    if (rhex) rj["key_hex"] = true;
+    rj["update_id"] = r.update_id;
+    related.push_back(rj);
   }
-  j.AddRaw("related", related.str());
+  j["related"] = related;
   return j;
 }
 

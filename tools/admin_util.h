@@ -38,7 +38,7 @@ bool Printable(std::string_view s);
 std::string Show(std::string_view s, bool* hex);
 
 // {"key", "key_hex"?, "value", "value_hex"?, "update_id", "expires_at", "related": [...]}.
-JsonObject EntryJson(std::string_view key, const Entry& e);
+Json EntryJson(std::string_view key, const Entry& e);
 // One line: KEY = VALUE  (update_id U, expires_at T ms, related A@1,B@2); T is in ms since the
 // Unix epoch.
 std::string EntryLine(std::string_view key, const Entry& e);

@@ -40,15 +40,15 @@ int RunHitRatio(const BenchOptions& o, const std::string& dir) {
   if (!o.json) std::printf("%-16s %-10s %8s %9s\n", "trace", "policy", "cache", "hit ratio");
   for (const HitRatioRow& r : *rows) {
     if (o.json) {
-      JsonObject j;
-      j.Add("workload", "hit-ratio")
-          .Add("trace", r.trace)
-          .Add("policy", r.policy)
-          .Add("keys", o.keys)
-          .Add("requests", o.ops)
-          .Add("cache_fraction", r.cache_fraction)
-          .Add("hit_ratio", r.hit_ratio);
-      std::cout << j.str() << std::endl;
+      Json j = Json::object();
+      j["workload"] = "hit-ratio";
+      j["trace"] = r.trace;
+      j["policy"] = r.policy;
+      j["keys"] = o.keys;
+      j["requests"] = o.ops;
+      j["cache_fraction"] = r.cache_fraction;
+      j["hit_ratio"] = r.hit_ratio;
+      std::cout << JsonText(j) << std::endl;
     } else {
       std::printf("%-16s %-10s %7.1f%% %9.4f\n", r.trace.c_str(), r.policy.c_str(),
                   r.cache_fraction * 100, r.hit_ratio);
@@ -165,26 +165,30 @@ int RunBench(const BenchOptions& o) {
     return r.status().IsCorruption() ? kExitProblem : kExitCannotRun;
   }
   const double ops_per_s = r->seconds > 0 ? static_cast<double>(r->ops) / r->seconds : 0;
-  JsonObject j;
-  j.Add("engine", engine)
-      .Add("workload", o.workload)
-      .Add("threads", o.threads)
-      .Add("durability", logged ? o.durability : std::string("sync"))
-      .Add("ops", r->ops)
-      .Add("value_size", static_cast<uint64_t>(o.value_size))
-      .Add("seconds", r->seconds)
-      .Add("ops_per_s", ops_per_s)
-      .Add("p50_us", r->p50_us)
-      .Add("p99_us", r->p99_us)
-      .Add("fsyncs", r->fsyncs)
-      .Add("bytes", r->bytes);
+  Json j = Json::object();
+  j["engine"] = engine;
+  j["workload"] = o.workload;
+  j["threads"] = o.threads;
+  j["durability"] = logged ? o.durability : std::string("sync");
+  j["ops"] = r->ops;
+  j["value_size"] = static_cast<uint64_t>(o.value_size);
+  j["seconds"] = r->seconds;
+  j["ops_per_s"] = ops_per_s;
+  j["p50_us"] = r->p50_us;
+  j["p99_us"] = r->p99_us;
+  j["fsyncs"] = r->fsyncs;
+  j["bytes"] = r->bytes;
   if (logged) {
-    j.Add("ops_per_fsync", r->fsyncs > 0 ? static_cast<double>(r->ops) / r->fsyncs : 0.0)
-        .Add("verified", r->verified);
+    j["ops_per_fsync"] = r->fsyncs > 0 ? static_cast<double>(r->ops) / r->fsyncs : 0.0;
+    j["verified"] = r->verified;
   }
-  if (wal) j.Add("groups", r->groups).Add("segments", r->segments).Add("gathers", r->gathers);
+  if (wal) {
+    j["groups"] = r->groups;
+    j["segments"] = r->segments;
+    j["gathers"] = r->gathers;
+  }
   if (o.json) {
-    std::cout << j.str() << std::endl;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::printf(
         "%s %s threads=%d durability=%s ops=%llu: %.0f ops/s, p50 %.1f us, p99 %.1f us, "

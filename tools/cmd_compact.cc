@@ -75,14 +75,14 @@ int Run(const Args& a) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t rocks_after = TreeBytes(rocks), wal_after = SegmentBytes(wal);
   if (a.json) {
-    JsonObject j;
-    j.Add("dir", a.dir)
-        .Add("rocksdb_bytes_before", rocks_before)
-        .Add("rocksdb_bytes_after", rocks_after)
-        .Add("wal_bytes_before", wal_before)
-        .Add("wal_bytes_after", wal_after)
-        .Add("seconds", seconds);
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["dir"] = a.dir;
+    j["rocksdb_bytes_before"] = rocks_before;
+    j["rocksdb_bytes_after"] = rocks_after;
+    j["wal_bytes_before"] = wal_before;
+    j["wal_bytes_after"] = wal_after;
+    j["seconds"] = seconds;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << "compact: rocksdb/ files " << rocks_before << " -> " << rocks_after
               << " bytes, wal segments " << wal_before << " -> " << wal_after << " bytes ("

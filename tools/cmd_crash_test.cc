@@ -81,47 +81,48 @@ int Run(const Args& a) {
   const uint64_t median = rec.empty() ? 0 : rec[rec.size() / 2];
   const uint64_t max = rec.empty() ? 0 : rec.back();
   if (a.json) {
-    JsonObject j;
-    j.Add("seed", o.seed)
-        .Add("mode", checker::ModeName(o.mode))
-        .Add("durability", checker::DurabilityName(o.durability))
-        .Add("threads", o.threads)
-        .Add("inject_bug", o.inject_bug)
-        .Add("dir", o.dir)
-        .Add("cycles", r->cycles)
-        .Add("seconds", r->seconds)
-        .Add("violations", static_cast<uint64_t>(r->failures.size()));
-    JsonArray failures;
+    Json j = Json::object();
+    j["seed"] = o.seed;
+    j["mode"] = checker::ModeName(o.mode);
+    j["durability"] = checker::DurabilityName(o.durability);
+    j["threads"] = o.threads;
+    j["inject_bug"] = o.inject_bug;
+    j["dir"] = o.dir;
+    j["cycles"] = r->cycles;
+    j["seconds"] = r->seconds;
+    j["violations"] = static_cast<uint64_t>(r->failures.size());
+    Json failures = Json::array();
     for (const checker::Failure& f : r->failures) {
-      JsonObject fj;
-      JsonArray keys, timeline;
-      for (const std::string& k : f.violation.keys) keys.AddString(k);
-      for (const std::string& t : f.timeline) timeline.AddString(t);
-      fj.Add("cycle", f.cycle)
-          .Add("invariant", f.violation.invariant)
-          .Add("detail", f.violation.detail)
-          .AddRaw("keys", keys.str())
-          .AddRaw("timeline", timeline.str())
-          .Add("kept_dir", f.kept_dir)
-          .Add("replay", f.replay);
-      failures.Add(fj);
+      Json fj = Json::object();
+      Json keys = Json::array(), timeline = Json::array();
+      for (const std::string& k : f.violation.keys) keys.push_back(k);
+      for (const std::string& t : f.timeline) timeline.push_back(t);
+      fj["cycle"] = f.cycle;
+      fj["invariant"] = f.violation.invariant;
+      fj["detail"] = f.violation.detail;
+      fj["keys"] = keys;
+      fj["timeline"] = timeline;
+      fj["kept_dir"] = f.kept_dir;
+      fj["replay"] = f.replay;
+      failures.push_back(fj);
     }
-    j.AddRaw("failures", failures.str());
-    JsonObject kills, points;
-    for (const auto& [m, n] : r->kills) kills.Add(m, n);
-    for (const auto& [p, n] : r->kill_points) points.Add(p, n);
-    JsonObject recovery;
-    recovery.Add("median", median).Add("max", max);
-    j.AddRaw("kills", kills.str())
-        .AddRaw("kill_points", points.str())
-        .Add("deaths_in_recovery", r->deaths_in_recovery)
-        .Add("transactions_committed", r->transactions_committed)
-        .Add("in_flight_found_committed", r->transactions_in_flight_committed)
-        .Add("conflicts_checked", r->conflicts)
-        .Add("invalid_checked", r->invalid)
-        .Add("undecided", r->undecided)
-        .AddRaw("recovery_us", recovery.str());
-    std::cout << j.str() << std::endl;
+    j["failures"] = failures;
+    Json kills = Json::object(), points = Json::object();
+    for (const auto& [m, n] : r->kills) kills[m] = n;
+    for (const auto& [p, n] : r->kill_points) points[p] = n;
+    Json recovery = Json::object();
+    recovery["median"] = median;
+    recovery["max"] = max;
+    j["kills"] = kills;
+    j["kill_points"] = points;
+    j["deaths_in_recovery"] = r->deaths_in_recovery;
+    j["transactions_committed"] = r->transactions_committed;
+    j["in_flight_found_committed"] = r->transactions_in_flight_committed;
+    j["conflicts_checked"] = r->conflicts;
+    j["invalid_checked"] = r->invalid;
+    j["undecided"] = r->undecided;
+    j["recovery_us"] = recovery;
+    std::cout << JsonText(j) << std::endl;
   } else {
     for (const checker::Failure& f : r->failures) {
       std::cout << "VIOLATION " << f.violation.invariant << " found recovering after cycle "

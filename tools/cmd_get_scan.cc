@@ -38,9 +38,9 @@ int RunGet(const Args& a) {
   Result<std::optional<Entry>> e = (*view)->Get(a.key);
   if (!e.ok() && e.status().IsCorruption()) {  // the stored entry does not decode: damage found
     if (a.json) {
-      JsonObject j;
-      j.Add("error", e.status().message());
-      std::cout << j.str() << std::endl;
+      Json j = Json::object();
+      j["error"] = e.status().message();
+      std::cout << JsonText(j) << std::endl;
     }
     std::cerr << "walcache get: " << e.status().message() << std::endl;
     return kExitProblem;
@@ -49,10 +49,12 @@ int RunGet(const Args& a) {
   const bool expired = e->has_value() && (*e)->expires_at != 0 && (*e)->expires_at <= NowMs();
   if (!e->has_value() || expired) {
     if (a.json) {
-      JsonObject j;
+      Json j = Json::object();
       bool hex = false;
-      j.Add("key", Show(a.key, &hex)).Add("found", false).Add("expired", expired);
-      std::cout << j.str() << std::endl;
+      j["key"] = Show(a.key, &hex);
+      j["found"] = false;
+      j["expired"] = expired;
+      std::cout << JsonText(j) << std::endl;
     } else {
       std::cerr << "walcache get: " << a.key << ": " << (expired ? "expired" : "not found")
                 << std::endl;
@@ -60,7 +62,9 @@ int RunGet(const Args& a) {
     return kExitProblem;
   }
   if (a.json) {
-    std::cout << EntryJson(a.key, **e).Add("found", true).str() << std::endl;
+    Json j = EntryJson(a.key, **e);
+    j["found"] = true;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << EntryLine(a.key, **e) << std::endl;
   }
@@ -75,9 +79,9 @@ int RunScan(const Args& a) {
   const bool partial = WarnPartial("scan", **view);
   const uint64_t now = NowMs();
   uint64_t n = 0, damaged = 0;
-  JsonArray damaged_keys;
+  Json damaged_keys = Json::array();
   bool truncated = false;
-  JsonArray entries;
+  Json entries = Json::array();
   Status s = (*view)->Scan(
       a.prefix,
       [&](const std::string& key, const Entry& e) {
@@ -88,7 +92,7 @@ int RunScan(const Args& a) {
         }
         progress.Update(++n, "entries listed");
         if (a.json) {
-          entries.Add(EntryJson(key, e));
+          entries.push_back(EntryJson(key, e));
         } else {
           std::cout << EntryLine(key, e) << "\n";
         }
@@ -97,17 +101,20 @@ int RunScan(const Args& a) {
       [&](std::string_view key, const Status& error) {
         ++damaged;
         bool hex = false;
-        damaged_keys.AddString(Show(key, &hex));
+        damaged_keys.push_back(Show(key, &hex));
         std::cerr << "walcache scan: skipped a damaged stored entry: " << error.message()
                   << std::endl;
       });
   progress.Done();
   if (!s.ok()) return CannotRun("scan", s, a.json);
   if (a.json) {
-    JsonObject j;
-    j.AddRaw("entries", entries.str()).Add("count", n).Add("truncated", truncated);
-    j.Add("complete", !partial && damaged == 0).AddRaw("damaged_keys", damaged_keys.str());
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["entries"] = std::move(entries);
+    j["count"] = n;
+    j["truncated"] = truncated;
+    j["complete"] = !partial && damaged == 0;
+    j["damaged_keys"] = damaged_keys;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << n << " entries" << (truncated ? " (limit reached)" : "");
     if (damaged > 0) std::cout << "; " << damaged << " damaged entries skipped";

@@ -66,56 +66,65 @@ int Run(const Args& a) {
   const uint64_t memtables = store.IntProperty("rocksdb.cur-size-all-mem-tables");
 
   if (a.json) {
-    JsonObject j;
-    j.Add("dir", a.dir).Add("held", !holder.empty()).Add("holder", holder);
-    j.Add("checkpoint_seq", v.checkpoint_seq()).Add("last_seq", v.last_seq());
-    JsonObject w;
-    w.Add("segments", static_cast<uint64_t>(v.segments().size()))
-        .Add("bytes", wal_bytes)
-        .Add("records_after_checkpoint", v.records_after_checkpoint())
-        .Add("tail", wal::TailStateName(t.state))
-        .Add("tail_in_progress", t.in_progress)
-        .Add("tail_file", tail_file)
-        .Add("tail_offset", t.valid_end)
-        .Add("tail_dropped_bytes", t.dropped_bytes)
-        .Add("error", v.wal_error().ok() ? "" : v.wal_error().message());
-    j.AddRaw("wal", w.str());
-    JsonObject k;
+    Json j = Json::object();
+    j["dir"] = a.dir;
+    j["held"] = !holder.empty();
+    j["holder"] = holder;
+    j["checkpoint_seq"] = v.checkpoint_seq();
+    j["last_seq"] = v.last_seq();
+    Json w = Json::object();
+    w["segments"] = static_cast<uint64_t>(v.segments().size());
+    w["bytes"] = wal_bytes;
+    w["records_after_checkpoint"] = v.records_after_checkpoint();
+    w["tail"] = wal::TailStateName(t.state);
+    w["tail_in_progress"] = t.in_progress;
+    w["tail_file"] = tail_file;
+    w["tail_offset"] = t.valid_end;
+    w["tail_dropped_bytes"] = t.dropped_bytes;
+    w["error"] = v.wal_error().ok() ? "" : v.wal_error().message();
+    j["wal"] = w;
+    Json k = Json::object();
     if (a.exact) {
-      k.Add("exact", true).Add("live", live).Add("expired", expired);
+      k["exact"] = true;
+      k["live"] = live;
+      k["expired"] = expired;
     } else {
-      k.Add("exact", false).Add("estimate", estimate);
+      k["exact"] = false;
+      k["estimate"] = estimate;
     }
-    j.AddRaw("keys", k.str()).Add("dependents", edges);
-    JsonObject r;
-    r.Add("sst_bytes", sst).Add("live_sst_bytes", live_sst).Add("memtable_bytes", memtables);
-    j.AddRaw("rocksdb", r.str());
+    j["keys"] = k;
+    j["dependents"] = edges;
+    Json r = Json::object();
+    r["sst_bytes"] = sst;
+    r["live_sst_bytes"] = live_sst;
+    r["memtable_bytes"] = memtables;
+    j["rocksdb"] = r;
     if (checkpoints_failing) {
-      JsonObject cf;
-      cf.Add("failed_at_ms", failing.ok() ? failing->failed_at_ms : 0)
-          .Add("failures", failing.ok() ? failing->failures : 0)
-          .Add("error", failing.ok() ? failing->error : "")
-          .Add("unreadable", failing_unreadable);
-      j.AddRaw("checkpoint_failing", cf.str());
+      Json cf = Json::object();
+      cf["failed_at_ms"] = failing.ok() ? failing->failed_at_ms : 0;
+      cf["failures"] = failing.ok() ? failing->failures : 0;
+      cf["error"] = failing.ok() ? failing->error : "";
+      cf["unreadable"] = failing_unreadable;
+      j["checkpoint_failing"] = cf;
     } else {
-      j.AddRaw("checkpoint_failing", "null");
+      j["checkpoint_failing"] = nullptr;
     }
     if (rec.ok()) {
-      JsonObject lr;
-      lr.Add("opened_at_ms", opened_at)
-          .Add("checkpoint_seq", rec->checkpoint_seq)
-          .Add("last_seq", rec->last_seq)
-          .Add("records_replayed", rec->records_replayed)
-          .Add("bytes_replayed", rec->bytes_replayed)
-          .Add("tail_bytes_dropped", rec->tail_bytes_dropped)
-          .Add("micros", rec->micros)
-          .Add("summary", rec->summary);
-      j.AddRaw("last_recovery", lr.str());
+      Json lr = Json::object();
+      lr["opened_at_ms"] = opened_at;
+      lr["checkpoint_seq"] = rec->checkpoint_seq;
+      lr["last_seq"] = rec->last_seq;
+      lr["records_replayed"] = rec->records_replayed;
+      lr["bytes_replayed"] = rec->bytes_replayed;
+      lr["tail_bytes_dropped"] = rec->tail_bytes_dropped;
+      lr["micros"] = rec->micros;
+      lr["summary"] = rec->summary;
+      j["last_recovery"] = lr;
     } else {
-      j.AddRaw("last_recovery", "null");
+      j["last_recovery"] = nullptr;
     }
-    j.Add("last_recovery_unreadable", rec_unreadable);
-    std::cout << j.str() << std::endl;
+    j["last_recovery_unreadable"] = rec_unreadable;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << "directory       " << a.dir << (holder.empty() ? " (not open)" : " (open: ")
               << holder << (holder.empty() ? "" : ")") << "\n"

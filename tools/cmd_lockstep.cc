@@ -54,30 +54,30 @@ int Run(const Args& a) {
                        std::to_string(o.scan_every);
   if (!o.inject_bug.empty()) replay += " --inject-bug " + o.inject_bug;
   if (a.json) {
-    JsonObject j;
-    j.Add("seed", o.seed)
-        .Add("inject_bug", o.inject_bug)
-        .Add("transactions", r->transactions)
-        .Add("seconds", r->seconds)
-        .Add("transactions_per_s", rate)
-        .Add("applied", r->applied)
-        .Add("empty", r->empty)
-        .Add("conflicts", r->conflicts)
-        .Add("invalid", r->invalid)
-        .Add("expired_reads", r->expired_reads)
-        .Add("scans", r->scans)
-        .Add("compactions", r->compactions)
-        .Add("checkpoints", r->checkpoints)
-        .Add("reopens", r->reopens)
-        .Add("deaths", r->deaths)
-        .Add("pin_windows", r->windows)
-        .Add("reads", r->reads)
-        .Add("evictions", r->evictions)
-        .Add("read_through", r->read_through)
-        .Add("failed_at", r->failed_at)
-        .Add("failure", r->failure)
-        .Add("replay", r->failure.empty() ? "" : replay);
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["seed"] = o.seed;
+    j["inject_bug"] = o.inject_bug;
+    j["transactions"] = r->transactions;
+    j["seconds"] = r->seconds;
+    j["transactions_per_s"] = rate;
+    j["applied"] = r->applied;
+    j["empty"] = r->empty;
+    j["conflicts"] = r->conflicts;
+    j["invalid"] = r->invalid;
+    j["expired_reads"] = r->expired_reads;
+    j["scans"] = r->scans;
+    j["compactions"] = r->compactions;
+    j["checkpoints"] = r->checkpoints;
+    j["reopens"] = r->reopens;
+    j["deaths"] = r->deaths;
+    j["pin_windows"] = r->windows;
+    j["reads"] = r->reads;
+    j["evictions"] = r->evictions;
+    j["read_through"] = r->read_through;
+    j["failed_at"] = r->failed_at;
+    j["failure"] = r->failure;
+    j["replay"] = r->failure.empty() ? "" : replay;
+    std::cout << JsonText(j) << std::endl;
   } else {
     if (!r->failure.empty()) {
       std::cout << "DIFFERENCE after transaction " << r->failed_at << ": " << r->failure << "\n"

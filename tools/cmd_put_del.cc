@@ -50,9 +50,10 @@ int Report(const char* cmd, const Args& a, const Result<uint64_t>& id) {
   if (!id.ok()) {
     if (id.status().IsConflict()) {
       if (a.json) {
-        JsonObject j;
-        j.Add("error", id.status().message()).Add("conflict", true);
-        std::cout << j.str() << std::endl;
+        Json j = Json::object();
+        j["error"] = id.status().message();
+        j["conflict"] = true;
+        std::cout << JsonText(j) << std::endl;
       }
       std::cerr << "walcache " << cmd << ": " << id.status().message() << std::endl;
       return kExitProblem;
@@ -60,10 +61,11 @@ int Report(const char* cmd, const Args& a, const Result<uint64_t>& id) {
     return CannotRun(cmd, id.status(), a.json);
   }
   if (a.json) {
-    JsonObject j;
+    Json j = Json::object();
     bool hex = false;
-    j.Add("key", Show(a.key, &hex)).Add("update_id", *id);
-    std::cout << j.str() << std::endl;
+    j["key"] = Show(a.key, &hex);
+    j["update_id"] = *id;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << cmd << " " << a.key << ": update_id " << *id << std::endl;
   }

@@ -79,15 +79,17 @@ int Run(const Args& a) {
   // asked, goes to stderr.
   std::ostringstream lines;
   std::ostream& out = a.json ? static_cast<std::ostream&>(lines) : std::cout;
-  JsonObject doc;
-  doc.Add("dir", a.dir);
+  Json doc = Json::object();
+  doc["dir"] = a.dir;
   auto finish = [&](std::string_view result, int code) {
     if (a.json) {
-      JsonArray all;
+      Json all = Json::array();
       std::istringstream in(lines.str());
-      for (std::string line; std::getline(in, line);) all.AddString(line);
-      doc.Add("result", result).Add("exit", static_cast<uint64_t>(code)).AddRaw("lines", all.str());
-      std::cout << doc.str() << std::endl;
+      for (std::string line; std::getline(in, line);) all.push_back(line);
+      doc["result"] = result;
+      doc["exit"] = static_cast<uint64_t>(code);
+      doc["lines"] = all;
+      std::cout << JsonText(doc) << std::endl;
     }
     return code;
   };
@@ -173,18 +175,18 @@ int Run(const Args& a) {
       << " dropped=" << dropped << " txns_cut=" << cut_records.count
       << " later_segments=" << later_segments << " index_missing=" << index.missing.size()
       << " index_stale=" << index.stale.size() << std::endl;
-  doc.Add("tail", wal::TailStateName(tail.state))
-      .Add("ok_up_to", tail.last_seq)
-      .Add("dropped_bytes", dropped)
-      .Add("txns_cut", cut_records.count)
-      .Add("txns_cut_first_seq", cut_records.count == 0 ? 0
-                                 : front.found          ? cut_records.first_seq
-                                                        : tail.last_seq + 1)
-      .Add("txns_cut_last_seq", cut_records.last_seq)
-      .Add("later_segments", later_segments)
-      .Add("index_missing", static_cast<uint64_t>(index.missing.size()))
-      .Add("index_stale", static_cast<uint64_t>(index.stale.size()))
-      .Add("damage", wal_error);
+  doc["tail"] = wal::TailStateName(tail.state);
+  doc["ok_up_to"] = tail.last_seq;
+  doc["dropped_bytes"] = dropped;
+  doc["txns_cut"] = cut_records.count;
+  doc["txns_cut_first_seq"] = cut_records.count == 0 ? 0
+                              : front.found          ? cut_records.first_seq
+                                                     : tail.last_seq + 1;
+  doc["txns_cut_last_seq"] = cut_records.last_seq;
+  doc["later_segments"] = later_segments;
+  doc["index_missing"] = static_cast<uint64_t>(index.missing.size());
+  doc["index_stale"] = static_cast<uint64_t>(index.stale.size());
+  doc["damage"] = wal_error;
   if (!wal_error.empty()) out << "damage: " << wal_error << std::endl;
   // "2 damaged records, seq 5–6, already in the checkpoint at seq 9: nothing is lost".
   const uint64_t damaged_first = tail.last_seq + 1, damaged_last = front.seq - 1;
@@ -199,12 +201,12 @@ int Run(const Args& a) {
                         std::to_string(damaged_first) + "\u2013" + std::to_string(damaged_last);
     covered += ", already in the checkpoint at seq " + std::to_string(checkpoint_seq) +
                ": nothing is lost";
-    doc.Add("front_cut", true)
-        .Add("damaged_records", damaged)
-        .Add("damaged_first_seq", damaged == 0 ? 0 : damaged_first)
-        .Add("damaged_last_seq", damaged == 0 ? 0 : damaged_last)
-        .Add("checkpoint_seq", checkpoint_seq)
-        .Add("wal_starts_at_seq", front.seq);
+    doc["front_cut"] = true;
+    doc["damaged_records"] = damaged;
+    doc["damaged_first_seq"] = damaged == 0 ? 0 : damaged_first;
+    doc["damaged_last_seq"] = damaged == 0 ? 0 : damaged_last;
+    doc["checkpoint_seq"] = checkpoint_seq;
+    doc["wal_starts_at_seq"] = front.seq;
   }
   if (!cut && index.missing.empty() && index.stale.empty()) {
     out << "nothing to repair" << std::endl;
@@ -287,7 +289,7 @@ int Run(const Args& a) {
   }
   if (!left.empty()) {
     out << "not repaired: " << left << std::endl;
-    doc.Add("not_repaired", left);
+    doc["not_repaired"] = left;
     return finish("not repaired", kExitProblem);
   }
   out << "repaired" << std::endl;

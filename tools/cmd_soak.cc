@@ -225,30 +225,30 @@ int Run(const Args& a) {
   const bool flat = both && rss_growth <= a.max_growth && low_growth <= a.max_growth;
   const bool ok = scan.ok() && broken == 0 && n.errors == 0 && flat;
   if (a.json) {
-    JsonObject j;
-    j.Add("seconds", a.seconds)
-        .Add("threads", static_cast<uint64_t>(a.threads))
-        .Add("budget_bytes", static_cast<uint64_t>(o.memory_budget_bytes))
-        .Add("commits", n.commits.load())
-        .Add("conflicts", n.conflicts.load())
-        .Add("reads", n.reads.load())
-        .Add("errors", n.errors.load())
-        .Add("entries", entries)
-        .Add("i1_violations", broken)
-        .Add("evictions", end.evictions)
-        .Add("checkpoints", end.checkpoints)
-        .Add("own_peak_third_quarter_bytes", q3)
-        .Add("own_peak_last_quarter_bytes", q4)
-        .Add("own_growth", growth)
-        .Add("rss_peak_third_quarter_bytes", q3_rss)
-        .Add("rss_peak_last_quarter_bytes", q4_rss)
-        .Add("rss_growth", rss_growth)
-        .Add("rss_low_third_quarter_bytes", both ? q3_low : 0)
-        .Add("rss_low_last_quarter_bytes", both ? q4_low : 0)
-        .Add("rss_low_growth", low_growth)
-        .Add("rss_slope_second_half_mib_per_min", slope_mib_per_min)
-        .Add("flat", flat);
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["seconds"] = a.seconds;
+    j["threads"] = static_cast<uint64_t>(a.threads);
+    j["budget_bytes"] = static_cast<uint64_t>(o.memory_budget_bytes);
+    j["commits"] = n.commits.load();
+    j["conflicts"] = n.conflicts.load();
+    j["reads"] = n.reads.load();
+    j["errors"] = n.errors.load();
+    j["entries"] = entries;
+    j["i1_violations"] = broken;
+    j["evictions"] = end.evictions;
+    j["checkpoints"] = end.checkpoints;
+    j["own_peak_third_quarter_bytes"] = q3;
+    j["own_peak_last_quarter_bytes"] = q4;
+    j["own_growth"] = growth;
+    j["rss_peak_third_quarter_bytes"] = q3_rss;
+    j["rss_peak_last_quarter_bytes"] = q4_rss;
+    j["rss_growth"] = rss_growth;
+    j["rss_low_third_quarter_bytes"] = both ? q3_low : 0;
+    j["rss_low_last_quarter_bytes"] = both ? q4_low : 0;
+    j["rss_low_growth"] = low_growth;
+    j["rss_slope_second_half_mib_per_min"] = slope_mib_per_min;
+    j["flat"] = flat;
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::printf(
         "%llu commits, %llu conflicts, %llu reads, %llu errors; %llu entries, %llu I1 "

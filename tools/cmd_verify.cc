@@ -124,22 +124,22 @@ int Run(const Args& a) {
   progress.Done();
   const bool ok = problem_count == 0;
   if (a.json) {
-    JsonArray pj, nj;
-    for (const std::string& p : problems) pj.AddString(p);
-    for (const std::string& n : notes) nj.AddString(n);
-    JsonObject j;
-    j.Add("dir", a.dir)
-        .Add("ok", ok)
-        .Add("problem_count", problem_count)
-        .AddRaw("problems", pj.str())
-        .AddRaw("notes", nj.str())
-        .Add("checkpoint_seq", v.checkpoint_seq())
-        .Add("last_seq", v.last_seq())
-        .Add("tail", wal::TailStateName(t.state))
-        .Add("tail_in_progress", t.in_progress)
-        .Add("entries", entries)
-        .Add("index_edges", index->edges);
-    std::cout << j.str() << std::endl;
+    Json pj = Json::array(), nj = Json::array();
+    for (const std::string& p : problems) pj.push_back(p);
+    for (const std::string& n : notes) nj.push_back(n);
+    Json j = Json::object();
+    j["dir"] = a.dir;
+    j["ok"] = ok;
+    j["problem_count"] = problem_count;
+    j["problems"] = pj;
+    j["notes"] = nj;
+    j["checkpoint_seq"] = v.checkpoint_seq();
+    j["last_seq"] = v.last_seq();
+    j["tail"] = wal::TailStateName(t.state);
+    j["tail_in_progress"] = t.in_progress;
+    j["entries"] = entries;
+    j["index_edges"] = index->edges;
+    std::cout << JsonText(j) << std::endl;
   } else {
     for (const std::string& p : problems) std::cout << "PROBLEM " << p << "\n";
     if (problem_count > problems.size()) {

@@ -19,16 +19,16 @@ struct Args {
   bool json = false;
 };
 
-JsonObject TailJson(const DbView& v) {
+Json TailJson(const DbView& v) {
   const wal::TailReport& t = v.tail();
-  JsonObject j;
-  j.Add("state", wal::TailStateName(t.state))
-      .Add("in_progress", t.in_progress)
-      .Add("file", RelativeTo(v.dir(), t.file))
-      .Add("offset", t.valid_end)
-      .Add("dropped_bytes", t.dropped_bytes)
-      .Add("last_seq", t.last_seq)
-      .Add("detail", v.wal_error().ok() ? t.detail : v.wal_error().message());
+  Json j = Json::object();
+  j["state"] = wal::TailStateName(t.state);
+  j["in_progress"] = t.in_progress;
+  j["file"] = RelativeTo(v.dir(), t.file);
+  j["offset"] = t.valid_end;
+  j["dropped_bytes"] = t.dropped_bytes;
+  j["last_seq"] = t.last_seq;
+  j["detail"] = v.wal_error().ok() ? t.detail : v.wal_error().message();
   return j;
 }
 
@@ -36,30 +36,30 @@ int Run(const Args& a) {
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, /*keep_records=*/true);
   if (!view.ok()) return CannotRun("wal dump", view.status(), a.json);
   const DbView& v = **view;
-  JsonArray records;
+  Json records = Json::array();
   uint64_t shown = 0;
   for (const WalRecordInfo& r : v.records()) {
     if (r.seq < a.from) continue;
     if (a.limit != 0 && shown == a.limit) break;
     ++shown;
     if (a.json) {
-      JsonObject j;
-      JsonArray keys;
+      Json j = Json::object();
+      Json keys = Json::array();
       for (const std::string& k : r.keys) {
         bool hex = false;
-        keys.AddString(Show(k, &hex));
+        keys.push_back(Show(k, &hex));
       }
-      j.Add("file", r.file)
-          .Add("offset", r.offset)
-          .Add("length", r.length)
-          .Add("seq", r.seq)
-          .Add("ops", static_cast<uint64_t>(r.ops))
-          .AddRaw("keys", keys.str())
-          .Add("raw_bytes", r.raw_bytes)
-          .Add("stored_bytes", r.stored_bytes)
-          .Add("compressed", r.compressed)
-          .Add("checksum_ok", true);
-      records.Add(j);
+      j["file"] = r.file;
+      j["offset"] = r.offset;
+      j["length"] = r.length;
+      j["seq"] = r.seq;
+      j["ops"] = static_cast<uint64_t>(r.ops);
+      j["keys"] = keys;
+      j["raw_bytes"] = r.raw_bytes;
+      j["stored_bytes"] = r.stored_bytes;
+      j["compressed"] = r.compressed;
+      j["checksum_ok"] = true;
+      records.push_back(j);
     } else {
       std::string keys;
       for (size_t i = 0; i < r.keys.size() && i < 8; ++i) {
@@ -74,9 +74,10 @@ int Run(const Args& a) {
   }
   const wal::TailReport& t = v.tail();
   if (a.json) {
-    JsonObject j;
-    j.AddRaw("records", records.str()).AddRaw("tail", TailJson(v).str());
-    std::cout << j.str() << std::endl;
+    Json j = Json::object();
+    j["records"] = records;
+    j["tail"] = TailJson(v);
+    std::cout << JsonText(j) << std::endl;
   } else {
     std::cout << shown << " records; tail: " << TailWord(t);
     if (!t.file.empty()) std::cout << " at " << RelativeTo(v.dir(), t.file) << ":" << t.valid_end;

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "walcache/durability.h"
+#include "walcache/export.h"
 #include "walcache/options.h"
 #include "walcache/result.h"
 #include "walcache/status.h"
@@ -80,7 +81,7 @@ struct PutOptions {
 //
 // Lifetime: may outlive its Cache; Commit() then returns Aborted and writes nothing.
 // Thread-safety: not thread-safe; one thread at a time.
-class Transaction {
+class WALCACHE_EXPORT Transaction {
  public:
   Transaction(Transaction&&) noexcept;
   Transaction& operator=(Transaction&&) noexcept;
@@ -138,7 +139,7 @@ class Transaction {
 // Lifetime: may outlive its Cache; the lock ended with the Cache, so releasing it then does
 // nothing (Unlock returns Aborted).
 // Thread-safety: not thread-safe; the lock is held on behalf of whoever owns this object.
-class KeyLock {
+class WALCACHE_EXPORT KeyLock {
  public:
   KeyLock(KeyLock&&) noexcept;
   KeyLock& operator=(KeyLock&&) noexcept;  // releases the lock this object held first
@@ -198,7 +199,7 @@ struct RecoveryInfo {
   std::string summary;  // one line
 };
 
-class Cache {
+class WALCACHE_EXPORT Cache {
  public:
   // Opens the cache in `dir`, recovering whatever a crash left. Where `dir` holds no cache, one
   // is made there, `dir` and its missing parents included (Options::create_if_missing; off:

@@ -11,9 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include "walcache/export.h"
 namespace walcache {
 
-class [[nodiscard]] Status {
+class [[nodiscard]] WALCACHE_EXPORT Status {
  public:
   enum class Code : uint8_t {
     kOk = 0,
@@ -79,7 +80,7 @@ class [[nodiscard]] Status {
 };
 
 // The name of a code, e.g. "Corruption".
-std::string_view CodeName(Status::Code code);
+WALCACHE_EXPORT std::string_view CodeName(Status::Code code);
 
 }  // namespace walcache
 

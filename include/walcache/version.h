@@ -5,13 +5,14 @@
 
 #include <string_view>
 
+#include "walcache/export.h"
 namespace walcache {
 
 // "MAJOR.MINOR.PATCH" of the linked library.
-std::string_view Version();
+WALCACHE_EXPORT std::string_view Version();
 
 // The newest WAL format version this build writes and reads (see docs/wal-format.md).
-int WalFormatVersion();
+WALCACHE_EXPORT int WalFormatVersion();
 
 }  // namespace walcache
 
