@@ -1,5 +1,8 @@
 // Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md
-// §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. Off, a
+// §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. They
+// exist only in the planted-bug build of the engine and recovery layers, which the checker, the
+// CLI and the tests link (WALCACHE_PLANTED_BUGS); in the library a service links, BugInjected is
+// a constant false and every branch it guards is compiled out. In the planted build, off, a
 // switch costs one relaxed atomic load where it sits.
 //
 // Thread-safety: thread-safe; switch before the cache opens.
@@ -46,9 +49,16 @@ namespace internal {
 extern std::atomic<int> injected_bug;
 }  // namespace internal
 
+#if defined(WALCACHE_PLANTED_BUGS)
+// Only in the planted-bug variants of the layers (CMakeLists.txt: walcache_planted), which the
+// checker, the CLI and the tests link.
 inline bool BugInjected(InjectedBug b) {
   return internal::injected_bug.load(std::memory_order_relaxed) == static_cast<int>(b);
 }
+#else
+// The library users link: every planted defect is compiled out.
+constexpr bool BugInjected(InjectedBug) { return false; }
+#endif
 
 }  // namespace walcache
 
