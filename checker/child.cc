@@ -19,7 +19,7 @@
 #include "checker/protocol.h"
 #include "checker/read_hold.h"
 #include "checker/workload.h"
-#include "engine/rocks_power_loss.h"
+#include "checker/rocks_power_loss.h"
 #include "engine/seams.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
@@ -427,7 +427,7 @@ void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger) {
     g_power = new PowerLossFileSystem(FileSystem::Posix(), g_ledger);
   }
   // The cache runs over both power-loss layers, walcache's files and RocksDB's (engine/seams.h).
-  const engine::Seams seams{g_power, std::make_shared<engine::RocksPowerLossFs>(
+  const engine::Seams seams{g_power, std::make_shared<RocksPowerLossFs>(
                                          rocksdb::FileSystem::Default(), g_ledger)};
   // Half the deaths at "wal.segment_deleted" and "checkpoint.after_segment_delete" are aimed at
   // rotation windows.

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "checker/model.h"
-#include "util/power_loss_file_system.h"
+#include "checker/power_loss_file_system.h"
 
 namespace walcache::checker {
 

@@ -18,7 +18,7 @@
 #include "util/file_system.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
-#include "util/power_loss_file_system.h"
+#include "checker/power_loss_file_system.h"
 
 namespace walcache::checker {
 namespace {
@@ -179,7 +179,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
     if (ec) return Status::IOError("cannot create " + o.keep_failures + ": " + ec.message());
   }
 
-  // What a child leaves unsynced must outlive it (util/power_loss_file_system.h): the ledger is
+  // What a child leaves unsynced must outlive it (checker/power_loss_file_system.h): the ledger is
   // memory shared with every child forked from here.
   Result<std::unique_ptr<PowerLossLedger>> ledger = PowerLossLedger::CreateShared(o.dir);
   if (!ledger.ok()) return ledger.status();

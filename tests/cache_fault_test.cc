@@ -23,7 +23,7 @@
 #include "engine/seams.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "util/fault_file_system.h"
+#include "tests/fault_file_system.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -284,7 +284,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
     EXPECT_EQ(st.checkpoint_seq, 0u);
     // The tools see it too (walcache inspect reads DIR/CHECKPOINT_FAILED).
     Result<engine::CheckpointFailure> shown =
-        engine::ReadCheckpointFailure(FileSystem::Default(), dir.path());
+        engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path());
     ASSERT_TRUE(shown.ok()) << shown.status().ToString();
     EXPECT_EQ(shown->failures, 1u);
     EXPECT_EQ(shown->error, st.checkpoint_error);
@@ -304,7 +304,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
     EXPECT_EQ(st.checkpoint_seq, st.last_seq);
     EXPECT_TRUE(st.checkpoint_error.empty()) << st.checkpoint_error;
     EXPECT_TRUE(
-        engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).status().IsNotFound());
+        engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path()).status().IsNotFound());
     EXPECT_LT(test::SegmentPaths(dir.Join("wal")).size(), segments) << "covered segments went";
     ASSERT_TRUE(CommitUntilFailure(c->get(), &acked, 50).ok());
     rocks->armed = true;  // failing again, and still when the cache closes
@@ -312,7 +312,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   }
   // The close's checkpoint failed too: the WAL still holds everything since the last good one.
   rocks->armed = false;
-  ASSERT_TRUE(engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).ok())
+  ASSERT_TRUE(engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path()).ok())
       << "left by the process that closed while failing";
 
   auto c = Cache::Open(dir.path(), o);
@@ -326,7 +326,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   // The next process's first good checkpoint clears what the last one left.
   ASSERT_TRUE((*c)->Checkpoint().ok());
   EXPECT_TRUE(
-      engine::ReadCheckpointFailure(FileSystem::Default(), dir.path()).status().IsNotFound());
+      engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path()).status().IsNotFound());
 }
 
 // A real full disk: a 6 MiB tmpfs with 2 MiB of ballast, filled by distinct keys until a commit

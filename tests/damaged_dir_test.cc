@@ -395,7 +395,7 @@ TEST_P(DamagedDirTest, EveryDamageOpensAsDesignedOrNamesTheFile) {
       const std::string dir = scratch.Join("cache");
       fs::copy(t.dir, dir, fs::copy_options::recursive);
       if (kind == Kind::kCheckpointFailed) {
-        ASSERT_TRUE(engine::WriteCheckpointFailure(FileSystem::Default(), dir,
+        ASSERT_TRUE(engine::WriteCheckpointFailure(FileSystem::Posix(), dir,
                                                    {1700000000000, 2, "IO error: injected"})
                         .ok());
       }

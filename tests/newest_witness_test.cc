@@ -28,7 +28,7 @@ class NewestWitnessTest : public ReaderTest {
   std::string newest() const { return wal_dir() + "/NEWEST"; }
   // Reads the WAL and cuts it as `walcache repair` would, then reads it again.
   ReadResult CutAndReread(const ReadResult& r) {
-    Result<std::unique_ptr<Reader>> reader = Reader::Open(FileSystem::Default(), wal_dir());
+    Result<std::unique_ptr<Reader>> reader = Reader::Open(FileSystem::Posix(), wal_dir());
     EXPECT_TRUE(reader.ok()) << reader.status().ToString();
     if (!reader.ok()) return ReadResult{};
     WalRecord rec;
@@ -37,7 +37,7 @@ class NewestWitnessTest : public ReaderTest {
       if (!more.ok() || !*more) break;
     }
     EXPECT_EQ((*reader)->tail().state, r.tail.state);
-    Result<recovery::CutReport> cut = recovery::CutWal(FileSystem::Default(), wal_dir(),
+    Result<recovery::CutReport> cut = recovery::CutWal(FileSystem::Posix(), wal_dir(),
                                                        (*reader)->tail(), (*reader)->segments());
     EXPECT_TRUE(cut.ok()) << cut.status().ToString();
     return ReadWal(wal_dir());
@@ -45,7 +45,7 @@ class NewestWitnessTest : public ReaderTest {
 };
 
 TEST_F(NewestWitnessTest, CreateSegmentWritesACopyOfTheNewestHeader) {
-  Result<NewestWitness> w = ReadNewest(FileSystem::Default(), wal_dir());
+  Result<NewestWitness> w = ReadNewest(FileSystem::Posix(), wal_dir());
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->header.number, 3u);
   EXPECT_EQ(w->header.first_seq, 2 * kPerSegment + 1);
@@ -89,7 +89,7 @@ TEST_F(NewestWitnessTest, ANewestSegmentLostWholeIsCorruptionNamingItAndEarlierR
     ASSERT_TRUE(after.status.ok()) << d.name << ": " << after.status.ToString();
     EXPECT_EQ(after.records.size(), 2 * kPerSegment) << d.name;
     EXPECT_EQ(after.tail.state, TailState::kClean) << d.name;
-    Result<NewestWitness> w = ReadNewest(FileSystem::Default(), wal_dir());
+    Result<NewestWitness> w = ReadNewest(FileSystem::Posix(), wal_dir());
     ASSERT_TRUE(w.ok()) << d.name << ": " << w.status().ToString();
     EXPECT_EQ(w->header.number, 2u) << d.name;
     for (const std::string& s : test::SegmentPaths(wal_dir())) {

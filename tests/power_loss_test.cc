@@ -1,5 +1,5 @@
-// Tests of the crash checker's power-loss simulation (util/power_loss_file_system.h,
-// engine/rocks_power_loss.h): what a power cut takes back — unsynced bytes (back to what was
+// Tests of the crash checker's power-loss simulation (checker/power_loss_file_system.h,
+// checker/rocks_power_loss.h): what a power cut takes back — unsynced bytes (back to what was
 // durable, not to zeros), unsynced truncates, creates, renames and deletes — also when the
 // process that left them unsynced died earlier, and what each tear keeps. Not thread-safe.
 #include <gtest/gtest.h>
@@ -11,10 +11,10 @@
 #include <set>
 #include <string>
 
-#include "engine/rocks_power_loss.h"
+#include "checker/rocks_power_loss.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "util/power_loss_file_system.h"
+#include "checker/power_loss_file_system.h"
 
 namespace walcache {
 namespace {
@@ -313,7 +313,7 @@ class RocksPowerLossTest : public PowerLossTest {
   void SetUp() override {
     PowerLossTest::SetUp();
     rocks_ =
-        std::make_shared<engine::RocksPowerLossFs>(rocksdb::FileSystem::Default(), ledger_.get());
+        std::make_shared<checker::RocksPowerLossFs>(rocksdb::FileSystem::Default(), ledger_.get());
   }
   void Append(const std::string& name, const std::string& data, bool sync, bool create) {
     std::unique_ptr<rocksdb::FSWritableFile> f;
@@ -332,7 +332,7 @@ class RocksPowerLossTest : public PowerLossTest {
     ASSERT_TRUE(rocks_->NewDirectory(dir_.path(), rocksdb::IOOptions(), &d, nullptr).ok());
     ASSERT_TRUE(d->Fsync(rocksdb::IOOptions(), nullptr).ok());
   }
-  std::shared_ptr<engine::RocksPowerLossFs> rocks_;
+  std::shared_ptr<checker::RocksPowerLossFs> rocks_;
 };
 
 TEST_F(RocksPowerLossTest, AFileIsCutBackToItsFsyncedSize) {

@@ -61,7 +61,7 @@ TEST_F(ReaderTest, RecordsCopiedIntoASegmentWithAnotherNumberAreNotReturned) {
   const std::string old_records = ReadFile(SegmentPath(old_wal, 1)).substr(kSegmentHeaderSize);
 
   // Segment 7 with a valid header for number 7 and first seq 1, then segment 1's records.
-  ASSERT_TRUE(FileSystem::Default()->CreateDir(wal_dir()).ok());
+  ASSERT_TRUE(FileSystem::Posix()->CreateDir(wal_dir()).ok());
   WriteFile(seg(7), EncodeSegmentHeader(7, 1) + old_records);
 
   const ReadResult r = ReadWal(wal_dir());
@@ -75,7 +75,7 @@ TEST_F(ReaderTest, RecordsCopiedIntoASegmentWithAnotherNumberAreNotReturned) {
   EXPECT_EQ(r.segments[0].records, 0u);
 
   // The whole old segment file renamed to a new number: its header names segment 1.
-  ASSERT_TRUE(FileSystem::Default()->DeleteFile(seg(7)).ok());
+  ASSERT_TRUE(FileSystem::Posix()->DeleteFile(seg(7)).ok());
   CopyFile(SegmentPath(old_wal, 1), seg(7));
   const ReadResult renamed = ReadWal(wal_dir());
   EXPECT_TRUE(renamed.records.empty());
@@ -165,7 +165,7 @@ TEST_F(ReaderTest, TruncatedNonLastSegmentIsCorruptionNotTorn) {
 
 TEST_F(ReaderTest, MissingMiddleSegmentIsCorruptionAboutASequenceGap) {
   WriteWal(wal_dir(), RotationRecords(), Options(kRotSegmentSize, /*preallocate=*/true));
-  ASSERT_TRUE(FileSystem::Default()->DeleteFile(seg(2)).ok());
+  ASSERT_TRUE(FileSystem::Posix()->DeleteFile(seg(2)).ok());
   const ReadResult r = ReadWal(wal_dir());
   EXPECT_EQ(r.records.size(), kPerSegment);
   ASSERT_TRUE(r.status.IsCorruption()) << r.status.ToString();
@@ -266,7 +266,7 @@ TEST_F(ReaderTest, FromSeqReturnsOnlyLaterRecordsAndSkipsWholeEarlierSegments) {
 
 TEST_F(ReaderTest, FromSeqBeforeTheFirstSegmentIsCorruptionSayingRecordsAreMissing) {
   WriteWal(wal_dir(), RotationRecords(), Options(kRotSegmentSize, /*preallocate=*/true));
-  ASSERT_TRUE(FileSystem::Default()->DeleteFile(seg(1)).ok());
+  ASSERT_TRUE(FileSystem::Posix()->DeleteFile(seg(1)).ok());
   for (uint64_t from : {2, 3, 7}) {
     const ReadResult r = ReadWal(wal_dir(), ReaderOptions{.from_seq = from});
     EXPECT_TRUE(r.records.empty());
@@ -442,7 +442,7 @@ TEST_F(ReaderTest, AfterAnErrorEveryNextReturnsTheSameError) {
   const std::string seg2 = ReadFile(seg(2));
 
   auto expect_sticky = [&](const std::string& where, Status::Code code) {
-    auto reader = Reader::Open(FileSystem::Default(), wal_dir());
+    auto reader = Reader::Open(FileSystem::Posix(), wal_dir());
     ASSERT_TRUE(reader.ok()) << where;
     WalRecord rec;
     Status first;

@@ -55,7 +55,7 @@ struct ReadResult {
 
 inline ReadResult ReadWal(const std::string& wal_dir, ReaderOptions options = {}) {
   ReadResult out;
-  auto reader = Reader::Open(FileSystem::Default(), wal_dir, options);
+  auto reader = Reader::Open(FileSystem::Posix(), wal_dir, options);
   if (!reader.ok()) {
     out.open_status = reader.status();
     return out;
@@ -91,7 +91,7 @@ inline WriterOptions Options(uint64_t segment_size, bool preallocate) {
 // Appends `batches` with a fresh Writer (one record each) and closes it.
 inline void WriteWal(const std::string& wal_dir, const std::vector<std::string>& batches,
                      WriterOptions options, uint64_t next_seq = 1) {
-  auto writer = Writer::Open(FileSystem::Default(), wal_dir, options, next_seq);
+  auto writer = Writer::Open(FileSystem::Posix(), wal_dir, options, next_seq);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   for (size_t i = 0; i < batches.size(); ++i) {
     auto seq = (*writer)->Append(batches[i], Durability::kBuffered);

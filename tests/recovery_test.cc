@@ -10,8 +10,8 @@
 #include "recovery/tail_repair.h"
 #include "recovery/wal_cut.h"
 #include "tests/test_util.h"
-#include "util/fault_file_system.h"
-#include "util/power_loss_file_system.h"
+#include "tests/fault_file_system.h"
+#include "checker/power_loss_file_system.h"
 #include "wal/newest.h"
 #include "wal/writer.h"
 
@@ -53,7 +53,7 @@ class ReplayTest : public ::testing::Test {
     wal::WriterOptions o;
     o.segment_size = segment_size;
     o.sync_interval = std::chrono::milliseconds(0);
-    auto w = wal::Writer::Open(FileSystem::Default(), wal_dir(), o, next_seq, resume);
+    auto w = wal::Writer::Open(FileSystem::Posix(), wal_dir(), o, next_seq, resume);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     for (int i = first; i < first + n; ++i) {
       wal::Batch b;
@@ -69,7 +69,7 @@ class ReplayTest : public ::testing::Test {
     MapSink probe;
     ReplayOptions look;
     look.repair_tail = false;
-    auto r = Replay(FileSystem::Default(), wal_dir(), &probe, look);
+    auto r = Replay(FileSystem::Posix(), wal_dir(), &probe, look);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->tail.valid_end : 0;
   }
@@ -82,7 +82,7 @@ TEST_F(ReplayTest, AppliesEveryRecordFromFromSeqInOrderAndReports) {
   MapSink sink;
   ReplayOptions opts;
   opts.from_seq = 21;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, opts);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink, opts);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(sink.seqs.size(), 30u);
   for (size_t i = 0; i < sink.seqs.size(); ++i) EXPECT_EQ(sink.seqs[i], 21 + i);
@@ -104,7 +104,7 @@ TEST_F(ReplayTest, TornTailIsRepairedAndTheLogGrowsCleanlyAfterIt) {
   test::Overwrite(seg, end, std::string("\x13\x37garbage-of-a-torn-record", 26));
 
   MapSink sink;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->tail.state, wal::TailState::kTorn);
   EXPECT_EQ(r->tail.dropped_bytes, 26u);
@@ -116,7 +116,7 @@ TEST_F(ReplayTest, TornTailIsRepairedAndTheLogGrowsCleanlyAfterIt) {
   // The next writer appends after the repaired tail; everything reads back, nothing is corrupt.
   Append(11, 10, 5);
   MapSink again;
-  auto r2 = Replay(FileSystem::Default(), wal_dir(), &again);
+  auto r2 = Replay(FileSystem::Posix(), wal_dir(), &again);
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->tail.state, wal::TailState::kClean);
   EXPECT_EQ(again.seqs.size(), 15u);
@@ -171,7 +171,7 @@ TEST_F(ReplayTest, AContinuedSegmentRecoversAfterPowerLossAtEveryStep) {
         (*ledger)->PowerLoss(tear, 7 + step);
       }  // the writer's close fails: the power is gone
       MapSink after;
-      auto r2 = Replay(FileSystem::Default(), wal_dir(), &after);
+      auto r2 = Replay(FileSystem::Posix(), wal_dir(), &after);
       ASSERT_TRUE(r2.ok()) << r2.status().ToString();
       EXPECT_NE(r2->tail.state, wal::TailState::kCorrupt);
       ASSERT_GE(after.seqs.size(), synced);
@@ -180,7 +180,7 @@ TEST_F(ReplayTest, AContinuedSegmentRecoversAfterPowerLossAtEveryStep) {
              wal::SegmentEnd{r2->tail.segment, seg, r2->tail.valid_end});
       EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
       MapSink last;
-      auto r3 = Replay(FileSystem::Default(), wal_dir(), &last);
+      auto r3 = Replay(FileSystem::Posix(), wal_dir(), &last);
       ASSERT_TRUE(r3.ok()) << r3.status().ToString();
       EXPECT_EQ(last.seqs.size(), after.seqs.size() + 2);
       EXPECT_EQ(r3->tail.state, wal::TailState::kClean);
@@ -196,7 +196,7 @@ TEST_F(ReplayTest, WithoutTailRepairNothingChanges) {
   MapSink sink;
   ReplayOptions opts;
   opts.repair_tail = false;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, opts);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink, opts);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->tail_repaired);
   EXPECT_EQ(test::ReadFile(seg), bytes);
@@ -209,7 +209,7 @@ TEST_F(ReplayTest, SegmentWhoseHeaderNeverBecameDurableIsDeleted) {
   test::WriteFile(torn, std::string(4096, '\0'));
   test::Overwrite(torn, 0, "WALC");  // the header write got only 4 bytes to disk
   MapSink sink;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->tail.state, wal::TailState::kTorn);
   EXPECT_TRUE(r->tail_repaired);
@@ -217,7 +217,7 @@ TEST_F(ReplayTest, SegmentWhoseHeaderNeverBecameDurableIsDeleted) {
   EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
   Append(5, 4, 2);
   MapSink again;
-  ASSERT_TRUE(Replay(FileSystem::Default(), wal_dir(), &again).ok());
+  ASSERT_TRUE(Replay(FileSystem::Posix(), wal_dir(), &again).ok());
   EXPECT_EQ(again.seqs.size(), 6u);
 }
 
@@ -231,14 +231,14 @@ TEST_F(ReplayTest, SegmentCreatedButNeverWrittenIsDeletedSoTheLogCanGrowPastIt) 
     Append(1, 0, 4);
     test::WriteFile(wal_dir() + "/000002.wal", bytes);
     MapSink sink;
-    auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+    auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->tail.state, wal::TailState::kClean);
     EXPECT_TRUE(r->tail_repaired);
     EXPECT_EQ(test::SegmentPaths(wal_dir()).size(), 1u);
     Append(5, 4, 2);
     MapSink again;
-    auto r2 = Replay(FileSystem::Default(), wal_dir(), &again);
+    auto r2 = Replay(FileSystem::Posix(), wal_dir(), &again);
     ASSERT_TRUE(r2.ok()) << r2.status().ToString();
     EXPECT_EQ(again.seqs.size(), 6u);
   }
@@ -250,13 +250,13 @@ TEST_F(ReplayTest, CorruptionInTheMiddleRefusesAndRepairsNothing) {
   test::FlipBit(seg, 36 + 30, 2);  // inside the first record's payload or header
   const std::string bytes = test::ReadFile(seg);
   MapSink sink;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
   ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
   EXPECT_NE(r.status().message().find(seg), std::string::npos) << r.status().ToString();
   EXPECT_NE(r.status().message().find("offset 36"), std::string::npos) << r.status().ToString();
   EXPECT_EQ(test::ReadFile(seg), bytes);
   EXPECT_TRUE(sink.seqs.empty());
-  EXPECT_TRUE(RepairTornTail(FileSystem::Default(), wal_dir(),
+  EXPECT_TRUE(RepairTornTail(FileSystem::Posix(), wal_dir(),
                              wal::TailReport{.state = wal::TailState::kCorrupt, .file = seg})
                   .IsInvalidArgument());
 }
@@ -272,7 +272,7 @@ TEST_F(ReplayTest, AFrontCutStartsTheLogAtTheRecordAfterTheDamage) {
   const std::string original = test::ReadFile(last);
   test::FlipBit(last, 36 + 26 + 2, 1);  // the payload of the newest segment's first record
   const std::string damaged = test::ReadFile(last);
-  auto reader = wal::Reader::Open(FileSystem::Default(), wal_dir());
+  auto reader = wal::Reader::Open(FileSystem::Posix(), wal_dir());
   ASSERT_TRUE(reader.ok());
   wal::WalRecord rec;
   Result<bool> more = true;
@@ -281,11 +281,11 @@ TEST_F(ReplayTest, AFrontCutStartsTheLogAtTheRecordAfterTheDamage) {
   const wal::TailReport tail = (*reader)->tail();
   const std::vector<wal::SegmentSummary> segments = (*reader)->segments();
   ASSERT_EQ(tail.file, last);
-  auto at = FindFrontCutPoint(FileSystem::Default(), tail);
+  auto at = FindFrontCutPoint(FileSystem::Posix(), tail);
   ASSERT_TRUE(at.ok()) << at.status().ToString();
   ASSERT_TRUE(at->found);
   EXPECT_EQ(at->seq, tail.last_seq + 2) << "one damaged record";
-  auto cut = CutWalFront(FileSystem::Default(), wal_dir(), tail, segments, *at);
+  auto cut = CutWalFront(FileSystem::Posix(), wal_dir(), tail, segments, *at);
   ASSERT_TRUE(cut.ok()) << cut.status().ToString();
   EXPECT_EQ(cut->segments_moved, before.size() - 1);
   EXPECT_EQ(test::SegmentPaths(wal_dir()), std::vector<std::string>{last});
@@ -299,13 +299,13 @@ TEST_F(ReplayTest, AFrontCutStartsTheLogAtTheRecordAfterTheDamage) {
   MapSink sink;
   ReplayOptions ro;
   ro.from_seq = at->seq;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, ro);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink, ro);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->tail.state, wal::TailState::kClean);
   ASSERT_FALSE(sink.seqs.empty());
   EXPECT_EQ(sink.seqs.front(), at->seq);
   EXPECT_EQ(sink.seqs.back(), 40u);
-  auto witness = wal::ReadNewest(FileSystem::Default(), wal_dir());
+  auto witness = wal::ReadNewest(FileSystem::Posix(), wal_dir());
   ASSERT_TRUE(witness.ok()) << witness.status().ToString();
   EXPECT_EQ(witness->header.first_seq, at->seq);
 }
@@ -314,7 +314,7 @@ TEST_F(ReplayTest, SinkErrorStopsReplayAndIsReturned) {
   Append(1, 0, 10);
   MapSink sink;
   sink.FailAt(4);
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
   ASSERT_TRUE(r.status().IsAborted()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("replaying seq 4"), std::string::npos);
   EXPECT_EQ(sink.seqs, (std::vector<uint64_t>{1, 2, 3}));
@@ -323,8 +323,8 @@ TEST_F(ReplayTest, SinkErrorStopsReplayAndIsReturned) {
 TEST_F(ReplayTest, ReplayIsIdempotent) {
   Append(1, 0, 25, 1024);
   MapSink a, b;
-  ASSERT_TRUE(Replay(FileSystem::Default(), wal_dir(), &a).ok());
-  ASSERT_TRUE(Replay(FileSystem::Default(), wal_dir(), &b).ok());
+  ASSERT_TRUE(Replay(FileSystem::Posix(), wal_dir(), &a).ok());
+  ASSERT_TRUE(Replay(FileSystem::Posix(), wal_dir(), &b).ok());
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.seqs, b.seqs);
   EXPECT_FALSE(a.state.count("k3")) << "k3 was deleted by the batch of k4";
@@ -336,14 +336,14 @@ TEST_F(ReplayTest, MissingRecordsBeforeTheWalAreCorruption) {
   MapSink sink;
   ReplayOptions opts;
   opts.from_seq = 50;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink, opts);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink, opts);
   ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("missing"), std::string::npos);
 }
 
 TEST_F(ReplayTest, EmptyOrMissingWalReplaysNothing) {
   MapSink sink;
-  auto r = Replay(FileSystem::Default(), wal_dir(), &sink);
+  auto r = Replay(FileSystem::Posix(), wal_dir(), &sink);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->records_applied, 0u);
   EXPECT_EQ(r->segments, 0u);
@@ -356,7 +356,7 @@ TEST_F(ReplayTest, EmptyOrMissingWalReplaysNothing) {
 TEST_F(ReplayTest, WritableReplaySyncsTheNewestSegmentAndReportsAFailedSync) {
   Append(1, 0, 30, 512);
   const std::string newest = test::SegmentPaths(wal_dir()).back();
-  FaultFileSystem faults(FileSystem::Default());
+  FaultFileSystem faults(FileSystem::Posix());
   MapSink look;
   ReplayOptions ro;
   ro.repair_tail = false;

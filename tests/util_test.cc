@@ -10,7 +10,7 @@
 #include "tests/test_util.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
-#include "util/fault_file_system.h"
+#include "tests/fault_file_system.h"
 #include "util/file_system.h"
 #include "walcache/result.h"
 #include "walcache/status.h"
@@ -141,7 +141,7 @@ TEST(ResultTest, HoldsValueOrError) {
 class FileSystemTest : public ::testing::Test {
  protected:
   test::ScratchDir dir_;
-  FileSystem* fs_ = FileSystem::Default();
+  FileSystem* fs_ = FileSystem::Posix();
 };
 
 TEST(PathTest, DirOfAndJoinPath) {
@@ -248,7 +248,7 @@ TEST_F(FileSystemTest, LockHeldByAnotherProcessIsBusyUntilItDies) {
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(release), 0);
   test::Child child([&]() -> int {
-    auto lock = FileSystem::Default()->LockFile(path);
+    auto lock = FileSystem::Posix()->LockFile(path);
     const char c = lock.ok() ? 'y' : 'n';
     (void)!::write(ready[1], &c, 1);
     char wait;

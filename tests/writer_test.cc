@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "tests/test_util.h"
-#include "util/fault_file_system.h"
+#include "tests/fault_file_system.h"
 #include "wal/batch.h"
 #include "wal/reader.h"
 #include "wal/segment.h"
@@ -30,7 +30,7 @@ std::string OneKeyBatch(const std::string& key, size_t value_size = 10) {
 // Reads the whole WAL; fails the test on a read error.
 std::vector<WalRecord> ReadAll(const std::string& wal_dir, TailReport* tail = nullptr) {
   std::vector<WalRecord> out;
-  auto reader = Reader::Open(FileSystem::Default(), wal_dir);
+  auto reader = Reader::Open(FileSystem::Posix(), wal_dir);
   EXPECT_TRUE(reader.ok()) << reader.status().ToString();
   if (!reader.ok()) return out;
   WalRecord rec;
@@ -64,7 +64,7 @@ class WriterTest : public ::testing::Test {
 };
 
 TEST_F(WriterTest, AppendsGetDenseSequenceNumbersFromNextSeq) {
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 100);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 100);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ((*w)->last_seq(), 99u);
   for (uint64_t i = 0; i < 5; ++i) {
@@ -87,7 +87,7 @@ TEST_F(WriterTest, EightThreadsProduceDenseOrderedSequenceReadBackAfterReopen) {
   constexpr int kPerThread = 250;
   WriterOptions o = Options();
   o.segment_size = 32 << 10;
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), o, 1);
   ASSERT_TRUE(w.ok());
   std::vector<std::vector<uint64_t>> acked(kThreads);
   std::vector<std::thread> threads;
@@ -132,7 +132,7 @@ TEST_F(WriterTest, EightThreadsProduceDenseOrderedSequenceReadBackAfterReopen) {
 TEST_F(WriterTest, BufferedAppendsBecomeDurableThroughFlusherAndSync) {
   WriterOptions o = Options();
   o.sync_interval = std::chrono::milliseconds(5);
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), o, 1);
   ASSERT_TRUE(w.ok());
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE((*w)->Append(OneKeyBatch("b"), Durability::kBuffered).ok());
@@ -155,7 +155,7 @@ TEST_F(WriterTest, RotationStartsNumberedSegmentsWithMatchingFirstSeq) {
   WriterOptions o = Options();
   o.segment_size = 4096;
   o.compression.enabled = false;
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), o, 1);
   ASSERT_TRUE(w.ok());
   for (int i = 0; i < 40; ++i) {
     ASSERT_TRUE((*w)->Append(OneKeyBatch("k" + std::to_string(i), 500), Durability::kSync).ok());
@@ -167,7 +167,7 @@ TEST_F(WriterTest, RotationStartsNumberedSegmentsWithMatchingFirstSeq) {
 
   const auto paths = test::SegmentPaths(wal_dir());
   ASSERT_GT(paths.size(), 5u);
-  auto reader = Reader::Open(FileSystem::Default(), wal_dir());
+  auto reader = Reader::Open(FileSystem::Posix(), wal_dir());
   ASSERT_TRUE(reader.ok());
   WalRecord rec;
   uint64_t n = 0;
@@ -188,11 +188,11 @@ TEST_F(WriterTest, RotationStartsNumberedSegmentsWithMatchingFirstSeq) {
 
 TEST_F(WriterTest, NewWriterUsesSegmentNumberAboveExistingOnes) {
   {
-    auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
+    auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 1);
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Append(OneKeyBatch("a"), Durability::kSync).ok());
   }
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 2);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 2);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ((*w)->active_segment(), 2u);
   ASSERT_TRUE((*w)->Append(OneKeyBatch("b"), Durability::kSync).ok());
@@ -215,7 +215,7 @@ TEST_F(WriterTest, AResumedWriterAppendsAtTheValidEndAndRotatesOnlyWhenFull) {
     ASSERT_EQ(before.size(), next - 1);
     std::optional<SegmentEnd> end;
     if (!tail.file.empty()) end = SegmentEnd{tail.segment, tail.file, tail.valid_end};
-    auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, next, end);
+    auto w = Writer::Open(FileSystem::Posix(), wal_dir(), o, next, end);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     const bool full = end.has_value() && end->valid_end + kRecordHeaderSize > o.segment_size;
     EXPECT_EQ((*w)->stats().segments_resumed, end.has_value() && !full ? 1u : 0u) << open;
@@ -248,7 +248,7 @@ TEST_F(WriterTest, AResumedWriterAppendsAtTheValidEndAndRotatesOnlyWhenFull) {
 // again, and the next record goes exactly where valid data ended.
 TEST_F(WriterTest, ResumingATruncatedSegmentPreallocatesItAgainAndLeavesNoGap) {
   {
-    auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
+    auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 1);
     ASSERT_TRUE(w.ok());
     for (int i = 0; i < 3; ++i) ASSERT_TRUE((*w)->Append(OneKeyBatch("a"), Durability::kSync).ok());
   }
@@ -256,7 +256,7 @@ TEST_F(WriterTest, ResumingATruncatedSegmentPreallocatesItAgainAndLeavesNoGap) {
   ASSERT_EQ(ReadAll(wal_dir(), &tail).size(), 3u);
   const std::string seg = tail.file;
   std::filesystem::resize_file(seg, tail.valid_end);  // what the repair of a torn tail leaves
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 4,
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 4,
                         SegmentEnd{tail.segment, seg, tail.valid_end});
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(test::FileSize(seg), Options().segment_size);
@@ -276,7 +276,7 @@ TEST_F(WriterTest, ResumeOfAnOlderSegmentOrPastTheFileIsRefused) {
   o.segment_size = 1024;
   o.compression.enabled = false;
   {
-    auto w = Writer::Open(FileSystem::Default(), wal_dir(), o, 1);
+    auto w = Writer::Open(FileSystem::Posix(), wal_dir(), o, 1);
     ASSERT_TRUE(w.ok());
     for (int i = 0; i < 12; ++i) {
       ASSERT_TRUE((*w)->Append(OneKeyBatch("k", 200), Durability::kSync).ok());
@@ -287,9 +287,9 @@ TEST_F(WriterTest, ResumeOfAnOlderSegmentOrPastTheFileIsRefused) {
   std::filesystem::resize_file(paths.back(), 200);  // shorter than the offset given below
   const std::map<std::string, std::string> before = {{paths[0], test::ReadFile(paths[0])},
                                                      {paths.back(), test::ReadFile(paths.back())}};
-  auto older = Writer::Open(FileSystem::Default(), wal_dir(), o, 13, SegmentEnd{1, paths[0], 100});
+  auto older = Writer::Open(FileSystem::Posix(), wal_dir(), o, 13, SegmentEnd{1, paths[0], 100});
   EXPECT_TRUE(older.status().IsInvalidArgument()) << older.status().ToString();
-  auto past = Writer::Open(FileSystem::Default(), wal_dir(), o, 13,
+  auto past = Writer::Open(FileSystem::Posix(), wal_dir(), o, 13,
                            SegmentEnd{paths.size(), paths.back(), 500});
   EXPECT_TRUE(past.status().IsInvalidArgument()) << past.status().ToString();
   EXPECT_EQ(test::SegmentPaths(wal_dir()), paths);
@@ -298,8 +298,8 @@ TEST_F(WriterTest, ResumeOfAnOlderSegmentOrPastTheFileIsRefused) {
 
 TEST_F(WriterTest, InvalidArgumentsChangeNothing) {
   EXPECT_TRUE(
-      Writer::Open(FileSystem::Default(), wal_dir(), Options(), 0).status().IsInvalidArgument());
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
+      Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 0).status().IsInvalidArgument());
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 1);
   ASSERT_TRUE(w.ok());
   PreparedRecord huge;
   huge.raw_size = kMaxRecordPayload + 1;
@@ -311,7 +311,7 @@ TEST_F(WriterTest, InvalidArgumentsChangeNothing) {
 }
 
 TEST_F(WriterTest, TicketsNeverWaitedOnAreWrittenByClose) {
-  auto w = Writer::Open(FileSystem::Default(), wal_dir(), Options(), 1);
+  auto w = Writer::Open(FileSystem::Posix(), wal_dir(), Options(), 1);
   ASSERT_TRUE(w.ok());
   for (int i = 0; i < 3; ++i) {
     auto t = (*w)->Submit(OneKeyBatch("t" + std::to_string(i)), Durability::kBuffered);
@@ -325,7 +325,7 @@ TEST_F(WriterTest, TicketsNeverWaitedOnAreWrittenByClose) {
 
 class WriterFaultTest : public WriterTest {
  protected:
-  FaultFileSystem faults_{FileSystem::Default()};
+  FaultFileSystem faults_{FileSystem::Posix()};
 };
 
 TEST_F(WriterFaultTest, FailedFdatasyncFailsEveryWaiterAndEveryLaterAppend) {

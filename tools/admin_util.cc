@@ -33,7 +33,7 @@ int CannotRun(std::string_view cmd, const Status& s, bool json) {
 Options WritingOptions(const std::string& dir, bool create) {
   Options o;
   o.create_if_missing = create;
-  FileSystem* fs = FileSystem::Default();
+  FileSystem* fs = FileSystem::Posix();
   Result<std::vector<wal::SegmentFile>> segments = wal::ListSegments(fs, JoinPath(dir, "wal"));
   uint64_t largest = 0;
   if (segments.ok()) {

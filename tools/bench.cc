@@ -143,7 +143,7 @@ int RunBench(const BenchOptions& o) {
   spec.segment_size = o.segment_size;
   spec.compression = o.compression;
   spec.group_wait_us = o.group_wait_us;
-  FileSystem* files = FileSystem::Default();
+  FileSystem* files = FileSystem::Posix();
   const bool rocks = o.engine == "rocksdb";
   const bool wal = o.workload == "wal" && !rocks;
   const bool fsync = o.workload == "fsync";

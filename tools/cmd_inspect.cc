@@ -49,11 +49,11 @@ int Run(const Args& a) {
   const uint64_t estimate = all > edges + meta ? all - edges - meta : 0;
   const std::string holder = v.holder().empty() ? LockHolder(a.dir) : v.holder();
   uint64_t opened_at = 0;
-  Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Default(), a.dir, &opened_at);
+  Result<RecoveryInfo> rec = engine::ReadRecoveryRecord(FileSystem::Posix(), a.dir, &opened_at);
   // Present while the cache's checkpoints fail (engine/checkpoint_failure.h): present but
   // unreadable is failing all the same, with the read error (naming the file) for the reason.
   Result<engine::CheckpointFailure> failing =
-      engine::ReadCheckpointFailure(FileSystem::Default(), a.dir);
+      engine::ReadCheckpointFailure(FileSystem::Posix(), a.dir);
   const bool checkpoints_failing = !failing.status().IsNotFound();
   const std::string failing_unreadable = failing.ok() ? "" : failing.status().ToString();
   // Informational: a record that cannot be read is shown as such, not as none.

@@ -99,7 +99,7 @@ int Run(const Args& a) {
   if (const std::string holder = LockHolder(a.dir); !holder.empty()) {
     return CannotRun("repair", a.dir + " is open (" + holder + ", a.json); close it first");
   }
-  FileSystem* fs = FileSystem::Default();
+  FileSystem* fs = FileSystem::Posix();
   Result<std::unique_ptr<FileLock>> lock = fs->LockFile(JoinPath(a.dir, "LOCK"));
   if (!lock.ok()) return CannotRun("repair", lock.status(), a.json);
 

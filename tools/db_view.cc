@@ -77,7 +77,7 @@ Result<std::unique_ptr<DbView>> DbView::Open(const std::string& dir, bool keep_r
 
 Result<std::unique_ptr<DbView>> DbView::OpenOnce(const std::string& dir, bool keep_records,
                                                  ProgressLine* progress) {
-  FileSystem* fs = FileSystem::Default();
+  FileSystem* fs = FileSystem::Posix();
   Status e = fs->Exists(dir);
   if (e.IsNotFound()) return Status::NotFound(dir + ": no such directory");
   WALCACHE_RETURN_IF_ERROR(e);
@@ -104,7 +104,7 @@ Status DbView::ReadWal(bool keep_records, ProgressLine* progress) {
   const uint64_t s0 = store_->checkpoint_seq();
   last_seq_ = s0;
   WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<wal::Reader> reader,
-                            wal::Reader::Open(FileSystem::Default(), JoinPath(dir_, "wal")));
+                            wal::Reader::Open(FileSystem::Posix(), JoinPath(dir_, "wal")));
   wal::WalRecord rec;
   uint64_t read = 0;
   while (true) {

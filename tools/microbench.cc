@@ -83,7 +83,7 @@ void BM_ReaderReplay(benchmark::State& state) {
   {
     wal::WriterOptions o;
     o.sync_interval = std::chrono::milliseconds(0);
-    auto w = wal::Writer::Open(FileSystem::Default(), dir, o, 1);
+    auto w = wal::Writer::Open(FileSystem::Posix(), dir, o, 1);
     if (!w.ok()) {
       state.SkipWithError(w.status().ToString().c_str());
       return;
@@ -94,7 +94,7 @@ void BM_ReaderReplay(benchmark::State& state) {
   }
   uint64_t bytes = 0;
   for (auto _ : state) {
-    auto r = wal::Reader::Open(FileSystem::Default(), dir);
+    auto r = wal::Reader::Open(FileSystem::Posix(), dir);
     wal::WalRecord rec;
     while (r.ok() && *(*r)->Next(&rec)) {
       benchmark::DoNotOptimize(wal::Batch::Decode(rec.batch));

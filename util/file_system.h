@@ -77,7 +77,6 @@ class FileSystem {
   // The process-wide POSIX file system. Never null; never destroyed. A cache runs over it unless
   // opened over another (engine/seams.h: tests and the crash checker wrap it, per cache).
   static FileSystem* Posix();
-  static FileSystem* Default();  // the same as Posix()
 
   virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                              OpenMode mode) = 0;

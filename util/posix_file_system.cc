@@ -232,8 +232,6 @@ FileSystem* FileSystem::Posix() {
   return fs;
 }
 
-FileSystem* FileSystem::Default() { return Posix(); }
-
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);
   if (!out.empty() && out.back() != '/') out += '/';

@@ -7,8 +7,8 @@
 // The crash checker extends this layer with dropped unsynced data (simulated power loss).
 //
 // Thread-safety: thread-safe. The FaultFileSystem must outlive every file it opened.
-#ifndef WALCACHE_UTIL_FAULT_FILE_SYSTEM_H_
-#define WALCACHE_UTIL_FAULT_FILE_SYSTEM_H_
+#ifndef WALCACHE_TESTS_FAULT_FILE_SYSTEM_H_
+#define WALCACHE_TESTS_FAULT_FILE_SYSTEM_H_
 
 #include <array>
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "util/file_system.h"
+#include "util/forwarding_file_system.h"
 
 namespace walcache {
 
@@ -51,10 +52,10 @@ struct FaultRule {
   size_t short_write_bytes = 0;
 };
 
-class FaultFileSystem final : public FileSystem {
+class FaultFileSystem final : public ForwardingFileSystem {
  public:
   // REQUIRES: `base` outlives this object.
-  explicit FaultFileSystem(FileSystem* base) : base_(base) {}
+  explicit FaultFileSystem(FileSystem* base) : ForwardingFileSystem(base) {}
 
   void AddRule(FaultRule rule);
   void ClearRules();
@@ -70,8 +71,6 @@ class FaultFileSystem final : public FileSystem {
   Status SyncDir(const std::string& path) override;
   Status DeleteFile(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
-  Status Exists(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // Used by the wrapped files: counts the call and returns the rule that fails it, if any.
@@ -84,7 +83,6 @@ class FaultFileSystem final : public FileSystem {
     uint64_t matched = 0;
   };
 
-  FileSystem* const base_;
   mutable std::mutex mu_;
   std::vector<ActiveRule> rules_;
   std::array<uint64_t, static_cast<size_t>(FaultOp::kCount)> calls_{};
@@ -93,4 +91,4 @@ class FaultFileSystem final : public FileSystem {
 
 }  // namespace walcache
 
-#endif  // WALCACHE_UTIL_FAULT_FILE_SYSTEM_H_
+#endif  // WALCACHE_TESTS_FAULT_FILE_SYSTEM_H_

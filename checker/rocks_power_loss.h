@@ -1,6 +1,6 @@
 // RocksPowerLossFs: the crash checker's power-loss layer under RocksDB (docs/design.md §6), a
 // rocksdb::FileSystemWrapper over the real file system that records in a PowerLossLedger
-// (util/power_loss_file_system.h) what a power cut would take back of RocksDB's files: for each
+// (checker/power_loss_file_system.h) what a power cut would take back of RocksDB's files: for each
 // file appended to, its durable (last fsynced) size; and every create, rename (CURRENT, MANIFEST,
 // OPTIONS, IDENTITY through RenameFile) and delete (obsolete WAL, SST, MANIFEST, OPTIONS files
 // through DeleteFile) whose directory RocksDB has not fsynced since. A delete moves the file into
@@ -14,17 +14,17 @@
 // Passed to a cache as its Seams::rocks_fs (engine/seams.h); only the crash-test child does.
 //
 // Thread-safety: thread-safe (the ledger's lock).
-#ifndef WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
-#define WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
+#ifndef WALCACHE_CHECKER_ROCKS_POWER_LOSS_H_
+#define WALCACHE_CHECKER_ROCKS_POWER_LOSS_H_
 
 #include <rocksdb/file_system.h>
 
 #include <memory>
 #include <string>
 
-#include "util/power_loss_file_system.h"
+#include "checker/power_loss_file_system.h"
 
-namespace walcache::engine {
+namespace walcache::checker {
 
 class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
  public:
@@ -59,6 +59,6 @@ class RocksPowerLossFs final : public rocksdb::FileSystemWrapper {
   PowerLossLedger* const ledger_;
 };
 
-}  // namespace walcache::engine
+}  // namespace walcache::checker
 
-#endif  // WALCACHE_ENGINE_ROCKS_POWER_LOSS_H_
+#endif  // WALCACHE_CHECKER_ROCKS_POWER_LOSS_H_

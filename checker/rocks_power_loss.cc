@@ -1,5 +1,5 @@
 // RocksPowerLossFs (see rocks_power_loss.h).
-#include "engine/rocks_power_loss.h"
+#include "checker/rocks_power_loss.h"
 
 #include <sys/stat.h>
 
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 
-namespace walcache::engine {
+namespace walcache::checker {
 namespace {
 
 rocksdb::IOStatus FromStatus(const Status& s) {
@@ -174,4 +174,4 @@ rocksdb::IOStatus RocksPowerLossFs::RenameFile(const std::string& s, const std::
   return err == 0 ? rocksdb::IOStatus::OK() : FromErrno("rename " + s + " to " + t, err);
 }
 
-}  // namespace walcache::engine
+}  // namespace walcache::checker

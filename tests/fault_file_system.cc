@@ -1,6 +1,6 @@
 // FaultFileSystem (see fault_file_system.h). Thread-safe: rule state under one mutex; the
 // wrapped files call Check() before forwarding.
-#include "util/fault_file_system.h"
+#include "tests/fault_file_system.h"
 
 #include <algorithm>
 
@@ -103,49 +103,43 @@ Result<std::unique_ptr<WritableFile>> FaultFileSystem::OpenWritable(const std::s
                                                                     OpenMode mode) {
   Status s = Check(FaultOp::kOpen, path);
   if (!s.ok()) return s;
-  auto base = base_->OpenWritable(path, mode);
-  if (!base.ok()) return base.status();
-  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(base).value()));
+  auto opened = base()->OpenWritable(path, mode);
+  if (!opened.ok()) return opened.status();
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(opened).value()));
 }
 
 Result<std::unique_ptr<ReadableFile>> FaultFileSystem::OpenReadable(const std::string& path) {
   Status s = Check(FaultOp::kOpen, path);
   if (!s.ok()) return s;
-  auto base = base_->OpenReadable(path);
-  if (!base.ok()) return base.status();
-  return std::unique_ptr<ReadableFile>(new FaultReadableFile(this, std::move(base).value()));
+  auto opened = base()->OpenReadable(path);
+  if (!opened.ok()) return opened.status();
+  return std::unique_ptr<ReadableFile>(new FaultReadableFile(this, std::move(opened).value()));
 }
 
 Status FaultFileSystem::CreateDir(const std::string& path) {
   Status s = Check(FaultOp::kCreateDir, path);
-  return s.ok() ? base_->CreateDir(path) : s;
+  return s.ok() ? base()->CreateDir(path) : s;
 }
 
 Status FaultFileSystem::SyncDir(const std::string& path) {
   Status s = Check(FaultOp::kSyncDir, path);
-  return s.ok() ? base_->SyncDir(path) : s;
+  return s.ok() ? base()->SyncDir(path) : s;
 }
 
 Status FaultFileSystem::DeleteFile(const std::string& path) {
   Status s = Check(FaultOp::kDelete, path);
-  return s.ok() ? base_->DeleteFile(path) : s;
+  return s.ok() ? base()->DeleteFile(path) : s;
 }
 
 Status FaultFileSystem::RenameFile(const std::string& from, const std::string& to) {
   Status s = Check(FaultOp::kRename, from);
-  return s.ok() ? base_->RenameFile(from, to) : s;
+  return s.ok() ? base()->RenameFile(from, to) : s;
 }
-
-Result<std::vector<std::string>> FaultFileSystem::ListDir(const std::string& dir) {
-  return base_->ListDir(dir);
-}
-
-Status FaultFileSystem::Exists(const std::string& path) { return base_->Exists(path); }
 
 Result<std::unique_ptr<FileLock>> FaultFileSystem::LockFile(const std::string& path) {
   Status s = Check(FaultOp::kOpen, path);
   if (!s.ok()) return s;
-  return base_->LockFile(path);
+  return base()->LockFile(path);
 }
 
 }  // namespace walcache

@@ -1,6 +1,6 @@
 // The crash checker's power-loss simulation (docs/design.md §6): a ledger of what a power cut would
 // take back, and PowerLossFileSystem, the layer over walcache's file seam that keeps it (the
-// RocksDB side is engine/rocks_power_loss.h, over the same ledger). Not a mock: every call goes
+// RocksDB side is checker/rocks_power_loss.h, over the same ledger). Not a mock: every call goes
 // to the real files; the ledger only remembers how to undo what is not durable yet.
 //
 // The ledger lives in memory shared with the crash checker's parent (CreateShared, before fork),
@@ -29,8 +29,8 @@
 //
 // Thread-safety: PowerLossLedger and PowerLossFileSystem are thread-safe within one process.
 // After PowerLoss every tracked write, sync, create, rename and delete fails with IOError.
-#ifndef WALCACHE_UTIL_POWER_LOSS_FILE_SYSTEM_H_
-#define WALCACHE_UTIL_POWER_LOSS_FILE_SYSTEM_H_
+#ifndef WALCACHE_CHECKER_POWER_LOSS_FILE_SYSTEM_H_
+#define WALCACHE_CHECKER_POWER_LOSS_FILE_SYSTEM_H_
 
 #include <cstdint>
 #include <map>
@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "util/file_system.h"
+#include "util/forwarding_file_system.h"
 #include "walcache/result.h"
 #include "walcache/status.h"
 
@@ -171,35 +172,24 @@ class PowerLossLedger {
   std::map<uint64_t, int> ops_;  // seq -> op slot, oldest first
 };
 
-class PowerLossFileSystem final : public FileSystem {
+class PowerLossFileSystem final : public ForwardingFileSystem {
  public:
   using Tear = PowerLossTear;
 
   // REQUIRES: `base` and `ledger` outlive this object.
-  PowerLossFileSystem(FileSystem* base, PowerLossLedger* ledger) : base_(base), ledger_(ledger) {}
+  PowerLossFileSystem(FileSystem* base, PowerLossLedger* ledger)
+      : ForwardingFileSystem(base), ledger_(ledger) {}
 
   // Applies the power cut recorded in the ledger (every layer's files); returns the bytes lost.
   uint64_t PowerLoss(Tear tear, uint64_t seed) { return ledger_->PowerLoss(tear, seed); }
 
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      OpenMode mode) override;
-  Result<std::unique_ptr<ReadableFile>> OpenReadable(const std::string& path) override {
-    return base_->OpenReadable(path);
-  }
-  Status CreateDir(const std::string& path) override { return base_->CreateDir(path); }
   Status SyncDir(const std::string& path) override;
   Status DeleteFile(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  Status Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
 
  private:
-  FileSystem* const base_;
   PowerLossLedger* const ledger_;
 };
 
@@ -252,4 +242,4 @@ S PowerLossLedger::SyncDir(const std::string& dir, F sync) {
 
 }  // namespace walcache
 
-#endif  // WALCACHE_UTIL_POWER_LOSS_FILE_SYSTEM_H_
+#endif  // WALCACHE_CHECKER_POWER_LOSS_FILE_SYSTEM_H_
