@@ -1,17 +1,17 @@
 # Defects planted into a scratch copy of the engine (never committed): each is applied, the CLI
 # rebuilt, and the lockstep mode and the crash test run against it; then it is reverted.
 MUTANTS = [
- ("expect-absent-passes", "engine/commit.cc",
+ ("expect-absent-passes", "engine/commit_plan.cc",
   "if (!cur.has_value() || cur->update_id != op.update_id) {",
   "if (cur.has_value() && cur->update_id != op.update_id) {"),
- ("cascade-one-level", "engine/commit.cc",
+ ("cascade-one-level", "engine/commit_plan.cc",
   "return true;  // what was derived from d is stale too", "return false;"),
- ("touch-no-clamp-to-sources", "engine/commit.cc",
+ ("touch-no-clamp-to-sources", "engine/commit_plan.cc",
   "if (src.has_value()) expires_at = EarlierExpiry(expires_at, src->expires_at);", "(void)src;"),
- ("put-no-clamp", "engine/commit.cc",
+ ("put-no-clamp", "engine/commit_plan.cc",
   "e.expires_at = EarlierExpiry(e.expires_at, src->expires_at);", ""),
- ("touch-no-clamp-dependents", "engine/commit.cc",
-  "if (expires_at == 0) return Status::OK();\n  return WalkDerived", "return Status::OK();\n  return WalkDerived"),
+ ("touch-no-clamp-dependents", "engine/commit_plan.cc",
+  "if (expires_at == 0) return Status::OK();\n    return WalkDerived", "return Status::OK();\n    return WalkDerived"),
  ("checkpoint-beyond-pin", "engine/checkpointer.cc",
   "mem_->ForEachDirty(seq,", "mem_->ForEachDirty(UINT64_MAX,"),
  ("segment-delete-off-by-one", "wal/segment.cc",
