@@ -29,11 +29,10 @@
 //   checkpoint_mu_   one checkpoint at a time; held across a whole checkpoint
 //   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
-//   status_mu_       the cache's failure and checkpoint outcomes (health() anywhere)
-// Below them all: the reverse index's lock (engine/reverse_index.h), MemTable's shard locks,
-// VisibilityTracker's and the WAL writer's own locks, and RocksDB (which the sequencer reads
-// through while holding commit_mu_: issue 14). No lock is held while waiting on a condition
-// variable but the one it is bound to.
+// Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
+// MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
+// the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
+// a condition variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
 
@@ -54,6 +53,7 @@
 #include <vector>
 
 #include "engine/batch_effects.h"
+#include "engine/health.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
 #include "engine/reverse_index.h"
@@ -87,7 +87,7 @@ class CacheImpl final : public recovery::ReplaySink {
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
-  Status health() const EXCLUDES(status_mu_);
+  Status health() const;
   const Options& options() const { return options_; }
 
   // recovery::ReplaySink: applies a logged transaction during Open.
@@ -120,7 +120,7 @@ class CacheImpl final : public recovery::ReplaySink {
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
   // thread-safety analysis is off for it (it is the defect the analysis reports).
   void InstallOutsideTheSequencer(const Effects& effects, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
-  void Fail(const Status& s) EXCLUDES(status_mu_);
+  void Fail(const Status& s);
   // Drops from sequenced_at_ what is at or below `visible`; returns the expiry horizon of a
   // checkpoint at `visible` (rocks_store.h): a time no transaction after it was or will be
   // sequenced before — the instant of the oldest one in flight, else now. Instants grow with
@@ -136,7 +136,7 @@ class CacheImpl final : public recovery::ReplaySink {
   // One checkpoint, under checkpoint_mu_, on a healthy cache (engine/checkpointer.cc).
   Status RunCheckpoint() REQUIRES(checkpoint_mu_) EXCLUDES(commit_mu_);
   // Records a checkpoint's outcome in Stats and in DIR/CHECKPOINT_FAILED (for the tools).
-  void NoteCheckpoint(const Status& s) EXCLUDES(status_mu_);
+  void NoteCheckpoint(const Status& s);
   // Wakes the maintenance thread to checkpoint.
   void RequestCheckpoint() EXCLUDES(maint_mu_);
   // After a commit was sequenced: wakes the maintenance thread if a size trigger fired.
@@ -181,13 +181,7 @@ class CacheImpl final : public recovery::ReplaySink {
   std::atomic<int64_t> last_checkpoint_ns_{0};  // steady clock
   std::atomic<bool> wakeup_pending_{false};
 
-  mutable Mutex status_mu_;
-  Status failed_ GUARDED_BY(status_mu_);
-  // Checkpoint outcomes: failures so far, and the last one's error while checkpoints keep
-  // failing ("" once one succeeds).
-  uint64_t checkpoint_failures_ GUARDED_BY(status_mu_) = 0;
-  std::string checkpoint_error_ GUARDED_BY(status_mu_);
-  bool checkpoint_file_checked_ GUARDED_BY(status_mu_) = false;  // a checkpoint here succeeded
+  Health health_;  // the failure and checkpoint outcomes (health.h); its own lock
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};

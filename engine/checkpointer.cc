@@ -21,28 +21,14 @@ Status CacheImpl::Checkpoint() {
 }
 
 void CacheImpl::NoteCheckpoint(const Status& s) {
-  bool was_failing;
-  uint64_t failures;
-  {
-    MutexLock l(&status_mu_);
-    // The first success also clears a file that an earlier process left when it died failing.
-    was_failing = !checkpoint_error_.empty() || !checkpoint_file_checked_;
-    checkpoint_file_checked_ = checkpoint_file_checked_ || s.ok();
-    if (s.ok()) {
-      checkpoint_error_.clear();
-    } else {
-      checkpoint_failures_++;
-      checkpoint_error_ = s.ToString();
-    }
-    failures = checkpoint_failures_;
-  }
+  const Health::Noted noted = health_.NoteCheckpoint(s);
   // Best effort: the tools' view of a failing store. The disk may be failing too.
-  if (!s.ok()) {
+  if (noted.record == Health::Record::kWrite) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     const auto ms =
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-    (void)WriteCheckpointFailure(fs_, dir_, CheckpointFailure{ms, failures, s.ToString()});
-  } else if (was_failing) {
+    (void)WriteCheckpointFailure(fs_, dir_, CheckpointFailure{ms, noted.failures, s.ToString()});
+  } else if (noted.record == Health::Record::kClear) {
     (void)ClearCheckpointFailure(fs_, dir_);
   }
 }

@@ -224,14 +224,8 @@ CacheImpl::~CacheImpl() {
   dir_lock_.reset();
 }
 
-Status CacheImpl::health() const {
-  MutexLock l(&status_mu_);
-  return failed_;
-}
+Status CacheImpl::health() const { return health_.status(); }
 
-void CacheImpl::Fail(const Status& s) {
-  MutexLock l(&status_mu_);
-  if (failed_.ok()) failed_ = s;
-}
+void CacheImpl::Fail(const Status& s) { health_.Fail(s); }
 
 }  // namespace walcache::engine

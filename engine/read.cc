@@ -118,11 +118,8 @@ CacheStats CacheImpl::Stats() const {
   s.checkpoints = checkpoints_;
   s.rocksdb_memtable_bytes = store_->IntProperty("rocksdb.cur-size-all-mem-tables");
   s.rocksdb_block_cache_bytes = store_->IntProperty("rocksdb.block-cache-usage");
-  {
-    MutexLock l(&status_mu_);
-    s.checkpoint_failures = checkpoint_failures_;
-    s.checkpoint_error = checkpoint_error_;
-  }
+  s.checkpoint_failures = health_.checkpoint_failures();
+  s.checkpoint_error = health_.checkpoint_error();
   s.wal_segments_deleted = segments_deleted_;
   s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
   return s;
