@@ -1,0 +1,44 @@
+// The crash-test child's insides that its compactor (child_windows.cc) shares with the rest of
+// the child (child.cc): reads and commits reported to the parent, the child's clock and gate, and
+// the aim of deaths at segment deletions. Only for those two files.
+//
+// Thread-safety: as child.h says of the child's threads; each function is thread-safe.
+#ifndef WALCACHE_CHECKER_CHILD_INTERNAL_H_
+#define WALCACHE_CHECKER_CHILD_INTERNAL_H_
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "checker/child.h"
+#include "checker/model.h"
+#include "checker/workload.h"
+#include "walcache/cache.h"
+
+namespace walcache::checker {
+
+// Reads `key` and tells the parent what it saw (and reads it again at once if the read hold
+// held it).
+Result<Entry> ChildRead(Cache* c, const std::string& key);
+// Sends the intent, commits (the clock reports the instant), sends the outcome.
+void ChildCommit(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng);
+// The child's clock, and a leap of it (time passes at once: what expires within it expires).
+uint64_t ChildClockNow();
+void ChildClockLeap(uint64_t ms);
+// Keeps the workload threads out of their transactions (waits until none is in one), and lets
+// them in again.
+void GateClose();
+void GateOpen();
+// Whether this child's death at a segment deletion counts only rotation windows' passes; a
+// rotation began since ClearRotated; marks the calling thread's checkpoint as a window's.
+bool AimRotation();
+void ClearRotated();
+bool Rotated();
+void MarkRotationCheckpoint(bool on);
+
+// The compactor thread's loop (child_windows.cc); never returns.
+[[noreturn]] void RunCompactor(Cache* c, const Generator& gen, const ChildPlan& plan);
+
+}  // namespace walcache::checker
+
+#endif  // WALCACHE_CHECKER_CHILD_INTERNAL_H_
