@@ -33,7 +33,8 @@ for name, f, old, new in MUTANTS:
                 if d['failure']: res[f"lockstep{s}_why"] = d['failure'][:160].replace('\n', ' ')
             except Exception: res[f"lockstep{s}"] = 'ERR ' + out[-200:]
         for s in (1, 2):
-            out = sh(f"{B} crash-test --cycles 250 --seed {s} --json", 900)
+            kept = f"/tmp/walcache-mutation-kept/{name}-seed{s}"  # a failing cycle's directory
+            out = sh(f"{B} crash-test --cycles 250 --seed {s} --json --keep-failures {kept}", 900)
             try:
                 d = json.loads(out); fl = d.get('failures') or []
                 res[f"crash{s}"] = fl[0]['cycle'] if fl else f"clean({d['cycles']})"
