@@ -19,14 +19,31 @@ rocksdb::IOStatus FromErrno(const std::string& what, int err) {
   return err == ENOENT ? rocksdb::IOStatus::PathNotFound(msg) : rocksdb::IOStatus::IOError(msg);
 }
 
-class TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
+// After the power cut the dying process must not touch its files again, as a real one could not:
+// RocksDB's close (and its file's destructor) cuts a preallocated file to its logical size with
+// ftruncate, which would grow a file the cut had shortened back with zeros over what the cut
+// took (a MANIFEST whose last record then fails its checksum). So a close after the cut is
+// refused, and the file is left unclosed; the process exits right after.
+class TrackedFile final : public rocksdb::FSWritableFileWrapper {
  public:
   TrackedFile(PowerLossLedger* ledger, std::string path, std::unique_ptr<rocksdb::FSWritableFile> f,
               uint64_t size)
-      : rocksdb::FSWritableFileOwnerWrapper(std::move(f)),
+      : rocksdb::FSWritableFileWrapper(f.get()),
+        owned_(std::move(f)),
         ledger_(ledger),
         path_(std::move(path)),
         size_(size) {}
+  ~TrackedFile() override {
+    std::shared_lock<std::shared_mutex> io(ledger_->io_mutex());
+    if (!ledger_->Alive(path_).ok()) (void)owned_.release();  // never closed: see above
+    owned_.reset();
+  }
+
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+    std::shared_lock<std::shared_mutex> io(ledger_->io_mutex());
+    rocksdb::IOStatus s = FromStatus(ledger_->Alive(path_));
+    return s.ok() ? target()->Close(o, dbg) : s;
+  }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
@@ -77,6 +94,7 @@ class TrackedFile final : public rocksdb::FSWritableFileOwnerWrapper {
     return s;
   }
 
+  std::unique_ptr<rocksdb::FSWritableFile> owned_;
   PowerLossLedger* const ledger_;
   const std::string path_;
   uint64_t size_;
