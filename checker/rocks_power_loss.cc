@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
+#include <vector>
 
 namespace walcache::checker {
 namespace {
@@ -17,6 +18,14 @@ rocksdb::IOStatus FromStatus(const Status& s) {
 rocksdb::IOStatus FromErrno(const std::string& what, int err) {
   const std::string msg = what + ": " + std::strerror(err);
   return err == ENOENT ? rocksdb::IOStatus::PathNotFound(msg) : rocksdb::IOStatus::IOError(msg);
+}
+
+// Files of a process that lost power: kept, open and reachable, until it exits, never closed.
+void Bury(std::unique_ptr<rocksdb::FSWritableFile> f) {
+  static std::mutex mu;
+  static auto* graves = new std::vector<std::unique_ptr<rocksdb::FSWritableFile>>();
+  std::lock_guard<std::mutex> l(mu);
+  graves->push_back(std::move(f));
 }
 
 // After the power cut the dying process must not touch its files again, as a real one could not:
@@ -35,7 +44,10 @@ class TrackedFile final : public rocksdb::FSWritableFileWrapper {
         size_(size) {}
   ~TrackedFile() override {
     std::shared_lock<std::shared_mutex> io(ledger_->io_mutex());
-    if (!ledger_->Alive(path_).ok()) (void)owned_.release();  // never closed: see above
+    if (!ledger_->Alive(path_).ok()) {
+      Bury(std::move(owned_));  // never closed: see above
+      return;
+    }
     owned_.reset();
   }
 
