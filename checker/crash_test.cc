@@ -14,11 +14,11 @@
 #include <filesystem>
 #include <random>
 
+#include "checker/power_loss_file_system.h"
 #include "checker/protocol.h"
 #include "util/file_system.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
-#include "checker/power_loss_file_system.h"
 
 namespace walcache::checker {
 namespace {

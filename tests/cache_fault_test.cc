@@ -22,8 +22,8 @@
 #include "engine/checkpoint_failure.h"
 #include "engine/seams.h"
 #include "tests/child_process.h"
-#include "tests/test_util.h"
 #include "tests/fault_file_system.h"
+#include "tests/test_util.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -325,8 +325,7 @@ TEST(CacheCheckpointFaultTest, AFailedCheckpointKeepsTheWalUntilALaterOneSucceed
   }
   // The next process's first good checkpoint clears what the last one left.
   ASSERT_TRUE((*c)->Checkpoint().ok());
-  EXPECT_TRUE(
-      engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path()).status().IsNotFound());
+  EXPECT_TRUE(engine::ReadCheckpointFailure(FileSystem::Posix(), dir.path()).status().IsNotFound());
 }
 
 // A real full disk: a 6 MiB tmpfs with 2 MiB of ballast, filled by distinct keys until a commit

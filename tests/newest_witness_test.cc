@@ -37,8 +37,8 @@ class NewestWitnessTest : public ReaderTest {
       if (!more.ok() || !*more) break;
     }
     EXPECT_EQ((*reader)->tail().state, r.tail.state);
-    Result<recovery::CutReport> cut = recovery::CutWal(FileSystem::Posix(), wal_dir(),
-                                                       (*reader)->tail(), (*reader)->segments());
+    Result<recovery::CutReport> cut =
+        recovery::CutWal(FileSystem::Posix(), wal_dir(), (*reader)->tail(), (*reader)->segments());
     EXPECT_TRUE(cut.ok()) << cut.status().ToString();
     return ReadWal(wal_dir());
   }

@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <map>
 
+#include "checker/power_loss_file_system.h"
 #include "recovery/replay.h"
 #include "recovery/tail_repair.h"
 #include "recovery/wal_cut.h"
-#include "tests/test_util.h"
 #include "tests/fault_file_system.h"
-#include "checker/power_loss_file_system.h"
+#include "tests/test_util.h"
 #include "wal/newest.h"
 #include "wal/writer.h"
 

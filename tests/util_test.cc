@@ -7,10 +7,10 @@
 #include <string>
 
 #include "tests/child_process.h"
+#include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
-#include "tests/fault_file_system.h"
 #include "util/file_system.h"
 #include "walcache/result.h"
 #include "walcache/status.h"

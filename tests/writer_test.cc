@@ -12,8 +12,8 @@
 #include <set>
 #include <thread>
 
-#include "tests/test_util.h"
 #include "tests/fault_file_system.h"
+#include "tests/test_util.h"
 #include "wal/batch.h"
 #include "wal/reader.h"
 #include "wal/segment.h"

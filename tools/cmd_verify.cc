@@ -50,8 +50,7 @@ int Run(const Args& a) {
   }
   if (t.in_progress) notes.push_back(InProgressNote(v, "verify"));
   // What `walcache repair` set aside is kept until someone deletes it: say where.
-  if (Result<std::vector<std::string>> names =
-          FileSystem::Posix()->ListDir(JoinPath(a.dir, "wal"));
+  if (Result<std::vector<std::string>> names = FileSystem::Posix()->ListDir(JoinPath(a.dir, "wal"));
       names.ok()) {
     std::vector<std::string> kept;
     for (const std::string& n : *names) {
