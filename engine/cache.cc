@@ -1,29 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// The public Cache, Transaction and KeyLock, forwarding to CacheImpl; and the Lifeline that
-// lets a Transaction or KeyLock outlive its Cache and fail cleanly instead of touching freed
-// memory.
+// The public Cache, Transaction and KeyLock, forwarding to CacheImpl through the Lifeline
+// (engine/lifeline.h) where they may outlive the Cache.
 //
-// Thread-safety: Lifeline::mu guards Lifeline::impl. Commit() and a KeyLock's release hold it
-// shared while they use the impl; ~Cache holds it exclusively to clear the pointer, so it waits
-// for those calls and none starts on a destroyed impl.
+// Thread-safety: see engine/lifeline.h.
 #include "walcache/cache.h"
 
 #include <mutex>
 #include <shared_mutex>
 
 #include "engine/cache_impl.h"
+#include "engine/lifeline.h"
 #include "engine/seams.h"
 #include "engine/txn_op.h"
 
 namespace walcache {
-namespace engine {
-
-struct Lifeline {
-  std::shared_mutex mu;
-  CacheImpl* impl = nullptr;  // null once the Cache is destroyed
-};
-
-}  // namespace engine
 
 using engine::CacheImpl;
 using engine::Lifeline;

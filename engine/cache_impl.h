@@ -14,6 +14,8 @@
 // that S covers (trap 2).
 //
 // Reads (engine/read.cc): memory, else RocksDB through the one read-through, cached.
+// Snapshots and Scan (engine/snapshot_read.cc): memory's versions at a fixed seq over a RocksDB
+// view of an earlier checkpoint (engine/snapshots.h).
 //
 // Open (engine/open.cc): lock the directory, open RocksDB, replay the WAL after its checkpoint
 // into the MemTable (this class is the replay sink: engine/replay_sink.cc), repair a torn tail,
@@ -29,6 +31,8 @@
 //   checkpoint_mu_   one checkpoint at a time; held across a whole checkpoint
 //   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
+//   the snapshot registry's lock (snapshots.h): under commit_mu_ for the horizon's clamp;
+//                    it takes RocksStore's and MemTable's locks while a snapshot opens
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
 // the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
@@ -59,6 +63,8 @@
 #include "engine/reverse_index.h"
 #include "engine/rocks_store.h"
 #include "engine/seams.h"
+#include "engine/single_flight.h"
+#include "engine/snapshots.h"
 #include "engine/txn_op.h"
 #include "engine/visibility.h"
 #include "recovery/replay.h"
@@ -81,9 +87,18 @@ class CacheImpl final : public recovery::ReplaySink {
       EXCLUDES(commit_mu_, checkpoint_mu_);
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, const Entry&)>& visit);
+  // Read snapshots (engine/snapshot_read.cc). OpenSnapshot fills `pin` and returns the id that
+  // CloseSnapshot takes; every opened snapshot must be closed before the CacheImpl goes.
+  Result<uint64_t> OpenSnapshot(SnapshotPin* pin);
+  void CloseSnapshot(uint64_t id);
+  // The live entry of `key` in the snapshot (empty if absent or expired at its instant).
+  Result<std::optional<Entry>> SnapshotGet(const SnapshotPin& pin, std::string_view key);
+  Status SnapshotScan(const SnapshotPin& pin, std::string_view prefix,
+                      const std::function<bool(std::string_view, const Entry&)>& visit);
   Status Checkpoint() EXCLUDES(checkpoint_mu_, commit_mu_);
   Status Compact() EXCLUDES(checkpoint_mu_, commit_mu_);
   KeyLocks& key_locks() { return key_locks_; }
+  SingleFlight& flights() { return flights_; }  // Cache::GetOrLoad's loads
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
@@ -154,8 +169,10 @@ class CacheImpl final : public recovery::ReplaySink {
   std::unique_ptr<RocksStore> store_;
   std::unique_ptr<VisibilityTracker> tracker_;
   std::unique_ptr<MemTable> mem_;
+  std::unique_ptr<SnapshotRegistry> snapshots_;  // over mem_
   std::unique_ptr<wal::Writer> writer_;
   KeyLocks key_locks_;
+  SingleFlight flights_;
   RecoveryInfo recovery_;
 
   Mutex commit_mu_;                                              // the sequencer

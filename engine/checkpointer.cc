@@ -43,6 +43,8 @@ Status CacheImpl::RunCheckpoint() {
     seq = tracker_->visible();
     checkpoint_pin_ = seq;
     horizon = HorizonAt(seq);  // no transaction after S is sequenced before it
+    // Nor may the expiry filter drop what an open snapshot still shows (snapshots.h).
+    horizon = std::min(horizon, snapshots_->OldestInstant());
     wal_bytes = wal_bytes_.load(std::memory_order_relaxed);
   }
   auto unpin = [this] {
@@ -98,6 +100,9 @@ Status CacheImpl::RunCheckpoint() {
     unpin();
     return s;
   }
+  // A snapshot that took its RocksDB view before the write above is registered by now, so the
+  // versions it reads from memory stay (snapshots.h).
+  snapshots_->Barrier();
   mem_->MarkCheckpointed(seq);
   unpin();
   checkpoints_++;

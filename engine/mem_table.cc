@@ -34,6 +34,51 @@ const Version* MemTable::NewestAtOrBelow(const Slot& s, uint64_t max_seq) {
   return nullptr;
 }
 
+bool MemTable::Pinned(const Slot& s, const Pins& p) {
+  for (const Version& v : s.versions) {
+    if (v.seq > p.floor && v.seq <= p.top) return true;
+  }
+  return false;
+}
+
+void MemTable::Trim(std::vector<Version>* vs, uint64_t keep, const Pins& p) {
+  auto newest_at_or_below = [&](uint64_t seq) {
+    size_t found = vs->size();
+    for (size_t i = 0; i < vs->size() && (*vs)[i].seq <= seq; ++i) found = i;
+    return found;
+  };
+  const size_t newest = newest_at_or_below(keep);
+  if (newest == vs->size() || newest == 0) return;
+  if (p.seqs.empty()) {
+    vs->erase(vs->begin(), vs->begin() + static_cast<std::ptrdiff_t>(newest));
+    return;
+  }
+  std::vector<bool> needed(newest, false);
+  for (uint64_t seq : p.seqs) {
+    const size_t i = newest_at_or_below(seq);
+    if (i < newest) needed[i] = true;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < vs->size(); ++i) {
+    if (i < newest && !needed[i]) continue;
+    if (out != i) (*vs)[out] = std::move((*vs)[i]);  // never onto itself: that empties it
+    ++out;
+  }
+  vs->resize(out);
+}
+
+void MemTable::SetPins(const Pins& pins) {
+  std::lock_guard<std::mutex> l(pins_mu_);
+  pins_ = pins;
+  pins_active_.store(pins.top != 0, std::memory_order_release);
+}
+
+MemTable::Pins MemTable::pins() const {
+  if (!pins_active_.load(std::memory_order_acquire)) return Pins{};
+  std::lock_guard<std::mutex> l(pins_mu_);
+  return pins_;
+}
+
 size_t MemTable::ChargeOf(const Slot& s) {
   size_t c = kKeyOverhead + s.key->size();
   for (const Version& v : s.versions) {
@@ -82,7 +127,8 @@ void MemTable::Erase(Shard& sh, Slot& s, bool queued) {
 
 void MemTable::EvictLocked(Shard& sh) {
   if (sh.fifo.bytes() <= sh.fifo.capacity()) return;
-  sh.evictions += sh.fifo.Evict([](const Slot* s) { return s->dirty; },
+  const Pins p = pins();
+  sh.evictions += sh.fifo.Evict([&](const Slot* s) { return s->dirty || Pinned(*s, p); },
                                 [&](Slot* s) { Erase(sh, *s, /*queued=*/false); });
 }
 
@@ -104,6 +150,17 @@ std::optional<Version> MemTable::Read(std::string_view key) const {
   return *v;
 }
 
+std::optional<Version> MemTable::ReadAt(std::string_view key, uint64_t seq, uint64_t floor) const {
+  const HashedKey k{key, Hash()(key)};
+  Shard& sh = ShardOf(k.hash);
+  std::lock_guard<std::mutex> l(sh.mu);
+  auto it = sh.map.find(k);
+  if (it == sh.map.end()) return std::nullopt;
+  const Version* v = NewestAtOrBelow(it->second, seq);
+  if (v == nullptr || v->seq <= floor) return std::nullopt;
+  return *v;
+}
+
 std::optional<Version> MemTable::ReadLatest(std::string_view key) const {
   const HashedKey k{key, Hash()(key)};
   Shard& sh = ShardOf(k.hash);
@@ -119,15 +176,10 @@ void MemTable::Add(std::string_view key, Version v, uint64_t keep) {
   Slot& slot = SlotFor(sh, key, /*warm=*/false);
   const size_t old_charge = slot.s3fifo.charge;
   const bool was_dirty = slot.dirty;
-  // Keep the newest version at or below `keep` (readers or a checkpoint need it); drop older.
+  // Keep the newest version at or below `keep` (readers or a checkpoint need it), and what open
+  // snapshots read; drop older.
   auto& vs = slot.versions;
-  size_t newest_visible = vs.size();
-  for (size_t i = 0; i < vs.size(); ++i) {
-    if (vs[i].seq <= keep) newest_visible = i;
-  }
-  if (newest_visible != vs.size() && newest_visible > 0) {
-    vs.erase(vs.begin(), vs.begin() + static_cast<std::ptrdiff_t>(newest_visible));
-  }
+  Trim(&vs, keep, pins());
   vs.push_back(std::move(v));
   slot.dirty = true;
   S3Fifo<Slot>::Access(&slot);  // written keys tend to be read
@@ -174,6 +226,7 @@ void MemTable::ForEachDirty(
 }
 
 void MemTable::MarkCheckpointed(uint64_t seq) {
+  const Pins p = pins();
   for (Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
     for (auto it = sh.map.begin(); it != sh.map.end();) {
@@ -182,15 +235,12 @@ void MemTable::MarkCheckpointed(uint64_t seq) {
       if (!slot.dirty) continue;
       const size_t old_charge = slot.s3fifo.charge;
       auto& vs = slot.versions;
-      // Versions older than the newest one at or below `seq` are in RocksDB or superseded.
-      size_t keep_from = 0;
-      for (size_t i = 0; i < vs.size(); ++i) {
-        if (vs[i].seq <= seq) keep_from = i;
-      }
-      vs.erase(vs.begin(), vs.begin() + static_cast<std::ptrdiff_t>(keep_from));
+      // Versions older than the newest one at or below `seq` are in RocksDB or superseded
+      // (unless an open snapshot reads one).
+      Trim(&vs, seq, p);
       slot.dirty = vs.back().seq > seq;
       Settle(sh, slot, old_charge, /*was_dirty=*/true);
-      if (!slot.dirty && vs.size() == 1 && !vs[0].entry.has_value()) {
+      if (!slot.dirty && vs.size() == 1 && !vs[0].entry.has_value() && !Pinned(slot, p)) {
         Erase(sh, slot, /*queued=*/true);  // RocksDB has the delete; memory need not remember it
       }
     }
@@ -200,12 +250,14 @@ void MemTable::MarkCheckpointed(uint64_t seq) {
 
 size_t MemTable::Sweep(uint64_t now_ms) {
   size_t n = 0;
+  const Pins p = pins();
   for (Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
     for (auto it = sh.map.begin(); it != sh.map.end();) {
       Slot& slot = it->second;
       ++it;
-      if (slot.dirty) continue;  // the next checkpoint stores it; the sweep after drops it
+      if (slot.dirty) continue;       // the next checkpoint stores it; the sweep after drops it
+      if (Pinned(slot, p)) continue;  // a snapshot reads an older version of it
       const Version& v = slot.versions.back();
       if (v.entry.has_value() && ExpiredAt(*v.entry, now_ms)) {
         Erase(sh, slot, /*queued=*/true);
@@ -227,6 +279,19 @@ void MemTable::ForEachPrefix(
       if (!std::string_view(key).starts_with(prefix)) continue;
       const Version* v = NewestAtOrBelow(slot, max_seq);
       if (v != nullptr) visit(key, *v);
+    }
+  }
+}
+
+void MemTable::ForEachPrefixAt(
+    std::string_view prefix, uint64_t seq, uint64_t floor,
+    const std::function<void(const std::string&, const Version&)>& visit) const {
+  for (const Shard& sh : shards_) {
+    std::lock_guard<std::mutex> l(sh.mu);
+    for (const auto& [key, slot] : sh.map) {
+      if (!std::string_view(key).starts_with(prefix)) continue;
+      const Version* v = NewestAtOrBelow(slot, seq);
+      if (v != nullptr && v->seq > floor) visit(key, *v);
     }
   }
 }

@@ -11,6 +11,12 @@
 // what lets a table full of dirty keys shrink. Versions loaded from RocksDB (read-through) get
 // seq 0: older than any transaction the store does not already contain.
 //
+// Snapshots (engine/snapshots.h) read at a fixed seq S over RocksDB's view of checkpoint C <= S:
+// from memory they take the newest version at or below S if it is newer than C. While any is
+// open (SetPins), the versions they need stay: Add and MarkCheckpointed keep each snapshot's
+// newest version at or below its S, and a key holding a version in (C, S] of some snapshot is
+// pinned — neither evicted, nor swept, nor dropped as a checkpointed tombstone.
+//
 // Readers load the visible watermark inside the shard lock, after any Add that trimmed versions
 // below it, so the version they need is never trimmed away under them.
 //
@@ -65,6 +71,24 @@ class MemTable {
   std::optional<Version> Read(std::string_view key) const;
   // The newest version of all, visible or not (for the sequencer).
   std::optional<Version> ReadLatest(std::string_view key) const;
+
+  // What open snapshots need kept: versions newer than `floor` (the smallest checkpoint seq of
+  // their RocksDB views) and at or below `top` (the largest S) pin their key, and the newest
+  // version at or below each of `seqs` (their S) is never trimmed. No snapshots: the defaults.
+  struct Pins {
+    uint64_t floor = UINT64_MAX;
+    uint64_t top = 0;
+    std::vector<uint64_t> seqs;
+  };
+  void SetPins(const Pins& pins);
+
+  // For a snapshot at `seq` over a RocksDB view of checkpoint `floor`: the newest version at or
+  // below `seq` if it is newer than `floor`; empty: the view holds the key's state at `seq`.
+  std::optional<Version> ReadAt(std::string_view key, uint64_t seq, uint64_t floor) const;
+  // ReadAt for every key starting with `prefix` that memory answers for.
+  void ForEachPrefixAt(
+      std::string_view prefix, uint64_t seq, uint64_t floor,
+      const std::function<void(const std::string& key, const Version& v)>& visit) const;
 
   // Adds the version of a transaction; the key becomes dirty. Versions older than the newest one
   // at or below `keep` are dropped on the way (keep = min(visible, a running checkpoint's seq)).
@@ -143,6 +167,11 @@ class MemTable {
   Shard& ShardOf(size_t hash) const;
   Shard& ShardOf(std::string_view key) const { return ShardOf(Hash()(key)); }
   static const Version* NewestAtOrBelow(const Slot& s, uint64_t max_seq);
+  static bool Pinned(const Slot& s, const Pins& p);
+  // Drops the versions nobody needs: of those at or below `keep` only the newest stays, besides
+  // the newest at or below each snapshot's seq. Versions above `keep` all stay.
+  static void Trim(std::vector<Version>* vs, uint64_t keep, const Pins& p);
+  Pins pins() const;
   static size_t ChargeOf(const Slot& s);
   // Finds or creates the slot of `key`, queued.
   Slot& SlotFor(Shard& sh, std::string_view key, bool warm);
@@ -156,6 +185,10 @@ class MemTable {
   const size_t budget_;
   std::vector<Shard> shards_;
   std::atomic<uint64_t> bytes_{0}, dirty_bytes_{0};
+  // Taken inside a shard lock; pins_active_ says whether pins_ differs from the defaults.
+  mutable std::mutex pins_mu_;
+  Pins pins_;
+  std::atomic<bool> pins_active_{false};
 };
 
 }  // namespace walcache::engine

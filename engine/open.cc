@@ -147,6 +147,7 @@ Status CacheImpl::OpenImpl() {
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
                                     MemTable::ShardsFor(options_.memory_budget_bytes));
+  snapshots_ = std::make_unique<SnapshotRegistry>(mem_.get());
 
   recovery::ReplayOptions ro;
   ro.from_seq = s0 + 1;

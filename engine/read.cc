@@ -1,4 +1,4 @@
-// The read path: the one read-through, Get, Scan and Stats (see cache_impl.h).
+// The read path: the one read-through, Get and Stats (see cache_impl.h).
 #include <cstdio>
 #include <map>
 
@@ -76,24 +76,6 @@ Result<Entry> CacheImpl::Get(std::string_view key) {
     }
     if (!retry) return std::move(e).value();
   }
-}
-
-Status CacheImpl::Scan(std::string_view prefix,
-                       const std::function<bool(std::string_view, const Entry&)>& visit) {
-  // Memory first (it overrides RocksDB for every key it knows), then RocksDB for the rest.
-  std::map<std::string, std::optional<Entry>> merged;
-  mem_->ForEachPrefix(
-      prefix, [&](const std::string& key, const Version& v) { merged.emplace(key, v.entry); });
-  WALCACHE_RETURN_IF_ERROR(store_->Scan(prefix, [&](std::string_view key, const Entry& e) {
-    merged.emplace(std::string(key), e);  // no effect where memory already spoke
-    return true;
-  }));
-  const uint64_t now = NowMs();
-  for (const auto& [key, e] : merged) {
-    if (!e.has_value() || ExpiredAt(*e, now)) continue;
-    if (!visit(key, *e)) break;
-  }
-  return Status::OK();
 }
 
 CacheStats CacheImpl::Stats() const {

@@ -260,6 +260,7 @@ Status RocksStore::Recover() {
   // recovers whatever of the failed write is intact; either way the checkpoint sequence says
   // which state it holds.
   std::unique_lock<std::shared_mutex> l(db_mu_);
+  EndViews();  // their snapshots belong to the DB that goes
   if (db_ != nullptr) (void)db_->Close();
   db_.reset();
   rocksdb::DB* raw = nullptr;
@@ -270,6 +271,7 @@ Status RocksStore::Recover() {
 }
 
 RocksStore::~RocksStore() {
+  EndViews();
   if (db_ != nullptr) (void)db_->Close();
   db_.reset();  // before filter_, which the DB points to
 }
@@ -277,8 +279,13 @@ RocksStore::~RocksStore() {
 Result<std::optional<Entry>> RocksStore::Get(std::string_view key) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
+  return GetWith(rocksdb::ReadOptions(), key);
+}
+
+Result<std::optional<Entry>> RocksStore::GetWith(const rocksdb::ReadOptions& ro,
+                                                 std::string_view key) const {
   std::string v;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), EntryKey(key), &v);
+  const rocksdb::Status s = db_->Get(ro, EntryKey(key), &v);
   if (s.IsNotFound()) return std::optional<Entry>();
   WALCACHE_RETURN_IF_ERROR(FromRocks(s, "read", path_));
   Result<Entry> e = DecodeEntry(v);
@@ -321,8 +328,14 @@ Status RocksStore::Scan(std::string_view prefix,
                         const OnDamaged& on_damaged) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
+  return ScanWith(rocksdb::ReadOptions(), prefix, visit, on_damaged);
+}
+
+Status RocksStore::ScanWith(const rocksdb::ReadOptions& ro, std::string_view prefix,
+                            const std::function<bool(std::string_view, const Entry&)>& visit,
+                            const OnDamaged& on_damaged) const {
   const std::string start = EntryKey(prefix);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     const std::string_view key(it->key().data() + 1, it->key().size() - 1);
     Result<Entry> e = DecodeEntry(std::string_view(it->value().data(), it->value().size()));

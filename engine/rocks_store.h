@@ -24,7 +24,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -119,10 +121,36 @@ class RocksStore {
   // Compacts the whole key range (expired entries dropped by the filter).
   Status CompactAll();
 
+  // Read views (engine/rocks_view.cc): a RocksDB snapshot of the store, and the checkpoint
+  // sequence it holds. A view sees exactly one checkpoint's state for as long as it is open,
+  // however many checkpoints are applied meanwhile (RocksDB keeps the overwritten versions, on
+  // disk, until the view closes). Views end when the store is reopened after a write error
+  // (Recover): reads in a view that ended return Aborted. Every view must be closed; the
+  // destructor closes those left.
+  struct View {
+    uint64_t id = 0;
+    uint64_t checkpoint_seq = 0;
+  };
+  Result<View> OpenView();
+  void CloseView(uint64_t id);
+  // Get and Scan as above, in view `id`.
+  Result<std::optional<Entry>> GetInView(uint64_t id, std::string_view key) const;
+  Status ScanInView(uint64_t id, std::string_view prefix,
+                    const std::function<bool(std::string_view key, const Entry& e)>& visit) const;
+
  private:
   RocksStore() = default;
 
   Status ReadCheckpointSeq();
+  // Get and Scan with `ro`; REQUIRES db_mu_ held (shared) and db_ not null.
+  Result<std::optional<Entry>> GetWith(const rocksdb::ReadOptions& ro, std::string_view key) const;
+  Status ScanWith(const rocksdb::ReadOptions& ro, std::string_view prefix,
+                  const std::function<bool(std::string_view key, const Entry& e)>& visit,
+                  const OnDamaged& on_damaged) const;
+  // ReadOptions reading view `id`, or Aborted if it ended; REQUIRES db_mu_ held.
+  Result<rocksdb::ReadOptions> ViewReadOptions(uint64_t id) const;
+  // Releases every open view's snapshot; REQUIRES db_mu_ held exclusively (or no readers left).
+  void EndViews();
   // Clears RocksDB's background error after a failed write: Resume(), else a reopen.
   Status Recover();
   Status Closed() const;
@@ -139,6 +167,10 @@ class RocksStore {
   bool read_only_ = false;
   std::atomic<uint64_t> checkpoint_seq_{0};  // written by Apply, read by Stats at any time
   std::atomic<uint64_t> expiry_horizon_{0};  // written by Apply, read by the filter
+  // Open views: id -> RocksDB snapshot of db_. Guarded by views_mu_ (taken under db_mu_).
+  mutable std::mutex views_mu_;
+  std::map<uint64_t, const rocksdb::Snapshot*> views_;
+  uint64_t next_view_ = 1;
   // A write failed: RocksDB stopped writes (its background error) until Resume() succeeds.
   bool needs_resume_ = false;
 };

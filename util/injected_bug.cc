@@ -39,6 +39,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kResumeAfterTornTail, "resume-after-torn-tail",
        "recovery: an open continues the newest segment after its torn bytes instead of cutting "
        "them at the valid end, so damage sits between old and new records"},
+      {InjectedBug::kSnapshotUnpinned, "snapshot-unpinned",
+       "snapshots: memory trims and evicts the versions an open snapshot reads, so it shows "
+       "a state other than its updateId's (a derived entry beside sources it does not match)"},
   };
   return bugs;
 }

@@ -31,6 +31,7 @@ enum class InjectedBug : int {
   kCascadeIgnoresTxnEdges,      // a cascade follows only installed entries' edges (issue 12)
   kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
   kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
+  kSnapshotUnpinned,       // open snapshots do not keep the versions they read in memory
 };
 
 struct InjectedBugInfo {

@@ -44,8 +44,10 @@
 
 #include "walcache/durability.h"
 #include "walcache/export.h"
+#include "walcache/get_or_load.h"
 #include "walcache/options.h"
 #include "walcache/result.h"
+#include "walcache/snapshot.h"
 #include "walcache/status.h"
 #include "walcache/types.h"
 
@@ -216,6 +218,17 @@ class WALCACHE_EXPORT Cache {
   // The live entry of `key`. NotFound if absent or expired (an empty key is NotFound too);
   // IOError or Corruption if reading it through from RocksDB failed.
   Result<Entry> Get(std::string_view key);
+  // Get(key); on a miss, runs `loader` and stores what it returns with the sources it read
+  // (LoadContext::Get) as related keys, committed with ExpectAbsent(key) and an Expect of each
+  // source: if a source changed, or the key was written, while the loader ran, nothing is
+  // stored and the load runs again (up to options.max_loads times; the last value is then
+  // returned unstored); a key written meanwhile is returned as a hit. Single flight: of the
+  // callers in this process missing on the same key at once, one runs the loader and the others
+  // wait for and share its outcome, errors included. Errors: the loader's error (not cached);
+  // Get's and Commit's errors; InvalidArgument for an empty key or max_loads < 1, and for a
+  // loader that calls GetOrLoad of the same key on its own thread (it would wait for itself).
+  Result<Loaded> GetOrLoad(std::string_view key, const Loader& loader, LoadOptions options = {});
+
   // One-op transactions under the default durability, with Transaction::Commit()'s errors.
   // Put: the new updateId. Delete: a new updateId even if the key was absent (a tombstone is
   // written). Touch: a new updateId if the key was live; if it was absent or expired, OK with
@@ -232,12 +245,19 @@ class WALCACHE_EXPORT Cache {
   KeyLock Lock(std::string_view key);
 
   // Visits the live entries whose keys start with `prefix`, in key order, until `visit` returns
-  // false (memory and RocksDB merged). It sees only visible (durable) transactions, but it is
-  // not a snapshot: a transaction that commits while the scan collects may be seen in part. The
-  // matching entries are collected first and visited after, so `visit` may call the cache, and
-  // memory grows with the matches. IOError or Corruption from RocksDB.
+  // false (memory and RocksDB merged). The scan reads a snapshot of its own (GetSnapshot): it
+  // shows exactly the transactions visible when it started, each whole, and decides expiry at
+  // that instant. The matching entries are collected first and visited after, so `visit` may
+  // call the cache, and memory grows with the matches. IOError or Corruption from RocksDB.
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view key, const Entry& e)>& visit);
+
+  // A read snapshot at the newest visible updateId (include/walcache/snapshot.h says what it
+  // guarantees and what holding one costs). IOError if RocksDB cannot be read.
+  Result<Snapshot> GetSnapshot();
+  // The entries of `keys` as of one updateId (a snapshot for the call's length), in order;
+  // nullopt for a key absent or expired. IOError or Corruption from RocksDB.
+  Result<std::vector<std::optional<Entry>>> MultiGet(const std::vector<std::string_view>& keys);
 
   // Writes every change up to the newest durable transaction into RocksDB (one synced atomic
   // write) and deletes the WAL segments that checkpoint covers. Aborted if read-only or failed;
