@@ -259,6 +259,29 @@ void CheckDerivedAfterSource(Cache* c, const Generator& gen, std::mt19937_64& rn
   }
 }
 
+// The bug report's monitoring check, made exact: through one snapshot, a derived entry's sources
+// are live at exactly its related updateIds. The snapshot was taken at `start` and held while
+// the thread and the others committed, so memory had every chance to drop what it reads. Every
+// read through it is reported as a read that began at `start` (its updateId is at least the
+// watermark then). Sends a 'V' message when a source does not match.
+void CheckSnapshot(const Result<Snapshot>& snap, int64_t start, const Generator& gen,
+                   std::mt19937_64& rng) {
+  if (!snap.ok()) return;
+  const std::string d = "d" + std::to_string(rng() % static_cast<uint64_t>(gen.shape().derived));
+  Result<Entry> e = snap->Get(d);
+  if (!e.ok()) return;
+  Send(g_fd, EncodeRead(d, start, e->update_id, e->value));
+  for (const RelatedKey& r : e->related) {
+    Result<Entry> src = snap->Get(r.key);
+    if (src.ok()) Send(g_fd, EncodeRead(r.key, start, src->update_id, src->value));
+    if (src.ok() && src->update_id == r.update_id) continue;
+    Send(g_fd, "V through the snapshot at " + std::to_string(snap->update_id()) + ", '" + d +
+                   "' (update_id " + std::to_string(e->update_id) + ") derives from '" + r.key +
+                   "' at update_id " + std::to_string(r.update_id) + ", which the snapshot shows " +
+                   (src.ok() ? "at update_id " + std::to_string(src->update_id) : "absent"));
+  }
+}
+
 // Recovery repairs a torn tail before anything is appended after it (docs/design.md §3): the log
 // it leaves must read clean to its end, or a later open refuses it (the newest segment is no
 // longer the one that was torn). Checked right after the open, before the first checkpoint can
@@ -432,6 +455,10 @@ void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger) {
         if (th == 0 && n % 50 == 49) (void)c->Checkpoint();
         const uint64_t id = ((plan.cycle + 1) << 32) | (static_cast<uint64_t>(th) << 24) | n;
         (void)ReadAndReport(c, gen.AnyKey(rng));
+        const bool snapshot = rng() % 4 == 0;
+        const int64_t snap_start = MonotonicUs();
+        const Result<Snapshot> snap =
+            snapshot ? c->GetSnapshot() : Result<Snapshot>(Status::NotFound("none taken"));
         CheckDerivedAfterSource(c, gen, rng);
         if (rng() % 16 == 0) ScanAndReport(c);
         Txn t = gen.Next(rng, id, [&](const std::string& key) -> std::optional<Entry> {
@@ -440,6 +467,7 @@ void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger) {
           return std::move(e).value();
         });
         CommitAndReport(c, &t, plan, rng);
+        CheckSnapshot(snap, snap_start, gen, rng);
         g_gate.Leave();
       }
     });

@@ -8,15 +8,18 @@
 //   - every key of the workload reads (Get) as the model has it: value, updateId, expiry and
 //     related list, or absent;
 // and every `scan_every` commits a full Scan equals the model, and I1 and the expiry rule hold
-// on it without the model. A tiny memory budget keeps eviction and read-through going on every
-// commit; Compact() (a checkpoint, then RocksDB's compaction with the expiry filter), plain
-// checkpoints and reopens come at random, so entries that live only in RocksDB are read,
-// derived from, touched and invalidated. The cache lives in a forked child that dies (_exit, no
-// close) every few thousand transactions; the next one recovers, and the recovered state must be
-// exactly the model (every commit was acknowledged, and a process death keeps them all). Half
-// the lives end in the pin window (checker/pin_window.h): touches logged between a compaction's
-// checkpoint and its compaction, time leaping past the stored copies' old expiries, the death at
-// once — what a store whose expiry filter runs by the clock loses.
+// on it without the model. Now and then a snapshot is taken and held for up to 150 transactions
+// (checkpoints, compactions and evictions among them), then read whole and compared with the
+// model as it was when taken; and GetOrLoad of a derived key, its loader reading sources, must
+// hit exactly the model's entry or commit the fill the model applies. A tiny memory budget keeps
+// eviction and read-through going on every commit; Compact() (a checkpoint, then RocksDB's
+// compaction with the expiry filter), plain checkpoints and reopens come at random, so entries that
+// live only in RocksDB are read, derived from, touched and invalidated. The cache lives in a forked
+// child that dies (_exit, no close) every few thousand transactions; the next one recovers, and the
+// recovered state must be exactly the model (every commit was acknowledged, and a process death
+// keeps them all). Half the lives end in the pin window (checker/pin_window.h): touches logged
+// between a compaction's checkpoint and its compaction, time leaping past the stored copies' old
+// expiries, the death at once — what a store whose expiry filter runs by the clock loses.
 //
 // Thread-safety: single-threaded, and it forks: call it from a process without other threads.
 #ifndef WALCACHE_CHECKER_LOCKSTEP_H_
@@ -48,7 +51,10 @@ struct LockstepReport {
   uint64_t windows = 0;  // lives that ended in the pin window (checker/pin_window.h)
   uint64_t deaths = 0;   // lives ended by _exit, each recovery compared with the model
   uint64_t evictions = 0, read_through = 0;
-  uint64_t reads = 0;  // by the concurrent readers
+  uint64_t reads = 0;         // by the concurrent readers
+  uint64_t snapshots = 0;     // snapshots held across transactions and compared with the model
+  uint64_t loads = 0;         // GetOrLoad calls checked against the model
+  uint64_t loads_stored = 0;  // ... of which filled the key
   double seconds = 0;
   // Empty when the engine agreed with the model throughout; else what differed, first.
   std::string failure;

@@ -72,6 +72,9 @@ int Run(const Args& a) {
     j["deaths"] = r->deaths;
     j["pin_windows"] = r->windows;
     j["reads"] = r->reads;
+    j["snapshots"] = r->snapshots;
+    j["loads"] = r->loads;
+    j["loads_stored"] = r->loads_stored;
     j["evictions"] = r->evictions;
     j["read_through"] = r->read_through;
     j["failed_at"] = r->failed_at;
@@ -91,8 +94,10 @@ int Run(const Args& a) {
               << r->scans << " full scans, " << r->compactions << " compactions, " << r->checkpoints
               << " checkpoints, " << r->reopens << " reopens, " << r->deaths << " deaths ("
               << r->windows << " in a pin window), " << r->reads << " concurrent reads, "
-              << r->evictions << " evictions, " << r->read_through
-              << " read-throughs: " << (r->failure.empty() ? "agrees with the model" : "DIFFERS")
+              << r->evictions << " evictions, " << r->read_through << " read-throughs, "
+              << r->snapshots << " held snapshots, " << r->loads << " GetOrLoads ("
+              << r->loads_stored
+              << " filled): " << (r->failure.empty() ? "agrees with the model" : "DIFFERS")
               << std::endl;
   }
   return r->failure.empty() ? kExitOk : kExitProblem;
