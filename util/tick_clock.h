@@ -32,7 +32,7 @@ class TickClock {
   // The shortest interval Calibrate measures over: its error is then below 0.1%.
   static constexpr uint64_t kMinCalibrationNs = 100'000;
 
-  TickClock() : start_ticks_(Now()), start_ns_(SteadyNowNs()) {}
+  TickClock() { ReadPair(&start_ticks_, &start_ns_); }
 
   static uint64_t Now() {
 #if defined(__x86_64__)
@@ -54,8 +54,13 @@ class TickClock {
   double ns_per_tick() const { return ns_per_tick_; }
 
  private:
-  uint64_t start_ticks_;
-  uint64_t start_ns_;
+  // A tick count and the steady time at the same instant: read between two steady-clock reads,
+  // of a few tries the one whose reads were closest (a preemption between them is not taken for
+  // time that passed).
+  static void ReadPair(uint64_t* ticks, uint64_t* ns);
+
+  uint64_t start_ticks_ = 0;
+  uint64_t start_ns_ = 0;
   double ns_per_tick_ = 1.0;
 };
 
