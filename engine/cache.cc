@@ -2,7 +2,10 @@
 // The public Cache, Transaction and KeyLock, forwarding to CacheImpl through the Lifeline
 // (engine/lifeline.h) where they may outlive the Cache.
 //
-// Thread-safety: see engine/lifeline.h.
+// Thread-safety: Lifeline::mu guards Lifeline::impl (engine/lifeline.h). Commit() and a KeyLock's
+// release hold it shared while they use the impl; Close (and ~Cache through it) holds it
+// exclusively to clear the pointer, so it waits for those calls and none starts on a closed impl.
+// The Cache's own methods read impl_ unlocked: they must not run concurrently with Close (cache.h).
 #include "walcache/cache.h"
 
 #include <mutex>
@@ -10,6 +13,8 @@
 
 #include "engine/cache_impl.h"
 #include "engine/lifeline.h"
+#include "engine/log.h"
+#include "engine/metrics_text.h"
 #include "engine/seams.h"
 #include "engine/txn_op.h"
 
@@ -71,7 +76,8 @@ Result<uint64_t> Transaction::Commit(std::optional<Durability> durability) {
   std::shared_lock<std::shared_mutex> l(state_->life->mu);
   CacheImpl* impl = state_->life->impl;
   if (impl == nullptr) {
-    return Status::Aborted("Commit() of a Transaction whose Cache was destroyed; nothing written");
+    return Status::Aborted(
+        "Commit() of a Transaction whose Cache was closed or destroyed; nothing written");
   }
   return impl->Commit(ops, durability.value_or(impl->options().durability));
 }
@@ -95,7 +101,8 @@ Status KeyLock::Unlock() {
   life_ = nullptr;
   std::shared_lock<std::shared_mutex> l(life->mu);
   if (life->impl == nullptr) {
-    return Status::Aborted("KeyLock of '" + key_ + "' outlived its Cache; the lock ended with it");
+    return Status::Aborted("KeyLock of '" + key_ +
+                           "' outlived its Cache (closed or destroyed); the lock ended with it");
   }
   life->impl->key_locks().Unlock(key_);
   return Status::OK();
@@ -113,12 +120,30 @@ Cache::Cache(std::unique_ptr<CacheImpl> impl)
 }
 
 Cache::~Cache() {
+  if (impl_ == nullptr) return;  // closed: nothing more to do
+  const LogFunction log = impl_->options().log;
+  const std::string dir = impl_->dir();
+  const Status s = Close();
+  if (!s.ok()) engine::Log(log, LogLevel::kError, dir + ": close failed: " + s.ToString());
+}
+
+Status Cache::Close() {
+  if (impl_ == nullptr) return close_status_;
   {
     std::unique_lock<std::shared_mutex> l(life_->mu);  // waits for running Commit() calls
     life_->impl = nullptr;
   }
+  closed_recovery_ = impl_->LastRecovery();
+  close_status_ = impl_->Close(&closed_stats_);
   impl_.reset();
+  return close_status_;
 }
+
+namespace {
+
+Status Closed() { return Status::Aborted("the Cache is closed"); }
+
+}  // namespace
 
 Result<std::unique_ptr<Cache>> Cache::Open(const std::string& dir, const Options& options) {
   return engine::CacheOpener::Open(dir, options, engine::Seams{});
@@ -132,7 +157,10 @@ Result<std::unique_ptr<Cache>> engine::CacheOpener::Open(const std::string& dir,
   return std::unique_ptr<Cache>(new Cache(std::move(impl).value()));
 }
 
-Result<Entry> Cache::Get(std::string_view key) { return impl_->Get(key); }
+Result<Entry> Cache::Get(std::string_view key) {
+  if (impl_ == nullptr) return Closed();
+  return impl_->Get(key);
+}
 
 Result<uint64_t> Cache::Put(std::string_view key, std::string_view value, PutOptions options) {
   Transaction t = Begin();
@@ -155,19 +183,24 @@ Result<uint64_t> Cache::Touch(std::string_view key, uint64_t ttl_ms) {
 Transaction Cache::Begin() { return Transaction(life_); }
 
 KeyLock Cache::Lock(std::string_view key) {
-  impl_->key_locks().Lock(key);
+  // Closed: a KeyLock whose Cache is gone, which holds nothing.
+  if (impl_ != nullptr) impl_->key_locks().Lock(key);
   return KeyLock(life_, std::string(key));
 }
 
 Status Cache::Scan(std::string_view prefix,
                    const std::function<bool(std::string_view, const Entry&)>& visit) {
+  if (impl_ == nullptr) return Closed();
   return impl_->Scan(prefix, visit);
 }
 
-Status Cache::Checkpoint() { return impl_->Checkpoint(); }
-Status Cache::Compact() { return impl_->Compact(); }
-CacheStats Cache::Stats() const { return impl_->Stats(); }
-RecoveryInfo Cache::LastRecovery() const { return impl_->LastRecovery(); }
-Status Cache::health() const { return impl_->health(); }
+Status Cache::Checkpoint() { return impl_ == nullptr ? Closed() : impl_->Checkpoint(); }
+Status Cache::Compact() { return impl_ == nullptr ? Closed() : impl_->Compact(); }
+CacheStats Cache::Stats() const { return impl_ == nullptr ? closed_stats_ : impl_->Stats(); }
+std::string Cache::MetricsText() const { return engine::MetricsText(Stats()); }
+RecoveryInfo Cache::LastRecovery() const {
+  return impl_ == nullptr ? closed_recovery_ : impl_->LastRecovery();
+}
+Status Cache::health() const { return impl_ == nullptr ? Closed() : impl_->health(); }
 
 }  // namespace walcache

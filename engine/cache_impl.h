@@ -69,8 +69,10 @@
 #include "engine/visibility.h"
 #include "recovery/replay.h"
 #include "util/file_system.h"
+#include "util/histogram.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
+#include "util/tick_clock.h"
 #include "wal/writer.h"
 #include "walcache/cache.h"
 
@@ -102,8 +104,15 @@ class CacheImpl final : public recovery::ReplaySink {
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
+  // Stops the maintenance thread, checkpoints (unless read-only or failed), closes the WAL and
+  // RocksDB and releases the directory: the first error of those steps, or the failure that
+  // stopped writes. `final_stats` (if given) receives Stats() as of the close, taken after the
+  // WAL closed and before RocksDB did. Called once (Cache::Close guards it); the destructor
+  // calls it if nobody did. REQUIRES: no other call is running or follows.
+  Status Close(CacheStats* final_stats);
   Status health() const;
   const Options& options() const { return options_; }
+  const std::string& dir() const { return dir_; }
 
   // recovery::ReplaySink: applies a logged transaction during Open.
   Status Apply(uint64_t seq, const wal::Batch& batch) override EXCLUDES(commit_mu_);
@@ -127,7 +136,12 @@ class CacheImpl final : public recovery::ReplaySink {
   // The one read-through (engine/read.cc): `key` as memory shows it in `view`, else RocksDB's
   // copy (expired ones included), which is cached when `cache` says so and it is live — unless
   // an eviction or a rewrite overtook the read (MemTable::Fill), and then it reads again.
-  Result<std::optional<Entry>> ReadThrough(std::string_view key, View view, bool cache = true);
+  // `from_store`, if given, is set when the answer came from RocksDB (memory did not know the
+  // key), for the Get histograms.
+  Result<std::optional<Entry>> ReadThrough(std::string_view key, View view, bool cache = true,
+                                           bool* from_store = nullptr);
+  // Get without its timing.
+  Result<Entry> GetUntimed(std::string_view key, bool* from_store);
   // ReadThrough(kLatest) for the commit planner: entries expired at `now` are absent.
   Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now) REQUIRES(commit_mu_);
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
@@ -202,6 +216,15 @@ class CacheImpl final : public recovery::ReplaySink {
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};
+  // Latencies in nanoseconds (docs/metrics.md); each its own atomics, no lock.
+  AtomicHistogram commit_sync_ns_{AtomicHistogram::kLatencyLog2},
+      commit_buffered_ns_{AtomicHistogram::kLatencyLog2};
+  AtomicHistogram get_memory_ns_{AtomicHistogram::kLatencyLog2},
+      get_read_through_ns_{AtomicHistogram::kLatencyLog2};
+  AtomicHistogram checkpoint_ns_{40};  // up to about 18 minutes
+  // Times Get (util/tick_clock.h): constructed with the impl, calibrated at the end of the open.
+  TickClock get_clock_;
+  bool closed_ = false;  // Close() ran (only the closing thread touches it)
 };
 
 }  // namespace walcache::engine

@@ -68,6 +68,7 @@ uint64_t CacheImpl::HorizonAt(uint64_t visible) {
 
 Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Durability durability) {
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
+  const uint64_t t0 = SteadyNowNs();
   WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
   StallWhileMemoryFull();
   MutexLock cl(&commit_mu_);
@@ -147,6 +148,8 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   tracker_->WaitVisible(ticket.seq());
   commits_++;
   invalidations_ += invalidated;
+  (durability == Durability::kSync ? commit_sync_ns_ : commit_buffered_ns_)
+      .Record(SteadyNowNs() - t0);
   return seq;
 }
 

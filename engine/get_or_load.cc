@@ -30,6 +30,7 @@ Result<Entry> LoadContext::Get(std::string_view key) {
 }
 
 Result<Loaded> Cache::GetOrLoad(std::string_view key, const Loader& loader, LoadOptions options) {
+  if (impl_ == nullptr) return Status::Aborted("GetOrLoad: the Cache is closed");
   if (key.empty()) return Status::InvalidArgument("GetOrLoad of an empty key");
   if (options.max_loads < 1) {
     return Status::InvalidArgument("GetOrLoad: max_loads must be at least 1");

@@ -1,9 +1,9 @@
 // The maintenance thread: background checkpoints on their triggers, the expiry sweep, and the
 // write stall (see cache_impl.h).
 #include <algorithm>
-#include <cstdio>
 
 #include "engine/cache_impl.h"
+#include "engine/log.h"
 
 namespace walcache::engine {
 namespace {
@@ -108,9 +108,10 @@ void CacheImpl::MaintenanceLoop() {
     maint_mu_.Unlock();
     if (writer_ != nullptr && health().ok() && (requested || CheckpointTrigger() != nullptr)) {
       const Status s = Checkpoint();
-      if (!s.ok() && !reported) {  // the caller of the next Checkpoint() or commit sees it too
-        std::fprintf(stderr, "walcache: %s: background checkpoint failed: %s\n", dir_.c_str(),
-                     s.ToString().c_str());
+      if (s.ok()) reported = false;  // a later failure is news again
+      if (!s.ok() && !reported) {    // the caller of the next Checkpoint() or commit sees it too
+        Log(options_.log, LogLevel::kError,
+            dir_ + ": background checkpoint failed: " + s.ToString());
         reported = true;
       }
     }

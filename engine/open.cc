@@ -1,9 +1,9 @@
 // CacheImpl lifecycle: open (recovery, prewarm, maintenance), close, health (see cache_impl.h).
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 
 #include "engine/cache_impl.h"
+#include "engine/log.h"
 #include "engine/recovery_record.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
@@ -206,23 +206,37 @@ Status CacheImpl::OpenImpl() {
     // Informational (for `walcache inspect`): a failure to write it does not fail the open.
     const Status w = WriteRecoveryRecord(fs_, dir_, recovery_, NowMs());
     if (!w.ok()) {
-      std::fprintf(stderr, "walcache: %s: cannot record the recovery report: %s\n", dir_.c_str(),
-                   w.ToString().c_str());
+      Log(options_.log, LogLevel::kWarning,
+          dir_ + ": cannot record the recovery report: " + w.ToString());
     }
   }
+  get_clock_.Calibrate();  // over the open, which began when get_clock_ was made
   StartMaintenance();
   return Status::OK();
 }
 
 CacheImpl::~CacheImpl() {
+  if (!closed_) (void)Close(nullptr);
+}
+
+Status CacheImpl::Close(CacheStats* final_stats) {
+  closed_ = true;
   StopMaintenance();
+  Status s;
   if (writer_ != nullptr) {
-    if (health().ok()) (void)Checkpoint();
-    (void)writer_->Close();
+    // A failed cache skips the checkpoint and reports the failure that stopped its writes.
+    s = health();
+    if (s.ok()) s = Checkpoint();
+    const Status w = writer_->Close();
+    if (s.ok()) s = w;
   }
-  writer_.reset();
-  store_.reset();
-  dir_lock_.reset();
+  if (final_stats != nullptr) *final_stats = Stats();
+  if (store_ != nullptr) {
+    const Status r = store_->Close();
+    if (s.ok()) s = r;
+  }
+  dir_lock_.reset();  // another Cache may open the directory now
+  return s;
 }
 
 Status CacheImpl::health() const { return health_.status(); }

@@ -3,15 +3,18 @@
 #include <map>
 
 #include "engine/cache_impl.h"
+#include "engine/log.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 
 namespace walcache::engine {
 
-Result<std::optional<Entry>> CacheImpl::ReadThrough(std::string_view key, View view, bool cache) {
+Result<std::optional<Entry>> CacheImpl::ReadThrough(std::string_view key, View view, bool cache,
+                                                    bool* from_store) {
   while (true) {
     std::optional<Version> v = view == View::kLatest ? mem_->ReadLatest(key) : mem_->Read(key);
     if (v.has_value()) return std::move(v->entry);
+    if (from_store != nullptr) *from_store = true;
     const uint64_t gen = mem_->erase_generation(key);
     WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
     // Between RocksDB's answer and the fill, commits, checkpoints and evictions go on: the fill
@@ -41,8 +44,17 @@ Result<std::optional<Entry>> CacheImpl::Latest(std::string_view key, uint64_t no
 }
 
 Result<Entry> CacheImpl::Get(std::string_view key) {
+  const uint64_t t0 = TickClock::Now();
+  bool from_store = false;
+  Result<Entry> e = GetUntimed(key, &from_store);
+  (from_store ? get_read_through_ns_ : get_memory_ns_).Record(get_clock_.NsSince(t0));
+  return e;
+}
+
+Result<Entry> CacheImpl::GetUntimed(std::string_view key, bool* from_store) {
   while (true) {
-    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, ReadThrough(key, View::kVisible));
+    WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e,
+                              ReadThrough(key, View::kVisible, true, from_store));
     if (!e.has_value() || Expired(*e)) return Status::NotFound(key);
     if (!options_.verify_related_on_read) return std::move(e).value();
     bool retry = false;
@@ -59,13 +71,11 @@ Result<Entry> CacheImpl::Get(std::string_view key) {
         break;
       }
       mismatches_++;
-      std::fprintf(stderr,
-                   "walcache: %s: related-key mismatch: '%.*s' (update_id %llu) derives from "
-                   "'%s' at %llu, which is %s\n",
-                   dir_.c_str(), static_cast<int>(key.size()), key.data(),
-                   static_cast<unsigned long long>(e->update_id), r.key.c_str(),
-                   static_cast<unsigned long long>(r.update_id),
-                   live ? ("at " + std::to_string(src->update_id)).c_str() : "absent");
+      Log(options_.log, LogLevel::kError,
+          dir_ + ": related-key mismatch: '" + std::string(key) + "' (update_id " +
+              std::to_string(e->update_id) + ") derives from '" + r.key + "' at " +
+              std::to_string(r.update_id) + ", which is " +
+              (live ? "at " + std::to_string(src->update_id) : std::string("absent")));
       if (!options_.read_only) {
         Transaction::Op expect{
             Transaction::Op::Kind::kExpect, std::string(key), {}, 0, e->update_id, {}};
@@ -104,6 +114,18 @@ CacheStats CacheImpl::Stats() const {
   s.checkpoint_error = health_.checkpoint_error();
   s.wal_segments_deleted = segments_deleted_;
   s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
+  s.commit_sync_ns = commit_sync_ns_.Snapshot();
+  s.commit_buffered_ns = commit_buffered_ns_.Snapshot();
+  s.get_memory_ns = get_memory_ns_.Snapshot();
+  s.get_read_through_ns = get_read_through_ns_.Snapshot();
+  s.checkpoint_ns = checkpoint_ns_.Snapshot();
+  if (writer_ != nullptr) {
+    s.wal_fsync_ns = writer_->fsync_latency();
+    s.wal_records_per_fsync = writer_->records_per_fsync();
+  } else {  // read-only: empty, with the buckets a writer's would have
+    s.wal_fsync_ns = AtomicHistogram(AtomicHistogram::kLatencyLog2).Snapshot();
+    s.wal_records_per_fsync = AtomicHistogram(AtomicHistogram::kCountLog2).Snapshot();
+  }
   return s;
 }
 

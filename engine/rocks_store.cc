@@ -270,10 +270,15 @@ Status RocksStore::Recover() {
   return ReadCheckpointSeq();
 }
 
-RocksStore::~RocksStore() {
+RocksStore::~RocksStore() { (void)Close(); }
+
+Status RocksStore::Close() {
+  std::unique_lock<std::shared_mutex> l(db_mu_);
   EndViews();
-  if (db_ != nullptr) (void)db_->Close();
+  if (db_ == nullptr) return Status::OK();
+  const rocksdb::Status s = db_->Close();
   db_.reset();  // before filter_, which the DB points to
+  return FromRocks(s, "close", path_);
 }
 
 Result<std::optional<Entry>> RocksStore::Get(std::string_view key) const {

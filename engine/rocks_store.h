@@ -77,6 +77,8 @@ class RocksStore {
   static Result<std::unique_ptr<RocksStore>> Open(const std::string& path,
                                                   const StoreOptions& options);
   ~RocksStore();
+  // Closes RocksDB now: OK, or its error. Later calls find the store closed (Closed()'s error).
+  Status Close();
 
   // The sequence the stored state is exactly as of; 0 for a new store.
   uint64_t checkpoint_seq() const { return checkpoint_seq_.load(std::memory_order_acquire); }

@@ -88,6 +88,7 @@ Status Snapshot::Scan(std::string_view prefix,
 }
 
 Result<Snapshot> Cache::GetSnapshot() {
+  if (impl_ == nullptr) return Status::Aborted("GetSnapshot: the Cache is closed");
   auto state = std::make_unique<Snapshot::State>();
   state->life = life_;
   Result<uint64_t> id = impl_->OpenSnapshot(&state->pin);

@@ -1,5 +1,6 @@
 // engine: Options::verify_related_on_read catching a store made inconsistent behind the cache's
-// back (a miss, counted, invalidated durably) and not crying wolf under concurrent writes;
+// back (a miss, counted, logged to Options::log, invalidated durably) and not crying wolf under
+// concurrent writes;
 // Cache::Lock's per-key exclusion and KeyLock moves;
 // read-only opens (reads work, writes are Aborted, nothing in the directory changes, Busy while a
 // writer holds it, an uncheckpointed WAL is replayed into memory only).
@@ -12,8 +13,12 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "engine/rocks_store.h"
 #include "tests/child_process.h"
@@ -112,6 +117,32 @@ TEST_F(CacheAccessTest, VerifyRelatedOnReadMissesAndDurablyInvalidatesOnAChanged
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->Get("d").status().IsNotFound()) << "the invalidation was not durable";
   EXPECT_TRUE(c->Get("s").ok());
+}
+
+// The mismatch is logged through Options::log (not stderr), once, naming the directory, the
+// entry and the source.
+TEST_F(CacheAccessTest, VerifyRelatedOnReadLogsTheMismatchToTheHook) {
+  const uint64_t u = WriteSourceAndDerived(OpenCache(Opts()));
+  ASSERT_NO_FATAL_FAILURE(EditStore([&](engine::RocksStore::Checkpoint* cp) {
+    cp->Put("s", Entry{"forged", u + 1000, 0, {}});
+  }));
+  std::mutex mu;
+  std::vector<std::pair<LogLevel, std::string>> logged;
+  auto c = OpenCache(
+      Opts({.verify_related_on_read = true, .log = [&](LogLevel level, std::string_view message) {
+              std::lock_guard<std::mutex> l(mu);
+              logged.emplace_back(level, std::string(message));
+            }}));
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Get("d").status().IsNotFound());
+  EXPECT_TRUE(c->Get("d").status().IsNotFound());
+  c.reset();
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].first, LogLevel::kError);
+  EXPECT_EQ(logged[0].second, dir_.path() + ": related-key mismatch: 'd' (update_id " +
+                                  std::to_string(u + 1) + ") derives from 's' at " +
+                                  std::to_string(u) + ", which is at " + std::to_string(u + 1000));
 }
 
 TEST_F(CacheAccessTest, VerifyRelatedOnReadMissesOnAnAbsentSource) {

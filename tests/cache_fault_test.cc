@@ -22,6 +22,7 @@
 #include "engine/checkpoint_failure.h"
 #include "engine/seams.h"
 #include "tests/child_process.h"
+#include "tests/failing_rocks_fs.h"
 #include "tests/fault_file_system.h"
 #include "tests/test_util.h"
 #include "walcache/cache.h"
@@ -195,60 +196,6 @@ TEST(CacheFaultRecoveryTest, EioOnReadDuringRecoveryFailsTheOpenNamingTheFile) {
   }
   c->reset();
 }
-
-// RocksDB's files under a switch: while armed, appends and syncs of RocksDB's own log fail with
-// EIO, as a failing disk would fail them. Every other call reaches the real file system.
-class FailingRocksFs final : public rocksdb::FileSystemWrapper {
- public:
-  explicit FailingRocksFs(const std::shared_ptr<rocksdb::FileSystem>& base)
-      : rocksdb::FileSystemWrapper(base) {}
-  const char* Name() const override { return "FailingRocksFs"; }
-  std::atomic<bool> armed{false};
-  std::atomic<uint64_t> injected{0};
-
-  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                    rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, dbg);
-    if (s.ok() && f.size() > 4 && f.substr(f.size() - 4) == ".log") {
-      *r = std::make_unique<File>(this, std::move(*r));
-    }
-    return s;
-  }
-
- private:
-  class File final : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    File(FailingRocksFs* fs, std::unique_ptr<rocksdb::FSWritableFile> f)
-        : rocksdb::FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
-    rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
-                             rocksdb::IODebugContext* dbg) override {
-      return Fail() ? Error() : target()->Append(d, o, dbg);
-    }
-    rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
-                             const rocksdb::DataVerificationInfo& v,
-                             rocksdb::IODebugContext* dbg) override {
-      return Fail() ? Error() : target()->Append(d, o, v, dbg);
-    }
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-      return Fail() ? Error() : target()->Sync(o, dbg);
-    }
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
-      return Fail() ? Error() : target()->Fsync(o, dbg);
-    }
-
-   private:
-    bool Fail() {
-      if (!fs_->armed.load()) return false;
-      fs_->injected++;
-      return true;
-    }
-    static rocksdb::IOStatus Error() {
-      return rocksdb::IOStatus::IOError("injected EIO in RocksDB");
-    }
-    FailingRocksFs* const fs_;
-  };
-};
 
 // A checkpoint whose RocksDB write fails loses nothing: the error is returned and shown in
 // Stats, commits go on into the WAL, no segment is deleted, and the next checkpoint after the

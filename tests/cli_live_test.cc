@@ -94,6 +94,7 @@ TEST_F(CliLiveTest, ReadOnlyCommandsRaiseNoAlarmWhileAWriterAppendsRotatesAndChe
   const std::vector<std::vector<std::string>> commands = {{"verify"},
                                                           {"wal", "dump"},
                                                           {"inspect"},
+                                                          {"inspect", "", "--metrics"},
                                                           {"scan", "", "--limit", "5"},
                                                           {"get", "", "shared:1"},
                                                           {"verify", "", "--json"}};

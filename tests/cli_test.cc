@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/cli_fixture.h"
+#include "tests/prometheus_parse.h"
 
 namespace walcache::cli_test {
 namespace {
@@ -121,6 +122,35 @@ TEST_F(CliTest, InspectCleanDirectoryJsonFieldByField) {
   EXPECT_EQ(text.code, 0) << text;
   EXPECT_NE(text.out.find("(not open)"), std::string::npos) << text;
   EXPECT_NE(text.out.find("tail            clean"), std::string::npos) << text;
+}
+
+// --metrics: the numbers of --json as a Prometheus text exposition that parses back.
+TEST_F(CliTest, InspectMetricsIsAValidExpositionOfWhatJsonShows) {
+  MakeClean(Dir());
+  const Json j = ParseJson(Cli({"inspect", Dir(), "--json"}));
+  const CliRun r = Cli({"inspect", Dir(), "--metrics"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(r.err.empty()) << r;
+  const test::PromText m = test::ParsePrometheusText(r.out);
+  ASSERT_EQ(m.error, "") << r.out;
+  EXPECT_EQ(m.Value("walcache_dir_open"), 0.0);
+  EXPECT_EQ(m.Value("walcache_checkpoint_seq"), j.at("checkpoint_seq").get<double>());
+  EXPECT_EQ(m.Value("walcache_last_seq"), j.at("last_seq").get<double>());
+  EXPECT_EQ(m.Value("walcache_wal_segments"), j.at("wal").at("segments").get<double>());
+  EXPECT_EQ(m.Value("walcache_wal_bytes"), j.at("wal").at("bytes").get<double>());
+  EXPECT_EQ(m.Value("walcache_wal_tail", {{"state", "clean"}}), 1.0);
+  EXPECT_EQ(m.Value("walcache_wal_tail", {{"state", "torn"}}), 0.0);
+  EXPECT_EQ(m.Value("walcache_keys_estimate"), j.at("keys").at("estimate").get<double>());
+  EXPECT_EQ(m.Value("walcache_dependents"), 1.0);
+  EXPECT_EQ(m.Value("walcache_checkpoint_failing"), 0.0);
+  EXPECT_EQ(m.Value("walcache_last_recovery_records"),
+            j.at("last_recovery").at("records_replayed").get<double>());
+  const test::PromText exact =
+      test::ParsePrometheusText(Cli({"inspect", Dir(), "--exact", "--metrics"}).out);
+  ASSERT_EQ(exact.error, "");
+  EXPECT_EQ(exact.Value("walcache_keys", {{"state", "live"}}), 5.0);
+  EXPECT_EQ(exact.Value("walcache_keys", {{"state", "expired"}}), 0.0);
+  EXPECT_NE(Cli({"inspect", Dir(), "--metrics", "--json"}).code, 0) << "one format at a time";
 }
 
 TEST_F(CliTest, GetPrintsTheEntryWithItsUpdateIdAndRelatedKeys) {

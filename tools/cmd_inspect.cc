@@ -1,5 +1,7 @@
-// `walcache inspect DIR [--exact]`: what a directory holds and how its log ends, without a lock
-// and without writing anything, so it works beside the process that has the cache open.
+// `walcache inspect DIR [--exact] [--json | --metrics]`: what a directory holds and how its log
+// ends, without a lock and without writing anything, so it works beside the process that has the
+// cache open. --metrics prints the same numbers as a Prometheus text exposition
+// (docs/metrics.md), for a directory no process exposes.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
 #include "tools/db_view.h"
+#include "util/prometheus_text.h"
 
 namespace walcache::tools {
 namespace {
@@ -17,10 +20,94 @@ struct Args {
   std::string dir;
   bool exact = false;
   bool json = false;
+  bool metrics = false;
 };
 
+// What inspect computed, for --metrics. Flags are 0 or 1.
+struct Inspected {
+  uint64_t held = 0;
+  uint64_t checkpoint_seq = 0, last_seq = 0;
+  uint64_t segments = 0, wal_bytes = 0, records_after_checkpoint = 0;
+  wal::TailState tail = wal::TailState::kClean;
+  uint64_t tail_dropped_bytes = 0;
+  uint64_t wal_ok = 1;
+  bool exact = false;
+  uint64_t live = 0, expired = 0, estimate = 0;
+  uint64_t edges = 0, sst = 0, live_sst = 0, memtables = 0;
+  uint64_t checkpoints_failing = 0, checkpoint_failures = 0;
+};
+
+struct Gauge {
+  const char* name;
+  const char* help;
+  uint64_t Inspected::*field;
+};
+
+constexpr Gauge kGauges[] = {
+    {"walcache_dir_open", "1 if a process holds the directory's lock, else 0.", &Inspected::held},
+    {"walcache_checkpoint_seq", "RocksDB holds the state as of this updateId.",
+     &Inspected::checkpoint_seq},
+    {"walcache_last_seq", "The newest updateId in the WAL (or the checkpoint's).",
+     &Inspected::last_seq},
+    {"walcache_wal_segments", "WAL segment files.", &Inspected::segments},
+    {"walcache_wal_bytes", "Bytes of the WAL segment files.", &Inspected::wal_bytes},
+    {"walcache_wal_records_after_checkpoint", "WAL records the next open replays.",
+     &Inspected::records_after_checkpoint},
+    {"walcache_wal_tail_dropped_bytes", "Bytes after the last valid record the open drops.",
+     &Inspected::tail_dropped_bytes},
+    {"walcache_wal_readable", "1 if the WAL reads without an error, else 0.", &Inspected::wal_ok},
+    {"walcache_dependents", "Reverse-index edges stored.", &Inspected::edges},
+    {"walcache_rocksdb_sst_bytes", "Bytes in RocksDB's SST files.", &Inspected::sst},
+    {"walcache_rocksdb_live_sst_bytes", "Bytes in RocksDB's live SST files.", &Inspected::live_sst},
+    {"walcache_rocksdb_memtable_bytes", "RocksDB memtable bytes, as this read opened it.",
+     &Inspected::memtables},
+    {"walcache_checkpoint_failing", "1 while checkpoints fail (DIR/CHECKPOINT_FAILED).",
+     &Inspected::checkpoints_failing},
+};
+
+std::string MetricsOf(const Inspected& in, const RecoveryInfo* last_recovery,
+                      uint64_t opened_at_ms) {
+  PrometheusText t;
+  for (const Gauge& g : kGauges) {
+    t.Family(g.name, "gauge", g.help);
+    t.Sample(g.name, {}, in.*g.field);
+  }
+  t.Family("walcache_wal_tail", "gauge", "1 for how the WAL ends: clean, torn or corrupt.");
+  for (const wal::TailState state :
+       {wal::TailState::kClean, wal::TailState::kTorn, wal::TailState::kCorrupt}) {
+    t.Sample("walcache_wal_tail", {{"state", wal::TailStateName(state)}},
+             uint64_t{in.tail == state});
+  }
+  if (in.exact) {
+    t.Family("walcache_keys", "gauge", "Stored keys, counted by a full scan (--exact).");
+    t.Sample("walcache_keys", {{"state", "live"}}, in.live);
+    t.Sample("walcache_keys", {{"state", "expired"}}, in.expired);
+  } else {
+    t.Family("walcache_keys_estimate", "gauge", "Stored keys, RocksDB's estimate.");
+    t.Sample("walcache_keys_estimate", {}, in.estimate);
+  }
+  t.Counter("walcache_checkpoint_failures_total",
+            "Failed checkpoints of the process that last failed one, since it opened.",
+            in.checkpoint_failures);
+  if (last_recovery != nullptr) {  // DIR/LAST_RECOVERY
+    const RecoveryInfo& r = *last_recovery;
+    t.Gauge("walcache_last_recovery_timestamp_seconds", "When the last open recovered.",
+            static_cast<double>(opened_at_ms) / 1e3);
+    t.Gauge("walcache_last_recovery_duration_seconds", "How long the last open took.",
+            static_cast<double>(r.micros) / 1e6);
+    t.Family("walcache_last_recovery_records", "gauge", "WAL records the last open replayed.");
+    t.Sample("walcache_last_recovery_records", {}, r.records_replayed);
+    t.Family("walcache_last_recovery_bytes", "gauge", "WAL bytes the last open replayed.");
+    t.Sample("walcache_last_recovery_bytes", {}, r.bytes_replayed);
+    t.Family("walcache_last_recovery_tail_dropped_bytes", "gauge",
+             "Torn-tail bytes the last open dropped.");
+    t.Sample("walcache_last_recovery_tail_dropped_bytes", {}, r.tail_bytes_dropped);
+  }
+  return t.Take();
+}
+
 int Run(const Args& a) {
-  ProgressLine progress("inspect", a.json || !a.exact);
+  ProgressLine progress("inspect", a.json || a.metrics || !a.exact);
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, false, &progress);
   if (!view.ok()) return CannotRun("inspect", view.status(), a.json);
   const DbView& v = **view;
@@ -65,7 +152,29 @@ int Run(const Args& a) {
   const uint64_t live_sst = store.IntProperty("rocksdb.live-sst-files-size");
   const uint64_t memtables = store.IntProperty("rocksdb.cur-size-all-mem-tables");
 
-  if (a.json) {
+  if (a.metrics) {
+    Inspected in;
+    in.held = !holder.empty();
+    in.checkpoint_seq = v.checkpoint_seq();
+    in.last_seq = v.last_seq();
+    in.segments = v.segments().size();
+    in.wal_bytes = wal_bytes;
+    in.records_after_checkpoint = v.records_after_checkpoint();
+    in.tail = t.state;
+    in.tail_dropped_bytes = t.state == wal::TailState::kTorn ? t.dropped_bytes : 0;
+    in.wal_ok = v.wal_error().ok();
+    in.exact = a.exact;
+    in.live = live;
+    in.expired = expired;
+    in.estimate = estimate;
+    in.edges = edges;
+    in.sst = sst;
+    in.live_sst = live_sst;
+    in.memtables = memtables;
+    in.checkpoints_failing = checkpoints_failing;
+    in.checkpoint_failures = failing.ok() ? failing->failures : 0;
+    std::cout << MetricsOf(in, rec.ok() ? &*rec : nullptr, opened_at) << std::flush;
+  } else if (a.json) {
     Json j = Json::object();
     j["dir"] = a.dir;
     j["held"] = !holder.empty();
@@ -184,6 +293,9 @@ void RegisterInspect(CLI::App* app, int* exit_code) {
   cmd->add_option("DIR", a->dir, "Cache directory")->required();
   cmd->add_flag("--exact", a->exact, "Count live and expired keys by a full scan");
   cmd->add_flag("--json", a->json, "Print one JSON object");
+  cmd->add_flag("--metrics", a->metrics,
+                "Print a Prometheus text exposition (format 0.0.4) instead")
+      ->excludes("--json");
   cmd->callback([a, exit_code] { *exit_code = Run(*a); });
 }
 

@@ -182,26 +182,33 @@ Status Writer::WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool
     written_seq_ = last;
   }
   if (!sync) return Status::OK();
-  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t t0 = SteadyNowNs();
   WALCACHE_KILL_POINT(kWalBeforeSync);
   Status s = active_->Sync();
   WALCACHE_KILL_POINT(kWalAfterSync);
-  const double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  const uint64_t ns = SteadyNowNs() - t0;
+  fsync_ns_.Record(ns);
   std::lock_guard<std::mutex> g(mu_);
+  const double us = static_cast<double>(ns) / 1e3;
   sync_ewma_us_ = sync_ewma_us_ == 0 ? us : 0.9 * sync_ewma_us_ + 0.1 * us;
   stats_.fsyncs++;
-  if (s.ok()) synced_seq_ = std::max(synced_seq_, last);
+  if (s.ok()) {
+    fsync_records_.Record(last > synced_seq_ ? last - synced_seq_ : 0);
+    synced_seq_ = std::max(synced_seq_, last);
+  }
   return s;
 }
 
 Status Writer::Rotate(uint64_t first_seq) {
   WALCACHE_KILL_POINT(kWalRotate);
+  const uint64_t t0 = SteadyNowNs();
   Status s = active_->Sync();
+  fsync_ns_.Record(SteadyNowNs() - t0);
   {
     std::lock_guard<std::mutex> g(mu_);
     stats_.fsyncs++;
     if (s.ok()) {
+      fsync_records_.Record(first_seq - 1 > synced_seq_ ? first_seq - 1 - synced_seq_ : 0);
       written_seq_ = first_seq - 1;
       synced_seq_ = std::max(synced_seq_, first_seq - 1);
     }

@@ -104,10 +104,13 @@ Status Writer::SyncWritten(std::unique_lock<std::mutex>& l) {
     // before the active one was created (Rotate), so syncing the active one covers them all.
     const uint64_t target = written_seq_;
     l.unlock();
+    const uint64_t t0 = SteadyNowNs();
     s = active_->Sync();
+    fsync_ns_.Record(SteadyNowNs() - t0);
     l.lock();
     stats_.fsyncs++;
     if (s.ok()) {
+      fsync_records_.Record(target - synced_seq_);  // written_seq_ > synced_seq_ above
       synced_seq_ = std::max(synced_seq_, target);
     } else {
       failed_ = s;

@@ -20,9 +20,10 @@
 // examples/quickstart.cc is a complete program; docs/concepts.md explains the terms.
 //
 // Lifetimes: a Transaction or KeyLock may outlive the Cache that made it. Once the Cache is
-// destroyed, Commit() returns Aborted and a KeyLock's release does nothing (the lock went with the
-// Cache). The Cache's destructor waits for Commit() calls already running on other threads. No
-// method of the Cache itself may run while it is destroyed.
+// closed (Close()) or destroyed, Commit() returns Aborted and a KeyLock's release does nothing
+// (the lock went with the Cache). Close and the destructor wait for Commit() calls already
+// running on other threads. No method of the Cache itself may run while it is closed or
+// destroyed; after Close they fail cleanly (see Close).
 //
 // Errors: every call returns a Status or Result (the library never throws). Codes that any
 // writing call may return besides those listed at it: IOError (the WAL or RocksDB failed; writes
@@ -45,6 +46,7 @@
 #include "walcache/durability.h"
 #include "walcache/export.h"
 #include "walcache/get_or_load.h"
+#include "walcache/histogram.h"
 #include "walcache/options.h"
 #include "walcache/result.h"
 #include "walcache/snapshot.h"
@@ -81,7 +83,8 @@ struct PutOptions {
 // Commit() (whatever it returned) it is spent, and later ops are ignored. A moved-from
 // Transaction is spent too.
 //
-// Lifetime: may outlive its Cache; Commit() then returns Aborted and writes nothing.
+// Lifetime: may outlive its Cache (closed or destroyed); Commit() then returns Aborted and
+// writes nothing.
 // Thread-safety: not thread-safe; one thread at a time.
 class WALCACHE_EXPORT Transaction {
  public:
@@ -117,7 +120,7 @@ class WALCACHE_EXPORT Transaction {
   //                    itself or a cycle as related, a TTL over 2^62 - 1 ms, a transaction
   //                    whose WAL record would exceed 256 MiB (wal/format.h); or Commit() called
   //                    again on a spent (already committed or moved-from) Transaction;
-  //   Aborted          the Cache was destroyed, is open read-only, or failed earlier;
+  //   Aborted          the Cache was closed or destroyed, is open read-only, or failed earlier;
   //   IOError          the WAL write or sync failed (writes stop; see Cache::health()), or a
   //                    read-through from RocksDB failed; Corruption: a stored entry is damaged.
   // After an IOError from the WAL the record may or may not survive a crash (the OS may have
@@ -138,8 +141,8 @@ class WALCACHE_EXPORT Transaction {
 // Unlock() or destruction. It does not take part in transactions: it serialises the threads
 // that agree to lock a key, e.g. to compute an expensive value once (see the README's FAQ).
 //
-// Lifetime: may outlive its Cache; the lock ended with the Cache, so releasing it then does
-// nothing (Unlock returns Aborted).
+// Lifetime: may outlive its Cache; the lock ended with the Cache (closed or destroyed), so
+// releasing it then does nothing (Unlock returns Aborted).
 // Thread-safety: not thread-safe; the lock is held on behalf of whoever owns this object.
 class WALCACHE_EXPORT KeyLock {
  public:
@@ -147,8 +150,8 @@ class WALCACHE_EXPORT KeyLock {
   KeyLock& operator=(KeyLock&&) noexcept;  // releases the lock this object held first
   ~KeyLock();
 
-  // Releases the lock now. Aborted if the Cache was destroyed (it took the lock with it);
-  // InvalidArgument if this object holds no lock (released already, or moved from).
+  // Releases the lock now. Aborted if the Cache was closed or destroyed (it took the lock with
+  // it); InvalidArgument if this object holds no lock (released already, or moved from).
   Status Unlock();
   // True iff this object holds its key's lock (not released, not moved from, Cache alive).
   bool held() const;
@@ -186,6 +189,18 @@ struct CacheStats {
   // cache (Options::block_cache_bytes bounds it).
   uint64_t rocksdb_memtable_bytes = 0;
   uint64_t rocksdb_block_cache_bytes = 0;
+
+  // Distributions (walcache/histogram.h; docs/metrics.md), latencies in nanoseconds.
+  // Commit() of a transaction that wrote, from the call to its return (stall, sequencer, WAL,
+  // visibility), by durability; a conflict, an error or a transaction that wrote nothing is not
+  // counted.
+  Histogram commit_sync_ns;
+  Histogram commit_buffered_ns;
+  Histogram get_memory_ns;          // Get() answered by memory (a hit, or a key known absent)
+  Histogram get_read_through_ns;    // Get() that read RocksDB (found there or not)
+  Histogram checkpoint_ns;          // checkpoints that succeeded, background ones included
+  Histogram wal_fsync_ns;           // every fdatasync of the WAL's records
+  Histogram wal_records_per_fsync;  // records each of those made durable (the group size)
 };
 
 struct RecoveryInfo {
@@ -211,9 +226,22 @@ class WALCACHE_EXPORT Cache {
   // end (walcache repair is the way out); IOError if a file cannot be read or created; NotFound
   // for a missing `dir` under Options::read_only.
   static Result<std::unique_ptr<Cache>> Open(const std::string& dir, const Options& options);
-  // Waits for Commit() calls running on other threads, checkpoints (unless read-only or failed)
-  // and closes. Transactions and KeyLocks that outlive it fail cleanly (see above).
+  // Close(), unless it was called; a failure it cannot return goes to Options::log.
   ~Cache();
+
+  // Waits for Commit() calls running on other threads, stops the background work, checkpoints
+  // (unless read-only or failed), closes the WAL and RocksDB and releases the directory (another
+  // Open may take it). Returns the first error of those steps: the final checkpoint's (the WAL
+  // still holds what it did not store, and the next open replays it), the WAL's close, RocksDB's
+  // close, or the failure that had stopped writes (see health()). Closes even when it fails.
+  // Called again, it does nothing and returns the same status. Not concurrently with the
+  // Cache's other methods (as with the destructor); Transactions and KeyLocks on other threads
+  // are fine.
+  // After it: Get, Scan, Checkpoint, Compact, health and the one-op writes return Aborted; a
+  // Transaction's Commit returns Aborted; Lock returns a KeyLock that holds nothing; Stats and
+  // MetricsText show the counters as they were at the close; LastRecovery is unchanged. The
+  // destructor then does nothing more.
+  Status Close();
 
   // The live entry of `key`. NotFound if absent or expired (an empty key is NotFound too);
   // IOError or Corruption if reading it through from RocksDB failed.
@@ -268,6 +296,10 @@ class WALCACHE_EXPORT Cache {
   Status Compact();
 
   CacheStats Stats() const;
+  // Every counter, gauge and histogram of Stats() in the Prometheus text exposition format 0.0.4
+  // (# HELP, # TYPE and sample lines; latencies in seconds), for a /metrics endpoint. The names
+  // are listed in docs/metrics.md.
+  std::string MetricsText() const;
   RecoveryInfo LastRecovery() const;
   // OK, or the error that stopped writes (an I/O error in the WAL); reopen to recover.
   Status health() const;
@@ -275,9 +307,13 @@ class WALCACHE_EXPORT Cache {
  private:
   friend class engine::CacheOpener;  // opens over wrapped file systems (tests, the checker)
   explicit Cache(std::unique_ptr<engine::CacheImpl> impl);
-  std::unique_ptr<engine::CacheImpl> impl_;
+  std::unique_ptr<engine::CacheImpl> impl_;  // null once closed
   // Shared with every Transaction and KeyLock: says whether impl_ still exists.
   std::shared_ptr<engine::Lifeline> life_;
+  // Once closed: what Close returned, and the counters at the close.
+  Status close_status_;
+  CacheStats closed_stats_;
+  RecoveryInfo closed_recovery_;
 };
 
 }  // namespace walcache

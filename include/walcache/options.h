@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "walcache/durability.h"
+#include "walcache/log.h"
 
 namespace walcache {
 
@@ -79,6 +80,10 @@ struct Options {
   // the time of the close; after a crash, time since the last checkpoint can be lived again if
   // the clock was stepped back meanwhile).
   std::function<uint64_t()> clock_ms;
+
+  // Where the library's messages go (walcache/log.h: what it logs, from which threads, and what
+  // the hook may do). Empty: stderr, one "walcache: " line each.
+  LogFunction log;
 };
 
 }  // namespace walcache
