@@ -176,6 +176,18 @@ Status Cache::Scan(std::string_view prefix,
 
 Status Cache::Checkpoint() { return impl_->Checkpoint(); }
 Status Cache::Compact() { return impl_->Compact(); }
+Result<ChangeBatch> Cache::Changes(uint64_t from_update_id, size_t max_txns) {
+  return impl_->Changes(from_update_id, max_txns);
+}
+Status Cache::SetFeedPosition(std::string_view consumer, uint64_t update_id) {
+  return impl_->SetFeedPosition(consumer, update_id);
+}
+Status Cache::RemoveFeedConsumer(std::string_view consumer) {
+  return impl_->RemoveFeedConsumer(consumer);
+}
+std::vector<std::pair<std::string, uint64_t>> Cache::FeedConsumers() const {
+  return impl_->FeedConsumers();
+}
 CacheStats Cache::Stats() const { return impl_->Stats(); }
 RecoveryInfo Cache::LastRecovery() const { return impl_->LastRecovery(); }
 Status Cache::health() const { return impl_->health(); }

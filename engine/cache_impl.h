@@ -19,6 +19,10 @@
 // into the MemTable (this class is the replay sink: engine/replay_sink.cc), repair a torn tail,
 // start the WAL writer, prewarm (engine/prewarm.cc), start the maintenance thread.
 //
+// Change feed (engine/change_feed.cc): Changes reads the WAL (wal/changes.h) up to the visible
+// watermark under a pin of FeedRetention (feed_retention.h), through which checkpoints delete
+// segments, keeping those the pins, the registered consumers and the retention bytes need.
+//
 // Maintenance (engine/maintenance.cc): one background thread runs checkpoints when a trigger
 // fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
 // memory. A commit that finds memory full of dirty entries waits for a checkpoint (a stall).
@@ -29,6 +33,7 @@
 //   checkpoint_mu_   one checkpoint at a time; held across a whole checkpoint
 //   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
+//   FeedRetention's  below checkpoint_mu_, never held with commit_mu_ or maint_mu_
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
 // the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
@@ -53,6 +58,7 @@
 #include <vector>
 
 #include "engine/batch_effects.h"
+#include "engine/feed_retention.h"
 #include "engine/health.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
@@ -84,6 +90,12 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Checkpoint() EXCLUDES(checkpoint_mu_, commit_mu_);
   Status Compact() EXCLUDES(checkpoint_mu_, commit_mu_);
   KeyLocks& key_locks() { return key_locks_; }
+
+  // The change feed (cache.h, docs/change-feed.md; engine/change_feed.cc).
+  Result<ChangeBatch> Changes(uint64_t from, size_t max);
+  Status SetFeedPosition(std::string_view consumer, uint64_t update_id);
+  Status RemoveFeedConsumer(std::string_view consumer);
+  std::vector<std::pair<std::string, uint64_t>> FeedConsumers() const { return feed_->Consumers(); }
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
@@ -151,6 +163,7 @@ class CacheImpl final : public recovery::ReplaySink {
   const std::shared_ptr<rocksdb::FileSystem> rocks_fs_;  // null: RocksDB's default
 
   std::unique_ptr<FileLock> dir_lock_;
+  std::unique_ptr<FeedRetention> feed_;  // DIR/FEED and the feed's pins; its own lock
   std::unique_ptr<RocksStore> store_;
   std::unique_ptr<VisibilityTracker> tracker_;
   std::unique_ptr<MemTable> mem_;
