@@ -83,6 +83,10 @@ Result<ChangesRead> ReadOnce(FileSystem* fs, const std::string& wal_dir, uint64_
     if (!*more) {
       out.reached_end = true;
       out.tail = reader->tail();
+      if (out.tail.last_seq < from) {  // `from` is beyond the log: its history is not this one
+        b.gap = true;
+        b.oldest_from = out.tail.last_seq;
+      }
       break;
     }
     if (rec.seq != b.next_from + 1) {
