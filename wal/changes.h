@@ -37,10 +37,11 @@ struct ChangesRead {
 // records after `from` starts after from + 1 (a WAL with no such segment: a gap unless
 // from >= upto), or when the log ends before `from` (oldest_from is then its last seq). Records
 // are read only while the next seq is at most `upto`, so a caller that passes its visible
-// watermark never reads a record past it (nor a torn one a live writer is appending). Segments deleted while it reads (a checkpoint beside it): one holding only records
-// up to `from` is read around (it lists again, a few times); a later one ends the batch early
-// after what was read, and the next call reports the gap. Errors: the reader's (Corruption for a
-// damaged log or a record that does not decode, NotSupported, I/O errors).
+// watermark never reads a record past it (nor a torn one a live writer is appending). Segments
+// deleted while it reads (a checkpoint beside it): one holding only records up to `from` is read
+// around (it lists again, a few times); a later one ends the batch early after what was read, and
+// the next call reports the gap. Errors: the reader's (Corruption for a damaged log or a record
+// that does not decode, NotSupported, I/O errors).
 // A caller that must not see a gap mid-read (the engine) keeps every segment holding a record
 // after `from` meanwhile (engine/feed_retention.h).
 Result<ChangesRead> ReadChanges(FileSystem* fs, const std::string& wal_dir, uint64_t from,
