@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -252,6 +253,40 @@ TEST(ChangeFeedTest, AConsumerPositionKeepsItsSegmentsUntilRemoved) {
     ASSERT_TRUE(gone.ok());
     EXPECT_TRUE(gone->gap);
   }
+}
+
+TEST(ChangeFeedTest, ADamagedFeedFileFailsTheOpenAndRemovingItDropsOnlyTheRetention) {
+  test::ScratchDir dir;
+  {
+    auto c = OpenOrDie(dir.path(), SmallSegments());
+    ASSERT_NE(c, nullptr);
+    Fill(c.get(), 30);
+    ASSERT_TRUE(c->SetFeedPosition("peer", 30).ok());
+    Fill(c.get(), 60, "after");
+  }
+  EXPECT_NE(test::ReadFile(dir.Join("FEED")).find("consumer:peer 30\n"), std::string::npos);
+  {
+    Options ro = SmallSegments();
+    ro.read_only = true;
+    auto c = OpenOrDie(dir.path(), ro);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(ReadAll(c.get(), 30).size(), 60u);
+    EXPECT_TRUE(c->SetFeedPosition("peer", 40).IsAborted());
+    EXPECT_TRUE(c->RemoveFeedConsumer("peer").IsAborted());
+  }
+  test::WriteFile(dir.Join("FEED"), "retain_bytes 0\nconsumer:peer 3x\n");
+  auto bad = Cache::Open(dir.path(), SmallSegments());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("FEED"), std::string::npos) << bad.status().ToString();
+  std::remove(dir.Join("FEED").c_str());
+  auto c = OpenOrDie(dir.path(), SmallSegments());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->FeedConsumers().empty());
+  ASSERT_TRUE(c->Checkpoint().ok());
+  auto b = c->Changes(30);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->gap) << "the retention went with the file: a gap, not a skip";
 }
 
 // A reader polls the feed while committers commit (both durabilities) and a thread checkpoints
