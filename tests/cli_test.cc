@@ -343,6 +343,37 @@ TEST_F(CliTest, WalDumpSinceShowsEachTransactionWithItsCascadesAndReportsAGap) {
   EXPECT_EQ(ParseJson(ahead).at("oldest_from").get<uint64_t>(), del) << ahead;
 }
 
+TEST_F(CliTest, InspectShowsWhatRetainsTheWalForTheFeed) {
+  InChild([&]() -> std::string {
+    Options o = TestOptions();
+    o.wal_retention_bytes = 1 << 20;
+    auto c = Cache::Open(Dir(), o);
+    if (!c.ok()) return "ERROR " + c.status().ToString();
+    for (int i = 0; i < 5; ++i) {
+      if (!(*c)->Put("k" + std::to_string(i), "v").ok()) return "ERROR put";
+    }
+    const Status s = (*c)->SetFeedPosition("peer", 2);
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+  const CliRun r = Cli({"inspect", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  const Json& f = j.at("feed");
+  EXPECT_EQ(f.at("retain_bytes").get<uint64_t>(), 1u << 20);
+  ASSERT_EQ(f.at("consumers").size(), 1u) << r;
+  EXPECT_EQ(f.at("consumers").at(0).at("name").get<std::string>(), "peer");
+  EXPECT_EQ(f.at("consumers").at(0).at("position").get<uint64_t>(), 2u);
+  const CliRun text = Cli({"inspect", Dir()});
+  EXPECT_NE(text.out.find("feed            retains 1048576 bytes; consumer peer at 2 (3 behind)"),
+            std::string::npos)
+      << text;
+  // Damaged, it is a problem found (the next open would refuse it).
+  test::WriteFile(Abs("FEED"), "consumer:peer two\n");
+  const CliRun bad = Cli({"inspect", Dir()});
+  EXPECT_EQ(bad.code, 1) << bad;
+  EXPECT_NE(bad.out.find("feed            UNREADABLE"), std::string::npos) << bad;
+}
+
 TEST_F(CliTest, WalDumpSinceATruncatedPositionIsAGapNotAnEmptySuccess) {
   const std::string made = InChild([&]() -> std::string {
     Options o = TestOptions();
@@ -357,6 +388,9 @@ TEST_F(CliTest, WalDumpSinceATruncatedPositionIsAGapNotAnEmptySuccess) {
     return s.ok() ? std::to_string((*c)->Stats().wal_segments_deleted) : "ERROR " + s.ToString();
   });
   ASSERT_NE(made, "0") << "no segment was deleted: nothing to test";
+  const CliRun none = Cli({"inspect", Dir()});
+  EXPECT_NE(none.out.find("feed            nothing retains WAL segments"), std::string::npos)
+      << none;
   const CliRun gap = Cli({"wal", "dump", Dir(), "--since", "0", "--json"});
   EXPECT_EQ(gap.code, 1) << gap;
   const Json j = ParseJson(gap);
