@@ -34,6 +34,7 @@
 //   commit_mu_       the sequencer: validation, seq assignment, the pin, installing versions
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
 //   FeedRetention's  below checkpoint_mu_, never held with commit_mu_ or maint_mu_
+//   feed_hints_mu_   a leaf: held only to look up or store a feed position
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
 // the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
@@ -71,6 +72,7 @@
 #include "util/file_system.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
+#include "wal/reader.h"
 #include "wal/writer.h"
 #include "walcache/cache.h"
 
@@ -164,6 +166,10 @@ class CacheImpl final : public recovery::ReplaySink {
 
   std::unique_ptr<FileLock> dir_lock_;
   std::unique_ptr<FeedRetention> feed_;  // DIR/FEED and the feed's pins; its own lock
+  // Where recent Changes calls ended, by the seq of the record there: a call from there starts
+  // at that record instead of at its segment's start. A few, the newest positions kept.
+  Mutex feed_hints_mu_;
+  std::map<uint64_t, wal::ReadPosition> feed_hints_ GUARDED_BY(feed_hints_mu_);
   std::unique_ptr<RocksStore> store_;
   std::unique_ptr<VisibilityTracker> tracker_;
   std::unique_ptr<MemTable> mem_;

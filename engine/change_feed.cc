@@ -1,5 +1,7 @@
 // The change feed of CacheImpl (cache.h, docs/change-feed.md): Changes reads the WAL up to the
-// visible watermark under a retention pin; SetFeedPosition and RemoveFeedConsumer keep DIR/FEED.
+// visible watermark under a retention pin, starting where a recent call ended when it can;
+// SetFeedPosition and RemoveFeedConsumer keep DIR/FEED.
+#include <optional>
 #include <string>
 
 #include "engine/cache_impl.h"
@@ -25,8 +27,20 @@ Result<ChangeBatch> CacheImpl::Changes(uint64_t from, size_t max) {
   // Taken before the reader lists the segments: from here on no checkpoint deletes one holding a
   // record after `from`, and one deleted before is not listed (a gap).
   const FeedRetention::Pin pin = feed_->PinFrom(from);
-  Result<wal::ChangesRead> read = wal::ReadChanges(fs_, WalDir(), from, visible, max);
+  std::optional<wal::ReadPosition> start;
+  {
+    MutexLock l(&feed_hints_mu_);
+    auto it = feed_hints_.find(from + 1);
+    if (it != feed_hints_.end()) start = it->second;
+  }
+  Result<wal::ChangesRead> read = wal::ReadChanges(fs_, WalDir(), from, visible, max, start);
   if (!read.ok()) return read.status();
+  if (read->next.has_value()) {
+    constexpr size_t kHints = 16;
+    MutexLock l(&feed_hints_mu_);
+    feed_hints_[read->next->seq] = *read->next;
+    while (feed_hints_.size() > kHints) feed_hints_.erase(feed_hints_.begin());
+  }
   if (read->reached_end) {
     return Status::Corruption(WalDir() + ": the WAL ends after seq " +
                               std::to_string(read->batch.next_from) + " but transactions up to " +

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "tests/test_util.h"
+#include "util/file_system.h"
+#include "wal/changes.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -145,6 +147,38 @@ TEST(ChangeFeedTest, EncodingRoundTripsAndRefusesDamage) {
   EXPECT_TRUE(DecodeChangeTxn("").status().IsCorruption());
 }
 
+TEST(ChangeFeedTest, AResumePositionStartsThereAndAWrongOneIsCorruption) {
+  test::ScratchDir dir;
+  {
+    Options o = SmallSegments();
+    o.wal_retention_bytes = 1 << 20;  // the close's checkpoint keeps every segment
+    auto c = OpenOrDie(dir.path(), o);
+    ASSERT_NE(c, nullptr);
+    Fill(c.get(), 30);
+  }
+  FileSystem* fs = FileSystem::Posix();
+  const std::string wal = dir.Join("wal");
+  auto first = wal::ReadChanges(fs, wal, 0, 30, 17);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->next.has_value());
+  EXPECT_EQ(first->next->seq, 18u);
+  auto plain = wal::ReadChanges(fs, wal, 17, 30, 100);
+  auto resumed = wal::ReadChanges(fs, wal, 17, 30, 100, first->next);
+  ASSERT_TRUE(plain.ok() && resumed.ok());
+  EXPECT_EQ(resumed->batch.txns, plain->batch.txns);
+  EXPECT_EQ(resumed->batch.txns.size(), 13u);
+  // A position off by a byte reads as damage, never as other records.
+  wal::ReadPosition wrong = *first->next;
+  ++wrong.offset;
+  auto bad = wal::ReadChanges(fs, wal, 17, 30, 100, wrong);
+  EXPECT_TRUE(bad.status().IsCorruption()) << bad.status().ToString();
+  // One for another seq is not used.
+  auto other = wal::ReadChanges(fs, wal, 10, 30, 100, first->next);
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->batch.txns.size(), 20u);
+  EXPECT_EQ(other->batch.txns.front().update_id, 11u);
+}
+
 TEST(ChangeFeedTest, APositionTruncatedAwayIsAGapNotASkip) {
   test::ScratchDir dir;
   auto c = OpenOrDie(dir.path(), SmallSegments());
@@ -184,7 +218,11 @@ TEST(ChangeFeedTest, RetentionBytesKeepThePositionAcrossCheckpointsAndReopens) {
     Fill(c.get(), 60);
     ASSERT_TRUE(c->Checkpoint().ok());
     EXPECT_EQ(c->Stats().wal_segments_deleted, 0u);
-    EXPECT_EQ(ReadAll(c.get(), 0).size(), 60u);
+    // Small batches resume where the last one ended, across segment boundaries; the same
+    // transactions as one read from the segments' starts.
+    const std::vector<ChangeTxn> hinted = ReadAll(c.get(), 0, 7);
+    EXPECT_EQ(hinted.size(), 60u);
+    EXPECT_EQ(hinted, ReadAll(c.get(), 0, 1000));
   }  // closes with a checkpoint
   {
     // Options that do not say keep the directory's retention: so do the CLI tools.

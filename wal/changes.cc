@@ -52,12 +52,14 @@ bool Vanished(const Status& s) {
 
 // One attempt of ReadChanges, on one listing of the segments.
 Result<ChangesRead> ReadOnce(FileSystem* fs, const std::string& wal_dir, uint64_t from,
-                             uint64_t upto, size_t max) {
+                             uint64_t upto, size_t max, const std::optional<ReadPosition>& start) {
   ChangesRead out;
   ChangeBatch& b = out.batch;
   b.next_from = from;
-  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader,
-                            Reader::Open(fs, wal_dir, ReaderOptions{.from_seq = from + 1}));
+  ReaderOptions ro;
+  ro.from_seq = from + 1;
+  if (start && start->seq == from + 1) ro.start = start;
+  WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, Reader::Open(fs, wal_dir, ro));
   const std::vector<SegmentSummary>& segments = reader->segments();
   // The first segment the reader will read: the earlier ones hold only records up to `from`.
   auto first = std::find_if(segments.begin(), segments.end(),
@@ -102,6 +104,8 @@ Result<ChangesRead> ReadOnce(FileSystem* fs, const std::string& wal_dir, uint64_
     }
     b.txns.push_back(ToChangeTxn(rec.seq, *batch));
     b.next_from = rec.seq;
+    out.next =
+        ReadPosition{rec.segment, rec.offset + kRecordHeaderSize + rec.stored_bytes, rec.seq + 1};
   }
   return out;
 }
@@ -109,7 +113,7 @@ Result<ChangesRead> ReadOnce(FileSystem* fs, const std::string& wal_dir, uint64_
 }  // namespace
 
 Result<ChangesRead> ReadChanges(FileSystem* fs, const std::string& wal_dir, uint64_t from,
-                                uint64_t upto, size_t max) {
+                                uint64_t upto, size_t max, std::optional<ReadPosition> start) {
   if (from >= upto || max == 0) {
     ChangesRead out;
     out.batch.next_from = from;
@@ -119,7 +123,7 @@ Result<ChangesRead> ReadChanges(FileSystem* fs, const std::string& wal_dir, uint
   // each attempt lists again, and a listing without the deleted ones reads on.
   constexpr int kAttempts = 8;
   for (int attempt = 1;; ++attempt) {
-    Result<ChangesRead> r = ReadOnce(fs, wal_dir, from, upto, max);
+    Result<ChangesRead> r = ReadOnce(fs, wal_dir, from, upto, max, start);
     if (r.ok() || !Vanished(r.status()) || attempt == kAttempts) return r;
   }
 }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ChangesRead {
   // record); tail then says how the log ends.
   bool reached_end = false;
   TailReport tail;
+  // Where the record after the last one returned starts (its segment may end there: then the
+  // record is the next segment's first), for the next call's `start`; unset if none was returned.
+  std::optional<ReadPosition> next;
 };
 
 // Reads the transactions from + 1 .. upto of the WAL in `wal_dir`, at most `max` of them, into
@@ -44,8 +48,12 @@ struct ChangesRead {
 // that does not decode, NotSupported, I/O errors).
 // A caller that must not see a gap mid-read (the engine) keeps every segment holding a record
 // after `from` meanwhile (engine/feed_retention.h).
+// `start`: a position a previous call returned as `next` with from + 1 as its seq, so that
+// reading starts there instead of at its segment's start (ReaderOptions::start says when it
+// applies; otherwise it is ignored).
 Result<ChangesRead> ReadChanges(FileSystem* fs, const std::string& wal_dir, uint64_t from,
-                                uint64_t upto, size_t max);
+                                uint64_t upto, size_t max,
+                                std::optional<ReadPosition> start = std::nullopt);
 
 }  // namespace walcache::wal
 
