@@ -247,17 +247,22 @@ TEST(ChangeFeedTest, RetentionBytesKeepThePositionAcrossCheckpointsAndReopens) {
   }
 }
 
+// Transactions 1..30, the consumer "peer" registered at 30, then 31..90 ("after0".."after59").
+void FillWithAPeerAt30(Cache* c) {
+  Fill(c, 30);
+  EXPECT_TRUE(c->SetFeedPosition("bad name", 1).IsInvalidArgument());
+  EXPECT_TRUE(c->SetFeedPosition("", 1).IsInvalidArgument());
+  EXPECT_TRUE(c->SetFeedPosition("peer", 31).IsInvalidArgument());  // past the newest
+  ASSERT_TRUE(c->SetFeedPosition("peer", 30).ok());
+  Fill(c, 60, "after");
+}
+
 TEST(ChangeFeedTest, AConsumerPositionKeepsItsSegmentsUntilRemoved) {
   test::ScratchDir dir;
   {
     auto c = OpenOrDie(dir.path(), SmallSegments());
     ASSERT_NE(c, nullptr);
-    Fill(c.get(), 30);
-    EXPECT_TRUE(c->SetFeedPosition("bad name", 1).IsInvalidArgument());
-    EXPECT_TRUE(c->SetFeedPosition("", 1).IsInvalidArgument());
-    EXPECT_TRUE(c->SetFeedPosition("peer", 31).IsInvalidArgument());  // past the newest
-    ASSERT_TRUE(c->SetFeedPosition("peer", 30).ok());
-    Fill(c.get(), 60, "after");
+    FillWithAPeerAt30(c.get());
     ASSERT_TRUE(c->Checkpoint().ok());
     const std::vector<ChangeTxn> got = ReadAll(c.get(), 30);
     ASSERT_EQ(got.size(), 60u);
@@ -298,9 +303,7 @@ TEST(ChangeFeedTest, ADamagedFeedFileFailsTheOpenAndRemovingItDropsOnlyTheRetent
   {
     auto c = OpenOrDie(dir.path(), SmallSegments());
     ASSERT_NE(c, nullptr);
-    Fill(c.get(), 30);
-    ASSERT_TRUE(c->SetFeedPosition("peer", 30).ok());
-    Fill(c.get(), 60, "after");
+    FillWithAPeerAt30(c.get());
   }
   EXPECT_NE(test::ReadFile(dir.Join("FEED")).find("consumer:peer 30\n"), std::string::npos);
   {
