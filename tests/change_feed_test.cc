@@ -395,7 +395,7 @@ uint64_t RaceAReader(bool registered) {
       from = b->next_from;
       if (registered && !c->SetFeedPosition("reader", from).ok()) failed = true;
       if (done && b->txns.empty()) break;
-      if (!registered) std::this_thread::sleep_for(std::chrono::microseconds(300));
+      if (!registered) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
   for (std::thread& t : threads) t.join();
