@@ -255,9 +255,10 @@ class WALCACHE_EXPORT Cache {
   // restarts while the WAL holds it; retention (Options::wal_retention_bytes, SetFeedPosition)
   // keeps segments that checkpoints would delete. When the transactions after from_update_id
   // can no longer be told, the result is OK with ChangeBatch::gap set and no txns: never a
-  // silent skip. Only visible (durable) transactions appear. Cost: reads the WAL from the start
-  // of the segment holding from_update_id + 1 (memory: the batch returned). InvalidArgument if
-  // max_txns is 0; Corruption or IOError if the WAL cannot be read.
+  // silent skip. Only visible (durable) transactions appear. Cost: a call from where a recent
+  // one ended reads only what it returns; any other reads the WAL from the start of the segment
+  // holding from_update_id + 1 (memory: the batch returned). InvalidArgument if max_txns is 0;
+  // Corruption or IOError if the WAL cannot be read.
   Result<ChangeBatch> Changes(uint64_t from_update_id, size_t max_txns = 1000);
   // Registers, or moves, the named consumer's position: it has handled every transaction up to
   // `update_id`, and checkpoints keep the WAL segments holding anything after it, across
