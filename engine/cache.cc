@@ -202,5 +202,19 @@ RecoveryInfo Cache::LastRecovery() const {
   return impl_ == nullptr ? closed_recovery_ : impl_->LastRecovery();
 }
 Status Cache::health() const { return impl_ == nullptr ? Closed() : impl_->health(); }
+Result<ChangeBatch> Cache::Changes(uint64_t from_update_id, size_t max_txns) {
+  if (impl_ == nullptr) return Closed();
+  return impl_->Changes(from_update_id, max_txns);
+}
+Status Cache::SetFeedPosition(std::string_view consumer, uint64_t update_id) {
+  return impl_ == nullptr ? Closed() : impl_->SetFeedPosition(consumer, update_id);
+}
+Status Cache::RemoveFeedConsumer(std::string_view consumer) {
+  return impl_ == nullptr ? Closed() : impl_->RemoveFeedConsumer(consumer);
+}
+std::vector<std::pair<std::string, uint64_t>> Cache::FeedConsumers() const {
+  if (impl_ == nullptr) return {};
+  return impl_->FeedConsumers();
+}
 
 }  // namespace walcache

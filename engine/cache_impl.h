@@ -21,6 +21,10 @@
 // into the MemTable (this class is the replay sink: engine/replay_sink.cc), repair a torn tail,
 // start the WAL writer, prewarm (engine/prewarm.cc), start the maintenance thread.
 //
+// Change feed (engine/change_feed.cc): Changes reads the WAL (wal/changes.h) up to the visible
+// watermark under a pin of FeedRetention (feed_retention.h), through which checkpoints delete
+// segments, keeping those the pins, the registered consumers and the retention bytes need.
+//
 // Maintenance (engine/maintenance.cc): one background thread runs checkpoints when a trigger
 // fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
 // memory. A commit that finds memory full of dirty entries waits for a checkpoint (a stall).
@@ -33,6 +37,8 @@
 //   maint_mu_        the maintenance thread's state (RequestCheckpoint under commit_mu_)
 //   the snapshot registry's lock (snapshots.h): under commit_mu_ for the horizon's clamp;
 //                    it takes RocksStore's and MemTable's locks while a snapshot opens
+//   FeedRetention's  below checkpoint_mu_, never held with commit_mu_ or maint_mu_
+//   feed_hints_mu_   a leaf: held only to look up or store a feed position
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
 // the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
@@ -57,6 +63,7 @@
 #include <vector>
 
 #include "engine/batch_effects.h"
+#include "engine/feed_retention.h"
 #include "engine/health.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
@@ -73,6 +80,7 @@
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 #include "util/tick_clock.h"
+#include "wal/reader.h"
 #include "wal/writer.h"
 #include "walcache/cache.h"
 
@@ -101,6 +109,12 @@ class CacheImpl final : public recovery::ReplaySink {
   Status Compact() EXCLUDES(checkpoint_mu_, commit_mu_);
   KeyLocks& key_locks() { return key_locks_; }
   SingleFlight& flights() { return flights_; }  // Cache::GetOrLoad's loads
+
+  // The change feed (cache.h, docs/change-feed.md; engine/change_feed.cc).
+  Result<ChangeBatch> Changes(uint64_t from, size_t max);
+  Status SetFeedPosition(std::string_view consumer, uint64_t update_id);
+  Status RemoveFeedConsumer(std::string_view consumer);
+  std::vector<std::pair<std::string, uint64_t>> FeedConsumers() const { return feed_->Consumers(); }
 
   CacheStats Stats() const;
   RecoveryInfo LastRecovery() const { return recovery_; }
@@ -180,6 +194,11 @@ class CacheImpl final : public recovery::ReplaySink {
   const std::shared_ptr<rocksdb::FileSystem> rocks_fs_;  // null: RocksDB's default
 
   std::unique_ptr<FileLock> dir_lock_;
+  std::unique_ptr<FeedRetention> feed_;  // DIR/FEED and the feed's pins; its own lock
+  // Where recent Changes calls ended, by the seq of the record there: a call from there starts
+  // at that record instead of at its segment's start. A few, the newest positions kept.
+  Mutex feed_hints_mu_;
+  std::map<uint64_t, wal::ReadPosition> feed_hints_ GUARDED_BY(feed_hints_mu_);
   std::unique_ptr<RocksStore> store_;
   std::unique_ptr<VisibilityTracker> tracker_;
   std::unique_ptr<MemTable> mem_;

@@ -116,8 +116,12 @@ Status CacheImpl::RunCheckpoint() {
   wakeup_pending_.store(false, std::memory_order_relaxed);
   // Only now may the WAL records at or below S go (trap 2).
   WALCACHE_KILL_POINT(kCheckpointBeforeSegmentDelete);
+  // The change feed's pins, consumers and retention bytes may keep some (feed_retention.h).
   Result<uint64_t> deleted =
-      wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
+      feed_->DeleteSegments(seq, [&](uint64_t covered, uint64_t retain_bytes) {
+        return wal::DeleteCoveredSegments(fs_, WalDir(), covered, writer_->active_segment(),
+                                          retain_bytes);
+      });
   if (!deleted.ok()) return deleted.status();
   segments_deleted_ += *deleted;
   WALCACHE_KILL_POINT(kCheckpointAfterSegmentDelete);

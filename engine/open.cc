@@ -121,6 +121,8 @@ Status CacheImpl::OpenImpl() {
     return Status::Busy(dir_ + " is already open: " + lock.status().message());
   }
   WALCACHE_ASSIGN_OR_RETURN(dir_lock_, std::move(lock));
+  WALCACHE_ASSIGN_OR_RETURN(
+      feed_, FeedRetention::Open(fs_, dir_, options_.wal_retention_bytes, options_.read_only));
 
   StoreOptions so;
   so.create_if_missing = may_create;

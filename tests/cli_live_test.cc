@@ -67,6 +67,7 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   uint64_t commits() const { return shared_->commits.load(); }
+  uint64_t last_id() const { return shared_->last_id.load(); }
   bool failed() const { return shared_->failed.load(); }
 
   // Waits (up to a generous deadline) until at least `n` commits were acknowledged.
@@ -118,6 +119,48 @@ TEST_F(CliLiveTest, ReadOnlyCommandsRaiseNoAlarmWhileAWriterAppendsRotatesAndChe
   EXPECT_EQ(alarms, 0u) << calls << " calls";
   std::cout << calls << " calls, " << alarms << " false alarms, " << in_progress
             << " saw an append in progress; the writer committed " << commits << std::endl;
+}
+
+// `wal dump --since` (the change feed, docs/change-feed.md) followed call after call beside a
+// writer that rotates and checkpoints, with a little retention: every transaction once, in
+// order, each call reaching what was acknowledged before it; when checkpoints overtake the
+// position, a gap (exit 1) naming where the log now starts, never a hole.
+TEST_F(CliLiveTest, TheFeedFollowsALiveWriterWithoutAHole) {
+  Options o = TestOptions();
+  o.wal_segment_size = 64 << 10;
+  o.checkpoint_wal_bytes = 128 << 10;
+  o.wal_retention_bytes = 256 << 10;
+  Writer w(Dir(), o);
+  ASSERT_TRUE(w.WaitForCommits(50)) << "the writer did not start";
+  uint64_t from = 0, txns = 0, gaps = 0, calls = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < end) {
+    const uint64_t acked = w.last_id();
+    const CliRun r = Cli({"wal", "dump", Dir(), "--since", std::to_string(from), "--json"});
+    ++calls;
+    const Json j = ParseJson(r);
+    if (j.at("gap").get<bool>()) {
+      EXPECT_EQ(r.code, 1) << r;
+      EXPECT_GT(j.at("oldest_from").get<uint64_t>(), from) << r;
+      ++gaps;
+      from = j.at("oldest_from").get<uint64_t>();
+      continue;
+    }
+    ASSERT_EQ(r.code, 0) << r;
+    uint64_t expect = from + 1;
+    for (const Json& t : j.at("txns")) {
+      ASSERT_EQ(t.at("update_id").get<uint64_t>(), expect) << "a hole after " << expect - 1;
+      EXPECT_EQ(t.at("changes").size(), 2u) << t;
+      ++expect;
+      ++txns;
+    }
+    from = j.at("next_from").get<uint64_t>();
+    EXPECT_EQ(from, expect - 1);
+    EXPECT_GE(from, acked) << "acknowledged before the call, but not in the feed";
+  }
+  EXPECT_FALSE(w.failed());
+  EXPECT_GT(txns, 100u) << "the feed barely moved: the test proved little";
+  std::cout << calls << " calls, " << txns << " transactions, " << gaps << " gaps" << std::endl;
 }
 
 TEST_F(CliLiveTest, AFlippedByteInADurableRecordIsReportedWhileTheWriterRuns) {

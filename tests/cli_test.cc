@@ -3,6 +3,7 @@
 // put and del. Exit codes (0 ok, 1 problem found, 2 could not run, CLI11's own >= 100), one-line
 // errors, every --json document field by field. Helpers: tests/cli_fixture.h.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -332,6 +333,107 @@ TEST_F(CliTest, DelDeletesAndInvalidatesWhatDerivesFromTheKey) {
   EXPECT_EQ(Cli({"get", Dir(), "profile:1"}).code, 1) << "derived from user:1";
   EXPECT_EQ(Cli({"get", Dir(), "user:2"}).code, 0);
   EXPECT_EQ(Cli({"verify", Dir()}).code, 0);
+}
+
+TEST_F(CliTest, WalDumpSinceShowsEachTransactionWithItsCascadesAndReportsAGap) {
+  const auto ids = MakeClean(Dir());
+  ASSERT_EQ(Cli({"del", Dir(), "user:1"}).code, 0);
+  const uint64_t del = ids.at("profile:1") + 1;
+  const CliRun r =
+      Cli({"wal", "dump", Dir(), "--since", std::to_string(ids.at("user:1")), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  EXPECT_FALSE(j.at("gap").get<bool>());
+  EXPECT_EQ(j.at("next_from").get<uint64_t>(), del);
+  const Json& txns = j.at("txns");
+  ASSERT_EQ(txns.size(), del - ids.at("user:1"));
+  EXPECT_EQ(txns.at(0).at("update_id").get<uint64_t>(), ids.at("user:1") + 1);
+  const Json& last = txns.at(txns.size() - 1);
+  EXPECT_EQ(last.at("update_id").get<uint64_t>(), del);
+  std::map<std::string, std::string> ops;
+  for (const Json& c : last.at("changes")) {
+    ops[c.at("key").get<std::string>()] = c.at("op").get<std::string>();
+  }
+  EXPECT_EQ(
+      ops, (std::map<std::string, std::string>{{"user:1", "delete"}, {"profile:1", "invalidate"}}));
+  const Json put = txns.at(ids.at("profile:1") - ids.at("user:1") - 1);
+  EXPECT_EQ(put.at("changes").at(0).at("op").get<std::string>(), "put");
+  EXPECT_EQ(put.at("changes").at(0).at("related").at(0).at("key").get<std::string>(), "user:1");
+
+  // Text: one line a transaction, then where to read on.
+  const CliRun text = Cli({"wal", "dump", Dir(), "--since", std::to_string(del - 1)});
+  ASSERT_EQ(text.code, 0) << text;
+  EXPECT_NE(text.out.find(std::to_string(del) + ": "), std::string::npos) << text;
+  EXPECT_NE(text.out.find("next --since " + std::to_string(del)), std::string::npos) << text;
+
+  // Beyond the log's end: this history is not the one the caller followed.
+  const CliRun ahead = Cli({"wal", "dump", Dir(), "--since", std::to_string(del + 5), "--json"});
+  EXPECT_EQ(ahead.code, 1) << ahead;
+  EXPECT_TRUE(ParseJson(ahead).at("gap").get<bool>()) << ahead;
+  EXPECT_EQ(ParseJson(ahead).at("oldest_from").get<uint64_t>(), del) << ahead;
+}
+
+TEST_F(CliTest, InspectShowsWhatRetainsTheWalForTheFeed) {
+  InChild([&]() -> std::string {
+    Options o = TestOptions();
+    o.wal_retention_bytes = 1 << 20;
+    auto c = Cache::Open(Dir(), o);
+    if (!c.ok()) return "ERROR " + c.status().ToString();
+    for (int i = 0; i < 5; ++i) {
+      if (!(*c)->Put("k" + std::to_string(i), "v").ok()) return "ERROR put";
+    }
+    const Status s = (*c)->SetFeedPosition("peer", 2);
+    return s.ok() ? "" : "ERROR " + s.ToString();
+  });
+  const CliRun r = Cli({"inspect", Dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  const Json j = ParseJson(r);
+  const Json& f = j.at("feed");
+  EXPECT_EQ(f.at("retain_bytes").get<uint64_t>(), 1u << 20);
+  ASSERT_EQ(f.at("consumers").size(), 1u) << r;
+  EXPECT_EQ(f.at("consumers").at(0).at("name").get<std::string>(), "peer");
+  EXPECT_EQ(f.at("consumers").at(0).at("position").get<uint64_t>(), 2u);
+  const CliRun text = Cli({"inspect", Dir()});
+  EXPECT_NE(text.out.find("feed            retains 1048576 bytes; consumer peer at 2 (3 behind)"),
+            std::string::npos)
+      << text;
+  // Damaged, it is a problem found (the next open would refuse it).
+  test::WriteFile(Abs("FEED"), "consumer:peer two\n");
+  const CliRun bad = Cli({"inspect", Dir()});
+  EXPECT_EQ(bad.code, 1) << bad;
+  EXPECT_NE(bad.out.find("feed            UNREADABLE"), std::string::npos) << bad;
+}
+
+TEST_F(CliTest, WalDumpSinceATruncatedPositionIsAGapNotAnEmptySuccess) {
+  const std::string made = InChild([&]() -> std::string {
+    Options o = TestOptions();
+    o.wal_segment_size = 4 << 10;  // a checkpoint then deletes segments
+    o.compression = false;
+    auto c = Cache::Open(Dir(), o);
+    if (!c.ok()) return "ERROR " + c.status().ToString();
+    for (int i = 0; i < 60; ++i) {
+      if (!(*c)->Put("k" + std::to_string(i), std::string(300, 'v')).ok()) return "ERROR put";
+    }
+    const Status s = (*c)->Checkpoint();
+    return s.ok() ? std::to_string((*c)->Stats().wal_segments_deleted) : "ERROR " + s.ToString();
+  });
+  ASSERT_NE(made, "0") << "no segment was deleted: nothing to test";
+  const CliRun none = Cli({"inspect", Dir()});
+  EXPECT_NE(none.out.find("feed            nothing retains WAL segments"), std::string::npos)
+      << none;
+  const CliRun gap = Cli({"wal", "dump", Dir(), "--since", "0", "--json"});
+  EXPECT_EQ(gap.code, 1) << gap;
+  const Json j = ParseJson(gap);
+  EXPECT_TRUE(j.at("gap").get<bool>()) << gap;
+  EXPECT_TRUE(j.at("txns").empty()) << gap;
+  const uint64_t oldest = j.at("oldest_from").get<uint64_t>();
+  EXPECT_GT(oldest, 0u);
+  EXPECT_NE(Cli({"wal", "dump", Dir(), "--since", "0"}).out.find("gap: resync"), std::string::npos);
+  // From the oldest position the log holds, it reads on to its end.
+  const CliRun on = Cli({"wal", "dump", Dir(), "--since", std::to_string(oldest), "--json"});
+  ASSERT_EQ(on.code, 0) << on;
+  EXPECT_EQ(ParseJson(on).at("next_from").get<uint64_t>(), 60u) << on;
+  EXPECT_EQ(ParseJson(on).at("txns").size(), 60 - oldest) << on;
 }
 
 }  // namespace

@@ -130,4 +130,71 @@ std::string EntryLine(std::string_view key, const Entry& e) {
   return line + ")";
 }
 
+namespace {
+
+const char* OpName(Change::Kind k) {
+  switch (k) {
+    case Change::Kind::kPut:
+      return "put";
+    case Change::Kind::kDelete:
+      return "delete";
+    case Change::Kind::kInvalidate:
+      return "invalidate";
+    case Change::Kind::kTouch:
+      return "touch";
+  }
+  return "unknown";
+}
+
+// A put as the Entry it writes (the transaction's updateId is its own).
+Entry PutEntry(uint64_t update_id, const Change& c) {
+  return Entry{c.value, update_id, c.expires_at, c.related};
+}
+
+}  // namespace
+
+Json ChangeTxnJson(const ChangeTxn& txn) {
+  Json changes = Json::array();
+  for (const Change& c : txn.changes) {
+    Json j = Json::object();
+    j["op"] = OpName(c.kind);
+    if (c.kind == Change::Kind::kPut) {
+      const Json entry = EntryJson(c.key, PutEntry(txn.update_id, c));
+      for (const auto& [name, v] : entry.items()) {
+        if (name != "update_id") j[name] = v;
+      }
+    } else {
+      bool hex = false;
+      j["key"] = Show(c.key, &hex);
+      if (hex) j["key_hex"] = true;
+      if (c.kind == Change::Kind::kTouch) j["expires_at"] = c.expires_at;
+    }
+    changes.push_back(j);
+  }
+  Json t = Json::object();
+  t["update_id"] = txn.update_id;
+  t["changes"] = changes;
+  return t;
+}
+
+std::string ChangeTxnLine(const ChangeTxn& txn) {
+  std::string line = std::to_string(txn.update_id) + ":";
+  for (size_t i = 0; i < txn.changes.size(); ++i) {
+    const Change& c = txn.changes[i];
+    line += std::string(i > 0 ? ";" : "") + " " + OpName(c.kind) + " ";
+    if (c.kind == Change::Kind::kPut) {
+      line += EntryLine(c.key, PutEntry(txn.update_id, c));
+      continue;
+    }
+    bool hex = false;
+    const std::string k = Show(c.key, &hex);
+    line += hex ? "0x" + k : k;
+    if (c.kind == Change::Kind::kTouch) {
+      line += c.expires_at == 0 ? " (no expiry)"
+                                : " (expires_at " + std::to_string(c.expires_at) + " ms)";
+    }
+  }
+  return line;
+}
+
 }  // namespace walcache::tools

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "tools/json.h"
+#include "walcache/change_feed.h"
 #include "walcache/options.h"
 #include "walcache/status.h"
 #include "walcache/types.h"
@@ -39,6 +40,11 @@ std::string Show(std::string_view s, bool* hex);
 
 // {"key", "key_hex"?, "value", "value_hex"?, "update_id", "expires_at", "related": [...]}.
 Json EntryJson(std::string_view key, const Entry& e);
+// One transaction of the change feed (docs/change-feed.md): {"update_id", "changes": [{"op":
+// "put"|"delete"|"invalidate"|"touch", "key", "key_hex"?, and for put "value", "value_hex"?,
+// "expires_at", "related"; for touch "expires_at"}]}; and as one line of text.
+Json ChangeTxnJson(const ChangeTxn& txn);
+std::string ChangeTxnLine(const ChangeTxn& txn);
 // One line: KEY = VALUE  (update_id U, expires_at T ms, related A@1,B@2); T is in ms since the
 // Unix epoch.
 std::string EntryLine(std::string_view key, const Entry& e);

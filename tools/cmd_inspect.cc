@@ -1,12 +1,19 @@
 // `walcache inspect DIR [--exact] [--json | --metrics]`: what a directory holds and how its log
 // ends, without a lock and without writing anything, so it works beside the process that has the
 // cache open. --metrics prints the same numbers as a Prometheus text exposition
-// (docs/metrics.md), for a directory no process exposes.
+// (docs/metrics.md), for a directory no process exposes. It also shows what keeps the WAL for
+// the change feed (DIR/FEED: retention bytes, consumer positions), so that an operator can tell
+// why the WAL does not shrink.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/checkpoint_failure.h"
+#include "engine/feed_retention.h"
 #include "engine/recovery_record.h"
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
@@ -146,6 +153,13 @@ int Run(const Args& a) {
   // Informational: a record that cannot be read is shown as such, not as none.
   const std::string rec_unreadable =
       rec.ok() || rec.status().IsNotFound() ? "" : rec.status().ToString();
+  // The change feed's retention (docs/change-feed.md); a malformed DIR/FEED fails the open.
+  Result<std::unique_ptr<engine::FeedRetention>> feed =
+      engine::FeedRetention::Open(FileSystem::Posix(), a.dir, std::nullopt, /*read_only=*/true);
+  const std::string feed_error = feed.ok() ? "" : feed.status().ToString();
+  const uint64_t retain_bytes = feed.ok() ? (*feed)->retain_bytes() : 0;
+  const std::vector<std::pair<std::string, uint64_t>> consumers =
+      feed.ok() ? (*feed)->Consumers() : std::vector<std::pair<std::string, uint64_t>>{};
   const wal::TailReport& t = v.tail();
   const std::string tail_file = RelativeTo(a.dir, t.file);
   const uint64_t sst = store.IntProperty("rocksdb.total-sst-files-size");
@@ -192,6 +206,18 @@ int Run(const Args& a) {
     w["tail_dropped_bytes"] = t.dropped_bytes;
     w["error"] = v.wal_error().ok() ? "" : v.wal_error().message();
     j["wal"] = w;
+    Json f = Json::object();
+    f["retain_bytes"] = retain_bytes;
+    Json cs = Json::array();
+    for (const auto& [name, position] : consumers) {
+      Json c = Json::object();
+      c["name"] = name;
+      c["position"] = position;
+      cs.push_back(c);
+    }
+    f["consumers"] = cs;
+    f["error"] = feed_error;
+    j["feed"] = f;
     Json k = Json::object();
     if (a.exact) {
       k["exact"] = true;
@@ -256,6 +282,19 @@ int Run(const Args& a) {
     }
     if (!v.wal_error().ok()) std::cout << " — " << v.wal_error().message();
     std::cout << "\n";
+    std::cout << "feed            ";
+    if (!feed_error.empty()) {
+      std::cout << "UNREADABLE (the next open refuses it): " << feed_error;
+    } else if (retain_bytes == 0 && consumers.empty()) {
+      std::cout << "nothing retains WAL segments";
+    } else {
+      std::cout << "retains " << retain_bytes << " bytes";
+      for (const auto& [name, position] : consumers) {
+        std::cout << "; consumer " << name << " at " << position << " ("
+                  << (v.last_seq() > position ? v.last_seq() - position : 0) << " behind)";
+      }
+    }
+    std::cout << "\n";
     if (a.exact) {
       std::cout << "keys            " << live << " live, " << expired << " expired\n";
     } else {
@@ -280,7 +319,7 @@ int Run(const Args& a) {
                                            : "unreadable: " + rec_unreadable)
               << std::endl;
   }
-  return v.wal_error().ok() && !checkpoints_failing ? kExitOk : kExitProblem;
+  return v.wal_error().ok() && !checkpoints_failing && feed_error.empty() ? kExitOk : kExitProblem;
 }
 
 }  // namespace

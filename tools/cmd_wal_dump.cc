@@ -1,13 +1,19 @@
 // `walcache wal dump DIR [--from SEQ] [--limit N]`: one line a WAL record (file, offset, seq, ops,
 // keys, sizes, checksum), then how the log ends. Read-only, no lock. Exit 1 if the log is corrupt
 // before its end (a torn tail is not a problem: the next open drops it).
+// `walcache wal dump DIR --since UPDATEID [--limit N]`: the change feed (docs/change-feed.md):
+// each transaction after UPDATEID with every effect, as Cache::Changes gives it, read through
+// the same code (wal/changes.h); exit 1 with "gap" when the WAL no longer holds UPDATEID + 1.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
 #include "tools/db_view.h"
+#include "wal/changes.h"
 
 namespace walcache::tools {
 namespace {
@@ -15,6 +21,7 @@ namespace {
 struct Args {
   std::string dir;
   uint64_t from = 0;
+  std::optional<uint64_t> since;
   uint64_t limit = 0;
   bool json = false;
 };
@@ -32,7 +39,51 @@ Json TailJson(const DbView& v) {
   return j;
 }
 
+// --since: the transactions after a.since, read to the end of what the files hold.
+int RunSince(const Args& a) {
+  const size_t max = a.limit == 0 ? std::numeric_limits<size_t>::max() : a.limit;
+  Result<wal::ChangesRead> read =
+      wal::ReadChanges(FileSystem::Posix(), JoinPath(a.dir, "wal"), *a.since, UINT64_MAX, max);
+  if (!read.ok()) {
+    // Corruption is something wrong found; anything else kept the command from reading.
+    if (!read.status().IsCorruption()) return CannotRun("wal dump", read.status(), a.json);
+    if (a.json) {
+      Json j = Json::object();
+      j["error"] = read.status().ToString();
+      std::cout << JsonText(j) << std::endl;
+    } else {
+      std::cerr << "wal dump: " << read.status().ToString() << std::endl;
+    }
+    return kExitProblem;
+  }
+  const ChangeBatch& b = read->batch;
+  if (a.json) {
+    Json j = Json::object();
+    j["since"] = *a.since;
+    j["gap"] = b.gap;
+    if (b.gap) j["oldest_from"] = b.oldest_from;
+    j["next_from"] = b.next_from;
+    Json txns = Json::array();
+    for (const ChangeTxn& t : b.txns) txns.push_back(ChangeTxnJson(t));
+    j["txns"] = txns;
+    j["in_progress"] = read->reached_end && read->tail.in_progress;
+    std::cout << JsonText(j) << std::endl;
+  } else {
+    for (const ChangeTxn& t : b.txns) std::cout << ChangeTxnLine(t) << "\n";
+    if (b.gap) {
+      std::cout << "gap: resync: updateId " << *a.since + 1
+                << " is not in the WAL (truncated away, or beyond its end)"
+                << "; the oldest position it can serve is " << b.oldest_from << std::endl;
+    } else {
+      std::cout << b.txns.size() << " transactions after " << *a.since << "; next --since "
+                << b.next_from << std::endl;
+    }
+  }
+  return b.gap ? kExitProblem : kExitOk;
+}
+
 int Run(const Args& a) {
+  if (a.since.has_value()) return RunSince(a);
   Result<std::unique_ptr<DbView>> view = DbView::Open(a.dir, /*keep_records=*/true);
   if (!view.ok()) return CannotRun("wal dump", view.status(), a.json);
   const DbView& v = **view;
@@ -96,9 +147,14 @@ void RegisterWalDump(CLI::App* app, int* exit_code) {
   wal->require_subcommand(1);
   auto a = std::make_shared<Args>();
   CLI::App* dump = wal->add_subcommand("dump", "One line a record, then how the log ends");
-  dump->footer("Example:\n  walcache wal dump /var/lib/app/cache --from 100 --limit 20 --json");
+  dump->footer(
+      "Example:\n  walcache wal dump /var/lib/app/cache --from 100 --limit 20 --json\n"
+      "  walcache wal dump /var/lib/app/cache --since 100 --json   # the change feed");
   dump->add_option("DIR", a->dir, "Cache directory")->required();
-  dump->add_option("--from", a->from, "First updateId (seq) to show");
+  CLI::Option* from = dump->add_option("--from", a->from, "First updateId (seq) to show");
+  dump->add_option("--since", a->since,
+                   "The change feed: every transaction after this updateId, with its effects")
+      ->excludes(from);
   dump->add_option("--limit", a->limit, "At most this many records (0: all)");
   dump->add_flag("--json", a->json, "Print one JSON document");
   dump->callback([a, exit_code] { *exit_code = Run(*a); });

@@ -89,6 +89,15 @@ Status Reader::Init() {
       idx_ = i + 1;
     }
   }
+  if (options_.start && options_.start->seq <= options_.from_seq) {
+    for (size_t i = idx_; i < summaries_.size(); ++i) {
+      if (summaries_[i].number != options_.start->segment) continue;
+      for (size_t k = idx_; k < i; ++k) summaries_[k].skipped = true;
+      idx_ = i;
+      start_idx_ = i;
+      break;
+    }
+  }
   return Status::OK();
 }
 
@@ -188,6 +197,11 @@ Status Reader::OpenSegment(bool* done) {
   if (next_seq_ == 0) WALCACHE_RETURN_IF_ERROR(CheckWalHoldsFrom(seg, options_.from_seq));
   next_seq_ = h.first_seq;
   offset_ = kSegmentHeaderSize;
+  if (start_idx_ == idx_ && options_.start->seq >= h.first_seq &&
+      options_.start->offset >= kSegmentHeaderSize && options_.start->offset <= seg.file_bytes) {
+    next_seq_ = options_.start->seq;
+    offset_ = options_.start->offset;
+  }
   return Status::OK();
 }
 

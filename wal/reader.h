@@ -83,11 +83,25 @@ struct SegmentSummary {
   bool skipped = false;  // not read: every record in it precedes from_seq
 };
 
+// Where a record starts in the WAL: its segment's number, the offset of its header, its seq.
+struct ReadPosition {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+  uint64_t seq = 0;
+};
+
 struct ReaderOptions {
   // Records with a smaller seq are verified but not returned (0 and 1: return all). Whole
   // segments that end before it are skipped. If the WAL's first record comes after from_seq,
   // records are missing: Corruption.
   uint64_t from_seq = 0;
+  // Start there instead of at the start of its segment (the change feed resuming where its last
+  // read ended, wal/changes.h): the segments before it are skipped, and in it reading starts at
+  // `offset`, expecting the record `seq` there (or the segment's valid end). Ignored unless that
+  // segment is listed, its header reads, and first seq <= seq <= from_seq. Only for a position
+  // this process read from a segment nothing rewrote since (a repair's front cut rewrites one,
+  // offline): a wrong offset reads as damage (Corruption), never as other records.
+  std::optional<ReadPosition> start;
   // Checksum budget of the search for valid records after damage, in multiples of the bytes
   // that remain in the segment (plus 1 MiB).
   uint64_t resync_budget_factor = 4;
@@ -141,6 +155,7 @@ class Reader {
   Status witness_error_;                  // why it is not valid, if present
   std::vector<SegmentSummary> summaries_;
   size_t idx_ = 0;
+  std::optional<size_t> start_idx_;  // the segment options_.start names, when it is listed
   std::unique_ptr<ReadableFile> file_;
   std::optional<SegmentView> view_;
   uint64_t offset_ = 0;

@@ -120,11 +120,23 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
 }
 
 Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_dir,
-                                       uint64_t covered_seq, uint64_t keep_from) {
+                                       uint64_t covered_seq, uint64_t keep_from,
+                                       uint64_t retain_bytes) {
   WALCACHE_ASSIGN_OR_RETURN(std::vector<SegmentFile> segments, ListSegments(fs, wal_dir));
+  // later_bytes[i]: the bytes of the segments after segment i (only needed for retention).
+  std::vector<uint64_t> later_bytes(segments.size(), 0);
+  if (retain_bytes > 0) {
+    for (size_t i = segments.size(); i-- > 1;) {
+      WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> f,
+                                fs->OpenReadable(segments[i].path));
+      WALCACHE_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+      later_bytes[i - 1] = later_bytes[i] + size;
+    }
+  }
   uint64_t deleted = 0;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     if (segments[i].number >= keep_from) break;
+    if (later_bytes[i] < retain_bytes) break;
     // The successor's first seq bounds this segment's records: all are below it.
     WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<ReadableFile> next,
                               fs->OpenReadable(segments[i + 1].path));

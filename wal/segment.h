@@ -57,10 +57,13 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
 // Deletes, oldest first, the segments whose every record has seq <= `covered_seq` (known from
 // the next segment's first seq) and whose number is below `keep_from` (the active segment), then
 // syncs the directory. Stops at the first segment it may not delete, so what remains is always a
-// contiguous suffix of the log. Returns how many it deleted.
+// contiguous suffix of the log. With `retain_bytes`, a segment is deleted only if the segments
+// after it hold at least that many bytes (file sizes): the change feed's retention
+// (docs/change-feed.md). Returns how many it deleted.
 // REQUIRES: a durable checkpoint covers every record up to covered_seq (docs/design.md §4, trap 2).
 Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_dir,
-                                       uint64_t covered_seq, uint64_t keep_from);
+                                       uint64_t covered_seq, uint64_t keep_from,
+                                       uint64_t retain_bytes = 0);
 
 }  // namespace walcache::wal
 

@@ -41,8 +41,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "walcache/change_feed.h"
 #include "walcache/durability.h"
 #include "walcache/export.h"
 #include "walcache/get_or_load.h"
@@ -294,6 +296,29 @@ class WALCACHE_EXPORT Cache {
   // Checkpoint(), then a full RocksDB compaction (expired entries dropped). Blocks until done.
   // Checkpoint()'s errors.
   Status Compact();
+
+  // The change feed (docs/change-feed.md): the visible transactions after `from_update_id`, in
+  // updateId order with no hole, at most `max_txns` of them, each with every effect its WAL
+  // record holds (cascaded invalidations included). Read from the WAL, so a position survives
+  // restarts while the WAL holds it; retention (Options::wal_retention_bytes, SetFeedPosition)
+  // keeps segments that checkpoints would delete. When the transactions after from_update_id
+  // can no longer be told, the result is OK with ChangeBatch::gap set and no txns: never a
+  // silent skip. Only visible (durable) transactions appear. Cost: a call from where a recent
+  // one ended reads only what it returns; any other reads the WAL from the start of the segment
+  // holding from_update_id + 1 (memory: the batch returned). InvalidArgument if max_txns is 0;
+  // Corruption or IOError if the WAL cannot be read.
+  Result<ChangeBatch> Changes(uint64_t from_update_id, size_t max_txns = 1000);
+  // Registers, or moves, the named consumer's position: it has handled every transaction up to
+  // `update_id`, and checkpoints keep the WAL segments holding anything after it, across
+  // restarts and the CLI tools (DIR/FEED, replaced and synced before this returns). Disk cost:
+  // the WAL from that position on, unbounded while the consumer lags; RemoveFeedConsumer ends
+  // it. `consumer`: 1 to 64 of [A-Za-z0-9_.-]. InvalidArgument for another name or an update_id
+  // above the newest visible one; Aborted if read-only; IOError if DIR/FEED cannot be written.
+  Status SetFeedPosition(std::string_view consumer, uint64_t update_id);
+  // Forgets the consumer; its segments go at the next checkpoint. NotFound if not registered.
+  Status RemoveFeedConsumer(std::string_view consumer);
+  // The registered consumers and their positions, by name.
+  std::vector<std::pair<std::string, uint64_t>> FeedConsumers() const;
 
   CacheStats Stats() const;
   // Every counter, gauge and histogram of Stats() in the Prometheus text exposition format 0.0.4

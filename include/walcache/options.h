@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "walcache/durability.h"
 #include "walcache/log.h"
@@ -21,6 +22,14 @@ struct Options {
 
   // WAL segments rotate at this size; each is preallocated.
   uint64_t wal_segment_size = 64ull << 20;
+  // Change feed retention (docs/change-feed.md): checkpoints keep the newest WAL segments they
+  // could delete while those after them hold fewer than this many bytes (segment files, as
+  // preallocated), so Cache::Changes can serve a position that far back. The disk cost is up to
+  // this many bytes plus one segment beside what the WAL holds anyway. Unset: the directory's
+  // setting (DIR/FEED; 0 for a cache without one), which is how `walcache compact` and the other
+  // tools keep it; set (0 too), it becomes the directory's setting. Consumer positions
+  // (Cache::SetFeedPosition) keep segments besides.
+  std::optional<uint64_t> wal_retention_bytes;
   bool compression = true;             // LZ4 per WAL record, when it pays
   size_t compression_threshold = 256;  // bytes; smaller records are never compressed
 

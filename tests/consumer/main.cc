@@ -3,11 +3,12 @@
 // it (tests/install_test.cmake): opens a cache in DIR (created), commits a transaction with a
 // derived entry, reads both back, writes the source and reads the derived entry gone. So it
 // links what a real program links: the engine, RocksDB and LZ4 (a value large enough to be
-// compressed). Exits 0 iff every step did what the API promises; prints the failed step
-// otherwise. Single-threaded.
+// compressed), and reads that history back through the change feed. Exits 0 iff every step did
+// what the API promises; prints the failed step otherwise. Single-threaded.
 //
 //   walcache_consumer DIR
 #include <walcache/cache.h>
+#include <walcache/change_feed.h>
 #include <walcache/version.h>
 
 #include <cstdio>
@@ -56,6 +57,17 @@ int main(int argc, char** argv) {
 
   walcache::Status checkpoint = cache.Checkpoint();  // RocksDB's write path too
   if (!checkpoint.ok()) return Fail("checkpoint", checkpoint.ToString());
+
+  // The change feed: the put of user:1 invalidated page:1 in the same transaction.
+  walcache::Result<walcache::ChangeBatch> feed = cache.Changes(*id);
+  if (!feed) return Fail("changes", feed.status().ToString());
+  if (feed->gap || feed->txns.size() != 1 || feed->txns[0].update_id != *changed ||
+      feed->txns[0].changes.size() != 2) {
+    return Fail("changes", "not the one transaction after the first, with its invalidation");
+  }
+  walcache::Result<walcache::ChangeTxn> decoded =
+      walcache::DecodeChangeTxn(walcache::EncodeChangeTxn(feed->txns[0]));
+  if (!decoded || *decoded != feed->txns[0]) return Fail("change encoding", "no round trip");
   std::printf("walcache %.*s: committed update_id %llu, read it back, invalidated page:1\n",
               static_cast<int>(walcache::Version().size()), walcache::Version().data(),
               static_cast<unsigned long long>(*id));

@@ -1,0 +1,98 @@
+// FeedRetention: what keeps WAL segments for the change feed (docs/change-feed.md) after a
+// checkpoint covers them: the directory's retention bytes and its registered consumers'
+// positions, both kept in DIR/FEED (a fields file, util/fields_file.h), and the pins of feed reads
+// in progress. Checkpoints delete segments through DeleteSegments, under this class's lock, and
+// a reader takes its pin under the same lock before it lists the segments: so a segment a pinned
+// reader listed is never deleted under it, and what was deleted before the pin is simply not
+// listed (the reader reports the gap).
+//
+// DIR/FEED:
+//   retain_bytes N          Options::wal_retention_bytes, as the last open that set it left it
+//   consumer:NAME SEQ       a registered consumer has handled every transaction up to SEQ
+//
+// Thread-safety: thread-safe. mu_ is below checkpoint_mu_ and independent of commit_mu_ (never
+// held with it); it is held across segment deletion and DIR/FEED writes (file I/O, no waiting on
+// other locks).
+#ifndef WALCACHE_ENGINE_FEED_RETENTION_H_
+#define WALCACHE_ENGINE_FEED_RETENTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/file_system.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
+#include "walcache/result.h"
+
+namespace walcache::engine {
+
+class FeedRetention {
+ public:
+  // Reads DIR/FEED (missing: nothing retained). `set_bytes` (Options::wal_retention_bytes), if
+  // given and different, replaces the stored retention bytes, and DIR/FEED is written, unless
+  // `read_only`. Corruption for a malformed DIR/FEED; I/O errors.
+  static Result<std::unique_ptr<FeedRetention>> Open(FileSystem* fs, std::string dir,
+                                                     std::optional<uint64_t> set_bytes,
+                                                     bool read_only);
+
+  // Keeps every segment holding a record after `from` while it lives.
+  class Pin {
+   public:
+    Pin(Pin&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), from_(o.from_) {}
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    Pin& operator=(Pin&&) = delete;
+    ~Pin();
+
+   private:
+    friend class FeedRetention;
+    Pin(FeedRetention* owner, uint64_t from) : owner_(owner), from_(from) {}
+    FeedRetention* owner_;
+    uint64_t from_;
+  };
+  Pin PinFrom(uint64_t from) EXCLUDES(mu_);
+
+  // SetFeedPosition / RemoveFeedConsumer (cache.h): change the consumers and replace DIR/FEED
+  // (synced) before returning; on a write error nothing changes in memory.
+  Status SetPosition(std::string_view name, uint64_t update_id) EXCLUDES(mu_);
+  Status Remove(std::string_view name) EXCLUDES(mu_);
+  std::vector<std::pair<std::string, uint64_t>> Consumers() const EXCLUDES(mu_);
+  uint64_t retain_bytes() const EXCLUDES(mu_);
+
+  // Runs `del(covered, retain_bytes)` under the lock, where covered = min(checkpoint_seq, every
+  // consumer's position, every pin's from): del may delete the segments whose records are all at
+  // or below `covered` (wal::DeleteCoveredSegments). Returns what `del` returned.
+  Result<uint64_t> DeleteSegments(
+      uint64_t checkpoint_seq,
+      const std::function<Result<uint64_t>(uint64_t covered, uint64_t retain_bytes)>& del)
+      EXCLUDES(mu_);
+
+  // True for 1 to 64 characters of [A-Za-z0-9_.-].
+  static bool ValidName(std::string_view name);
+
+ private:
+  FeedRetention(FileSystem* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  // Replaces DIR/FEED with `bytes` and `consumers`.
+  Status Write(uint64_t bytes, const std::map<std::string, uint64_t, std::less<>>& consumers)
+      REQUIRES(mu_);
+  std::string Path() const;
+
+  FileSystem* const fs_;
+  const std::string dir_;
+  mutable Mutex mu_;
+  uint64_t retain_bytes_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, uint64_t, std::less<>> consumers_ GUARDED_BY(mu_);
+  std::multiset<uint64_t> pins_ GUARDED_BY(mu_);
+};
+
+}  // namespace walcache::engine
+
+#endif  // WALCACHE_ENGINE_FEED_RETENTION_H_
