@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/cache_impl.h"
+#include "util/injected_bug.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -55,12 +56,17 @@ Result<Loaded> Cache::GetOrLoad(std::string_view key, const Loader& loader, Load
 
       Transaction txn = Begin();
       txn.ExpectAbsent(key);
-      for (const RelatedKey& r : ctx.sources()) txn.Expect(r.key, r.update_id);
-      txn.Put(key, last.entry.value, {.ttl_ms = options.ttl_ms, .related = ctx.sources()});
+      if (BugInjected(InjectedBug::kFillWithoutSources)) {  // planted: a fill that can go stale
+        txn.Put(key, last.entry.value, {.ttl_ms = options.ttl_ms});
+      } else {
+        for (const RelatedKey& r : ctx.sources()) txn.Expect(r.key, r.update_id);
+        txn.Put(key, last.entry.value, {.ttl_ms = options.ttl_ms, .related = ctx.sources()});
+      }
       Result<uint64_t> id = txn.Commit(options.durability);
       if (id.ok()) {
+        last.filled = *id;
         Result<Entry> stored = Get(key);
-        if (stored.ok()) return Loaded{std::move(stored).value(), true, true};
+        if (stored.ok()) return Loaded{std::move(stored).value(), true, true, *id};
         if (!stored.status().IsNotFound()) return stored.status();
         return last;  // gone already (deleted, invalidated or expired): returned, not stored
       }

@@ -255,8 +255,9 @@ TEST(CrashTest, ShortMixedRunFindsNoViolation) {
 // and the expiry filter's within a few lives, at the first death after a pin window
 // (docs/checker.md has transactions to detection over seeds).
 TEST(LockstepTest, FindsThePlantedBugsItCanSeeAndAgreesWithoutThem) {
-  for (const char* bug : {"", "cascade-ignores-txn-edges", "skip-related-invalidation",
-                          "split-transaction", "expiry-filter-uses-clock"}) {
+  for (const char* bug :
+       {"", "cascade-ignores-txn-edges", "skip-related-invalidation", "split-transaction",
+        "expiry-filter-uses-clock", "snapshot-unpinned", "fill-without-sources"}) {
     test::ScratchDir dir;
     LockstepOptions o;
     o.dir = dir.Join("cache");
@@ -276,6 +277,8 @@ TEST(LockstepTest, FindsThePlantedBugsItCanSeeAndAgreesWithoutThem) {
       EXPECT_GT(r->empty, 0u);
       EXPECT_GT(r->evictions, 0u);
       EXPECT_GT(r->read_through, 0u);
+      EXPECT_GT(r->snapshots, 0u);
+      EXPECT_GT(r->loads_stored, 0u);
     } else {
       EXPECT_FALSE(r->failure.empty()) << bug << " survived " << r->transactions;
     }

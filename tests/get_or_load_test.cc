@@ -41,9 +41,11 @@ TEST_F(GetOrLoadTest, AMissLoadsAndStoresWithItsSourcesAndAHitDoesNotLoad) {
   EXPECT_EQ(first->entry.value, "<h1>ann</h1>");
   EXPECT_EQ(first->entry.related, (std::vector<RelatedKey>{{"user:1", u}}));
   EXPECT_EQ(cache_->Get("page:1")->update_id, first->entry.update_id);
+  EXPECT_EQ(first->filled, first->entry.update_id);
   Result<Loaded> second = cache_->GetOrLoad("page:1", render);
   ASSERT_TRUE(second.ok());
   EXPECT_FALSE(second->loaded);
+  EXPECT_EQ(second->filled, 0u);
   EXPECT_EQ(calls, 1);
   // The fill is an ordinary derived entry: writing its source invalidates it.
   ASSERT_TRUE(cache_->Put("user:1", "bob").ok());
@@ -86,6 +88,7 @@ TEST_F(GetOrLoadTest, SourcesThatNeverStopChangingGiveTheValueUnstored) {
   EXPECT_TRUE(r->loaded);
   EXPECT_FALSE(r->stored);
   EXPECT_EQ(r->entry.update_id, 0u);
+  EXPECT_EQ(r->filled, 0u);
   EXPECT_EQ(r->entry.value, "from 3");
   EXPECT_TRUE(cache_->Get("d").status().IsNotFound());
 }

@@ -42,6 +42,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kSnapshotUnpinned, "snapshot-unpinned",
        "snapshots: memory trims and evicts the versions an open snapshot reads, so it shows "
        "a state other than its updateId's (a derived entry beside sources it does not match)"},
+      {InjectedBug::kFillWithoutSources, "fill-without-sources",
+       "get-or-load: the fill is stored without its related keys and Expects, so it survives a "
+       "change of the sources it was loaded from (a stale fill)"},
   };
   return bugs;
 }

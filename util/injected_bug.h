@@ -32,6 +32,7 @@ enum class InjectedBug : int {
   kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
   kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
   kSnapshotUnpinned,       // open snapshots do not keep the versions they read in memory
+  kFillWithoutSources,     // GetOrLoad stores its fill without the sources it read
 };
 
 struct InjectedBugInfo {

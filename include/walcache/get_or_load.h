@@ -76,6 +76,10 @@ struct Loaded {
   bool loaded = false;
   // `entry` was live in the cache when GetOrLoad returned it: a hit, or a fill that committed.
   bool stored = false;
+  // The updateId of the fill that the load (this call's, or the one it waited for) committed;
+  // 0 if none did. Set even when a later transaction replaced or removed the fill before it was
+  // read back (then `entry` is that newer state, or unstored).
+  uint64_t filled = 0;
 };
 
 }  // namespace walcache
