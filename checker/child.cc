@@ -428,6 +428,7 @@ void LoadAndReport(Cache* c, const Generator& gen, const ChildPlan& plan, std::m
 // ---- For the compactor (child_internal.h). ----
 
 Result<Entry> ChildRead(Cache* c, const std::string& key) { return ReadAndReport(c, key); }
+bool ChildSend(std::string line) { return Send(g_fd, std::move(line)); }
 void ChildCommit(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng) {
   CommitAndReport(c, t, plan, rng);
 }
@@ -520,14 +521,15 @@ void RunChild(const ChildPlan& plan, int fd, PowerLossLedger* ledger) {
   }
   const Generator gen(ChildShape());
   std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(plan.threads) + 2);
+  threads.reserve(static_cast<size_t>(plan.threads) + 3);
   threads.emplace_back([] {  // the clock's ticker
     while (true) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       g_clock.Advance(WallMs());
     }
   });
-  threads.emplace_back([&] { RunCompactor(c, gen, plan); });  // child_windows.cc
+  threads.emplace_back([&] { RunCompactor(c, gen, plan); });                // child_windows.cc
+  threads.emplace_back([&] { RunFeedReader(c, plan.seed ^ plan.cycle); });  // child_feed.cc
   for (int th = 0; th < plan.threads; ++th) {
     threads.emplace_back([&, th] {
       std::mt19937_64 rng(plan.seed * 1'000'003 + plan.cycle * 1'009 + static_cast<uint64_t>(th));

@@ -36,6 +36,14 @@ void ClearRotated();
 bool Rotated();
 void MarkRotationCheckpoint(bool on);
 
+// Sends one line to the parent (protocol.h).
+bool ChildSend(std::string line);
+
+// The change-feed reader's loop (child_feed.cc): a registered consumer reading the feed from its
+// position, reporting each put it reads ('G') and what the feed must never do ('V'); never
+// returns.
+[[noreturn]] void RunFeedReader(Cache* c, uint64_t seed);
+
 // The compactor thread's loop (child_windows.cc); never returns.
 [[noreturn]] void RunCompactor(Cache* c, const Generator& gen, const ChildPlan& plan);
 

@@ -268,9 +268,11 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           if (plan.death == Death::kPowerLoss) pending.power_lost = true;
           break;
         case 'R':
+        case 'G':
           if (std::optional<uint64_t> txn = TxnOfValue(m.entry.value); txn.has_value()) {
-            pending.reads.push_back(Read{m.key, m.update_id, *txn, m.ts_us});
+            pending.reads.push_back(Read{m.key, m.update_id, *txn, m.ts_us, m.type == 'G'});
           }
+          if (m.type == 'G') report.feed_reads++;
           break;
         case 'I':
           pending.intents[m.txn.id] = m.txn;
@@ -304,7 +306,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
           break;
       }
       if (m.type == 'I' || m.type == 'A' || m.type == 'C' || m.type == 'N' || m.type == 'X' ||
-          m.type == 'R') {
+          m.type == 'R' || m.type == 'G') {
         timeline.emplace_back(m.type == 'I' ? m.txn.ts_us : m.ts_us, Line(m));
         if (timeline.size() > kTimelineLines) timeline.pop_front();
       }

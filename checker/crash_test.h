@@ -55,7 +55,8 @@ struct CrashTestReport {
   uint64_t transactions_committed = 0;  // acknowledged
   uint64_t transactions_in_flight_committed = 0;
   uint64_t conflicts = 0, invalid = 0;  // rejected transactions, each checked against the model
-  uint64_t undecided = 0;  // recoveries the placement search gave up on (not a verdict)
+  uint64_t undecided = 0;   // recoveries the placement search gave up on (not a verdict)
+  uint64_t feed_reads = 0;  // puts the change-feed reader reported, each checked as a read
   std::vector<uint64_t> recovery_us;
 };
 

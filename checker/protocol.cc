@@ -48,6 +48,11 @@ std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id
   return "R " + key + " " + std::to_string(ts_us) + " " + std::to_string(update_id) + " " + value;
 }
 
+std::string EncodeFeedRead(const std::string& key, int64_t ts_us, uint64_t update_id,
+                           const std::string& value) {
+  return "G" + EncodeRead(key, ts_us, update_id, value).substr(1);
+}
+
 std::optional<uint64_t> TxnOfValue(std::string_view value) {
   if (value.size() < 2 || value[0] != 'v') return std::nullopt;
   value.remove_prefix(1);
@@ -112,6 +117,7 @@ std::optional<Message> Decode(std::string_view line) {
       if (!(in >> m.id >> m.ts_us)) return std::nullopt;
       return m;
     case 'R':
+    case 'G':
       if (!(in >> m.key >> m.ts_us >> m.update_id >> m.entry.value)) return std::nullopt;
       m.entry.update_id = m.update_id;
       return m;

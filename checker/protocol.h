@@ -15,6 +15,8 @@
 //   A id ts_us update_id | C id ts_us | N id ts_us      acknowledged | conflict | invalid
 //   X id ts_us                                          failed (an I/O error)
 //   R key ts_us update_id value                         a read that began at ts_us saw key
+//   G key ts_us update_id value                         the change feed, read at ts_us, showed
+//                                                       a put of key in txn update_id
 //   V message                                           a reader saw what must never be seen
 //   K name                                              the kill point that is about to fire
 //
@@ -36,13 +38,13 @@ struct Message {
   char type = 0;
   Txn txn;                                    // I
   uint64_t id = 0;                            // A C X T
-  int64_t ts_us = 0;                          // A C X R
-  uint64_t update_id = 0;                     // A R; L: last_seq
+  int64_t ts_us = 0;                          // A C X R G
+  uint64_t update_id = 0;                     // A R G; L: last_seq
   uint64_t recovery_us = 0;                   // L
   uint64_t scan_from_ms = 0, scan_to_ms = 0;  // L
   uint64_t now_ms = 0;                        // T; W: the offset
-  std::string key;                            // S R
-  ModelEntry entry;                           // S; R: its value
+  std::string key;                            // S R G
+  ModelEntry entry;                           // S; R G: its value
   std::string text;                           // F K V
 };
 
@@ -50,6 +52,8 @@ std::string EncodeIntent(const Txn& t);
 std::string EncodeEntry(const std::string& key, const ModelEntry& e);
 std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id,
                        const std::string& value);
+std::string EncodeFeedRead(const std::string& key, int64_t ts_us, uint64_t update_id,
+                           const std::string& value);
 
 // The workload writes values "v<txn id>" with at most one trailing letter, so a value names the
 // transaction that wrote it; nullopt for anything else.

@@ -175,10 +175,22 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
                           std::to_string(uid) + ", which is taken or already verified");
     }
   }
+  // What the change feed showed is durable: no power loss takes it back (docs/change-feed.md).
+  std::set<uint64_t> fed;  // txn ids
+  for (const Read& r : p.reads) {
+    if (r.feed) fed.insert(r.txn);
+  }
   for (const auto& [uid, id] : by_uid) {
     if (uid <= recovered_seq || p.intents.count(id) == 0) continue;
     const bool sync = p.intents.at(id).sync;
-    if (sync || !p.power_lost) {
+    if (!sync && p.power_lost && fed.count(id) > 0) {
+      violation("feed", "txn " + std::to_string(id) +
+                            " was acknowledged as buffered with update_id " + std::to_string(uid) +
+                            " and shown by the change feed, but recovery after a power loss ended "
+                            "at " +
+                            std::to_string(recovered_seq) +
+                            ": the feed showed what was not yet durable");
+    } else if (sync || !p.power_lost) {
       violation("I3", "txn " + std::to_string(id) + " was acknowledged " +
                           (sync ? "as durable (sync)" : "as buffered (it reached the OS)") +
                           " with update_id " + std::to_string(uid) + " but recovery ended at " +
@@ -188,8 +200,9 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   }
   // Reads: each names the transaction it saw and the updateId it saw it at.
   auto show_read = [&](const Read& r) {
-    return "a reader saw '" + r.key + "' at update_id " + std::to_string(r.update_id) +
-           " (written by txn " + std::to_string(r.txn) + ")";
+    return std::string(r.feed ? "the change feed showed a put of '" : "a reader saw '") + r.key +
+           "' at update_id " + std::to_string(r.update_id) + " (written by txn " +
+           std::to_string(r.txn) + ")";
   };
   std::map<uint64_t, const Read*> read_of;   // txn id -> the first read that saw it
   std::map<uint64_t, uint64_t> read_at_uid;  // update_id -> txn id seen there
@@ -242,6 +255,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
       }
     }
     for (const Read& r : p.reads) {
+      if (r.feed) continue;  // history, not the current state
       auto w = writes.find(r.key);
       if (w == writes.end()) continue;
       for (const auto& [ack_us, uid] : w->second) {
@@ -270,7 +284,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   }
   // A read in-flight transaction may stay uncommitted only if a power loss could take back what
   // its mode had made visible: buffered, reached the OS, not synced.
-  auto may_vanish = [&](const Txn& t) { return p.power_lost && !t.sync; };
+  auto may_vanish = [&](const Txn& t) { return p.power_lost && !t.sync && fed.count(t.id) == 0; };
   // Depth-first over the updateIds after base_seq: an acknowledged txn sits at its own; a gap
   // takes one in-flight txn that commits there. With `reads`, an in-flight txn a reader saw
   // commits exactly where it was seen, or not at all if it may vanish.

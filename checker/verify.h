@@ -40,6 +40,9 @@ struct Read {
   uint64_t update_id = 0;
   uint64_t txn = 0;
   int64_t ts_us = 0;
+  // Shown by the change feed, which shows only what is durable (no power loss takes it back)
+  // and shows history (not a read of the current state: no real-time rule).
+  bool feed = false;
 };
 
 // What the parent learned from the workload since the last verified state.

@@ -202,9 +202,9 @@ RecoveryInfo Cache::LastRecovery() const {
   return impl_ == nullptr ? closed_recovery_ : impl_->LastRecovery();
 }
 Status Cache::health() const { return impl_ == nullptr ? Closed() : impl_->health(); }
-Result<ChangeBatch> Cache::Changes(uint64_t from_update_id, size_t max_txns) {
+Result<ChangeBatch> Cache::Changes(uint64_t from_update_id, size_t max_txns, uint64_t history) {
   if (impl_ == nullptr) return Closed();
-  return impl_->Changes(from_update_id, max_txns);
+  return impl_->Changes(from_update_id, max_txns, history);
 }
 Status Cache::SetFeedPosition(std::string_view consumer, uint64_t update_id) {
   return impl_ == nullptr ? Closed() : impl_->SetFeedPosition(consumer, update_id);

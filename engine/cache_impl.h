@@ -21,9 +21,10 @@
 // into the MemTable (this class is the replay sink: engine/replay_sink.cc), repair a torn tail,
 // start the WAL writer, prewarm (engine/prewarm.cc), start the maintenance thread.
 //
-// Change feed (engine/change_feed.cc): Changes reads the WAL (wal/changes.h) up to the visible
-// watermark under a pin of FeedRetention (feed_retention.h), through which checkpoints delete
-// segments, keeping those the pins, the registered consumers and the retention bytes need.
+// Change feed (engine/change_feed.cc): Changes reads the WAL (wal/changes.h) up to the durable
+// watermark (visible and fdatasynced; it syncs first if need be) under a pin of FeedRetention
+// (feed_retention.h), through which checkpoints delete segments, keeping those the pins, the
+// registered consumers and the retention bytes need.
 //
 // Maintenance (engine/maintenance.cc): one background thread runs checkpoints when a trigger
 // fires (dirty bytes, WAL bytes, interval; commits wake it) and sweeps expired entries out of
@@ -111,7 +112,7 @@ class CacheImpl final : public recovery::ReplaySink {
   SingleFlight& flights() { return flights_; }  // Cache::GetOrLoad's loads
 
   // The change feed (cache.h, docs/change-feed.md; engine/change_feed.cc).
-  Result<ChangeBatch> Changes(uint64_t from, size_t max);
+  Result<ChangeBatch> Changes(uint64_t from, size_t max, uint64_t history);
   Status SetFeedPosition(std::string_view consumer, uint64_t update_id);
   Status RemoveFeedConsumer(std::string_view consumer);
   std::vector<std::pair<std::string, uint64_t>> FeedConsumers() const { return feed_->Consumers(); }

@@ -2,14 +2,18 @@
 #include "engine/feed_retention.h"
 
 #include <algorithm>
+#include <random>
 
 #include "util/fields_file.h"
+#include "util/injected_bug.h"
 #include "util/status_macros.h"
 
 namespace walcache::engine {
 namespace {
 
 constexpr std::string_view kConsumerPrefix = "consumer:";
+constexpr std::string_view kEarlierPrefix = "history_from:";
+constexpr size_t kMaxEarlier = 16;
 
 }  // namespace
 
@@ -26,40 +30,97 @@ bool FeedRetention::ValidName(std::string_view name) {
 Result<std::unique_ptr<FeedRetention>> FeedRetention::Open(FileSystem* fs, std::string dir,
                                                            std::optional<uint64_t> set_bytes,
                                                            bool read_only) {
-  std::unique_ptr<FeedRetention> r(new FeedRetention(fs, std::move(dir)));
+  std::unique_ptr<FeedRetention> r(new FeedRetention(fs, std::move(dir), read_only));
   MutexLock l(&r->mu_);
   const std::string path = r->Path();
   Result<Fields> fields = ReadFieldsFile(fs, path);
   if (!fields.ok() && !fields.status().IsNotFound()) return fields.status();
+  Stored& st = r->stored_;
   if (fields.ok()) {
     for (const auto& field : *fields) {
       if (field.first == "retain_bytes") {
-        WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &r->retain_bytes_));
+        WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &st.retain_bytes));
       } else if (field.first.starts_with(kConsumerPrefix)) {
         const std::string name = field.first.substr(kConsumerPrefix.size());
         if (!ValidName(name)) return Status::Corruption(path + ": bad consumer name " + name);
         uint64_t seq = 0;
         WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &seq));
-        r->consumers_[name] = seq;
+        st.consumers[name] = seq;
+      } else if (field.first == "history") {
+        WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &st.history));
+        if (st.history == 0) return Status::Corruption(path + ": history 0");
+      } else if (field.first.starts_with(kEarlierPrefix)) {
+        uint64_t id = 0, seq = 0;
+        const std::pair<std::string, std::string> id_field{
+            field.first, field.first.substr(kEarlierPrefix.size())};
+        WALCACHE_RETURN_IF_ERROR(ParseField(path, id_field, &id));
+        WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &seq));
+        st.earlier[id] = seq;
       }
     }
   }
   // Read-only: nothing is checkpointed, so nothing to keep; the setting stays as stored.
-  if (set_bytes.has_value() && *set_bytes != r->retain_bytes_ && !read_only) {
-    WALCACHE_RETURN_IF_ERROR(r->Write(*set_bytes, r->consumers_));
-    r->retain_bytes_ = *set_bytes;
+  if (set_bytes.has_value() && *set_bytes != st.retain_bytes && !read_only) {
+    Stored next = st;
+    next.retain_bytes = *set_bytes;
+    WALCACHE_RETURN_IF_ERROR(r->Replace(std::move(next)));
   }
   return r;
 }
 
-Status FeedRetention::Write(uint64_t bytes,
-                            const std::map<std::string, uint64_t, std::less<>>& consumers) {
+Status FeedRetention::Replace(Stored next) {
   Fields fields;
-  fields.emplace_back("retain_bytes", std::to_string(bytes));
-  for (const auto& [name, seq] : consumers) {
+  fields.emplace_back("retain_bytes", std::to_string(next.retain_bytes));
+  for (const auto& [name, seq] : next.consumers) {
     fields.emplace_back(std::string(kConsumerPrefix) + name, std::to_string(seq));
   }
-  return WriteFieldsFile(fs_, Path(), fields);
+  if (next.history != 0) fields.emplace_back("history", std::to_string(next.history));
+  for (const auto& [id, seq] : next.earlier) {
+    fields.emplace_back(std::string(kEarlierPrefix) + std::to_string(id), std::to_string(seq));
+  }
+  WALCACHE_RETURN_IF_ERROR(WriteFieldsFile(fs_, Path(), fields));
+  stored_ = std::move(next);
+  return Status::OK();
+}
+
+// A random id, neither 0 nor one `st` already names.
+uint64_t FeedRetention::NewHistoryId(const Stored& st) {
+  std::random_device rd;
+  for (;;) {
+    const uint64_t id = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if (id != 0 && id != st.history && st.earlier.count(id) == 0) return id;
+  }
+}
+
+Result<uint64_t> FeedRetention::History() {
+  MutexLock l(&mu_);
+  if (stored_.history != 0 || read_only_) return stored_.history;
+  Stored next = stored_;
+  next.history = NewHistoryId(next);
+  WALCACHE_RETURN_IF_ERROR(Replace(std::move(next)));
+  return stored_.history;
+}
+
+bool FeedRetention::Continues(uint64_t history, uint64_t from) const {
+  if (history == 0) return true;
+  MutexLock l(&mu_);
+  if (history == stored_.history) return true;
+  auto it = stored_.earlier.find(history);
+  return it != stored_.earlier.end() && from <= it->second;
+}
+
+Status FeedRetention::Renew(uint64_t kept_seq) {
+  MutexLock l(&mu_);
+  Stored next = stored_;
+  for (auto& [id, seq] : next.earlier) seq = std::min(seq, kept_seq);
+  if (next.history != 0) next.earlier[next.history] = kept_seq;
+  while (next.earlier.size() > kMaxEarlier) {
+    auto least = std::min_element(next.earlier.begin(), next.earlier.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    next.earlier.erase(least);
+  }
+  next.history = NewHistoryId(next);
+  return Replace(std::move(next));
 }
 
 FeedRetention::Pin::~Pin() {
@@ -80,32 +141,28 @@ Status FeedRetention::SetPosition(std::string_view name, uint64_t update_id) {
                                    std::string(name));
   }
   MutexLock l(&mu_);
-  auto next = consumers_;
-  next[std::string(name)] = update_id;
-  WALCACHE_RETURN_IF_ERROR(Write(retain_bytes_, next));
-  consumers_ = std::move(next);
-  return Status::OK();
+  Stored next = stored_;
+  next.consumers[std::string(name)] = update_id;
+  return Replace(std::move(next));
 }
 
 Status FeedRetention::Remove(std::string_view name) {
   MutexLock l(&mu_);
-  auto next = consumers_;
-  auto it = next.find(name);
-  if (it == next.end()) return Status::NotFound("no feed consumer " + std::string(name));
-  next.erase(it);
-  WALCACHE_RETURN_IF_ERROR(Write(retain_bytes_, next));
-  consumers_ = std::move(next);
-  return Status::OK();
+  Stored next = stored_;
+  auto it = next.consumers.find(name);
+  if (it == next.consumers.end()) return Status::NotFound("no feed consumer " + std::string(name));
+  next.consumers.erase(it);
+  return Replace(std::move(next));
 }
 
 std::vector<std::pair<std::string, uint64_t>> FeedRetention::Consumers() const {
   MutexLock l(&mu_);
-  return {consumers_.begin(), consumers_.end()};
+  return {stored_.consumers.begin(), stored_.consumers.end()};
 }
 
 uint64_t FeedRetention::retain_bytes() const {
   MutexLock l(&mu_);
-  return retain_bytes_;
+  return stored_.retain_bytes;
 }
 
 Result<uint64_t> FeedRetention::DeleteSegments(
@@ -113,9 +170,11 @@ Result<uint64_t> FeedRetention::DeleteSegments(
     const std::function<Result<uint64_t>(uint64_t covered, uint64_t retain_bytes)>& del) {
   MutexLock l(&mu_);
   uint64_t covered = checkpoint_seq;
-  for (const auto& [name, seq] : consumers_) covered = std::min(covered, seq);
+  for (const auto& [name, seq] : stored_.consumers) {
+    if (!BugInjected(InjectedBug::kFeedForgetsConsumers)) covered = std::min(covered, seq);
+  }
   if (!pins_.empty()) covered = std::min(covered, *pins_.begin());
-  return del(covered, retain_bytes_);
+  return del(covered, stored_.retain_bytes);
 }
 
 }  // namespace walcache::engine

@@ -16,6 +16,7 @@
 
 #include "tests/test_util.h"
 #include "util/file_system.h"
+#include "util/injected_bug.h"
 #include "wal/changes.h"
 #include "walcache/cache.h"
 
@@ -296,6 +297,90 @@ TEST(ChangeFeedTest, AConsumerPositionKeepsItsSegmentsUntilRemoved) {
     ASSERT_TRUE(gone.ok());
     EXPECT_TRUE(gone->gap);
   }
+}
+
+// The feed shows only what no power loss can take back: a buffered transaction that is visible
+// but not fdatasynced is synced by the Changes call that returns it (one fdatasync), and a call
+// that finds nothing new syncs nothing. With the planted bug it is returned unsynced.
+TEST(ChangeFeedTest, ABufferedTransactionIsSyncedBeforeTheFeedShowsIt) {
+  for (const bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted feed-past-durable" : "as built");
+    test::ScratchDir dir;
+    Options o = SmallSegments();
+    o.sync_interval = std::chrono::milliseconds(0);  // buffered records: synced only when asked
+    auto c = OpenOrDie(dir.path(), o);
+    ASSERT_NE(c, nullptr);
+    auto first = c->Changes(0);  // makes the history id (DIR/FEED) before the counting starts
+    ASSERT_TRUE(first.ok());
+    const uint64_t base = c->Stats().last_seq;
+    for (int i = 0; i < 3; ++i) {
+      Transaction t = c->Begin();
+      t.Put("b" + std::to_string(i), "v");
+      ASSERT_TRUE(t.Commit(Durability::kBuffered).ok());
+    }
+    const uint64_t before = c->Stats().wal_fsyncs;
+    if (planted) {
+      ASSERT_TRUE(InjectBug("feed-past-durable").ok());
+    }
+    auto b = c->Changes(base, 10);
+    ASSERT_TRUE(InjectBug("").ok());
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ASSERT_EQ(b->txns.size(), 3u);
+    EXPECT_EQ(c->Stats().wal_fsyncs, before + (planted ? 0 : 1));
+    auto caught_up = c->Changes(b->next_from, 10);
+    ASSERT_TRUE(caught_up.ok());
+    EXPECT_TRUE(caught_up->txns.empty());
+    EXPECT_EQ(c->Stats().wal_fsyncs, before + (planted ? 0 : 1));
+  }
+}
+
+// The history id: made by the first feed read, kept in DIR/FEED across reopens, the same in every
+// batch, and checked: the current id or 0 reads on, an id this directory never had is a gap.
+// (A repair's renewal: tests/cli_truth_test.cc, RepairOfATailRenewsTheFeedHistory.)
+TEST(ChangeFeedTest, TheHistoryIdIsStableAcrossReopensAndChecked) {
+  test::ScratchDir dir;
+  uint64_t history = 0;
+  {
+    auto c = OpenOrDie(dir.path(), SmallSegments());
+    ASSERT_NE(c, nullptr);
+    Fill(c.get(), 5);
+    auto b = c->Changes(0, 2);
+    ASSERT_TRUE(b.ok());
+    history = b->history;
+    EXPECT_NE(history, 0u);
+    auto next = c->Changes(b->next_from, 2, history);
+    ASSERT_TRUE(next.ok());
+    EXPECT_FALSE(next->gap);
+    EXPECT_EQ(next->history, history);
+  }
+  auto c = OpenOrDie(dir.path(), SmallSegments());
+  ASSERT_NE(c, nullptr);
+  auto b = c->Changes(2, 10, history);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->gap);
+  EXPECT_EQ(b->history, history);
+  auto other = c->Changes(2, 10, history + 1);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->gap);
+  EXPECT_TRUE(other->txns.empty());
+}
+
+// Under the planted bug checkpoints forget the registered consumers: the position they promised
+// to keep is a gap. (The crash test's feed reader catches it too: docs/checker.md.)
+TEST(ChangeFeedTest, ThePlantedBugForgetsTheConsumer) {
+  test::ScratchDir dir;
+  auto c = OpenOrDie(dir.path(), SmallSegments());
+  ASSERT_NE(c, nullptr);
+  Fill(c.get(), 5);
+  ASSERT_TRUE(c->SetFeedPosition("peer", 5).ok());
+  Fill(c.get(), 60, "after");
+  ASSERT_TRUE(InjectBug("feed-forgets-consumers").ok());
+  const Status cp = c->Checkpoint();
+  ASSERT_TRUE(InjectBug("").ok());
+  ASSERT_TRUE(cp.ok()) << cp.ToString();
+  auto b = c->Changes(5);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->gap) << "the test cannot see the bug";
 }
 
 TEST(ChangeFeedTest, ADamagedFeedFileFailsTheOpenAndRemovingItDropsOnlyTheRetention) {

@@ -305,6 +305,58 @@ TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
   EXPECT_EQ(ParseJson(again).at("result").get<std::string>(), "nothing to repair") << again;
 }
 
+// A tail cut gives the cut updateIds to new transactions: the feed's history is renewed, so a
+// reader whose position is past the cut is told (a gap) even once new commits pass it, and one
+// at or before the cut reads on under the new id (docs/change-feed.md, "History").
+TEST_F(CliTest, RepairOfATailRenewsTheFeedHistory) {
+  ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
+  constexpr uint64_t kOld = 77;
+  {
+    std::FILE* f = std::fopen((Dir() + "/FEED").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("retain_bytes 0\nhistory 77\n", f);
+    std::fclose(f);
+  }
+  const CliRun r = Cli({"repair", Dir(), "--yes"});
+  ASSERT_EQ(r.code, 0) << r;
+  Options o;  // no checkpoint deletes a segment under the reads below
+  o.checkpoint_wal_bytes = 0;
+  o.checkpoint_dirty_bytes = 0;
+  o.checkpoint_interval = std::chrono::milliseconds(0);
+  auto c = Cache::Open(Dir(), o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE((*c)->Put("new" + std::to_string(i), "x").ok());
+  ASSERT_GT((*c)->Stats().last_seq, ids_[3]);  // the cut ids are taken again
+  // Past the cut, under the old history: those updateIds now name other transactions.
+  auto past = (*c)->Changes(ids_[3], 10, kOld);
+  ASSERT_TRUE(past.ok()) << past.status().ToString();
+  EXPECT_TRUE(past->gap);
+  EXPECT_TRUE(past->txns.empty());
+  EXPECT_NE(past->history, kOld);
+  // At the cut: everything up to it is shared, so the reader goes on, under the new id.
+  auto at = (*c)->Changes(ids_[1], 10, kOld);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  EXPECT_FALSE(at->gap);
+  ASSERT_FALSE(at->txns.empty());
+  EXPECT_EQ(at->txns.front().update_id, ids_[1] + 1);
+  EXPECT_EQ(at->history, past->history);
+  // A history id this directory never had is a gap wherever it reads from; 0 is not checked.
+  auto unknown = (*c)->Changes(ids_[1], 10, 12345);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->gap);
+  auto unchecked = (*c)->Changes(ids_[3], 10, 0);
+  ASSERT_TRUE(unchecked.ok());
+  EXPECT_FALSE(unchecked->gap);
+  c->reset();
+  // Kept across reopens.
+  auto again = Cache::Open(Dir(), o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto b = (*again)->Changes(ids_[3], 10, kOld);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->gap);
+  EXPECT_EQ(b->history, past->history);
+}
+
 TEST_F(CliTest, RepairOfATornTailSaysNoReadableTransactionIsCut) {
   ASSERT_NO_FATAL_FAILURE(MakeTorn(6));
   const CliRun r = Cli({"repair", Dir(), "--yes"});

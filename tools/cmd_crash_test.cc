@@ -121,6 +121,7 @@ int Run(const Args& a) {
     j["conflicts_checked"] = r->conflicts;
     j["invalid_checked"] = r->invalid;
     j["undecided"] = r->undecided;
+    j["feed_reads_checked"] = r->feed_reads;
     j["recovery_us"] = recovery;
     std::cout << JsonText(j) << std::endl;
   } else {
@@ -143,7 +144,8 @@ int Run(const Args& a) {
                       : 0)
               << "/min), deaths" << kills << ", " << r->deaths_in_recovery << " during recovery, "
               << r->transactions_committed << " transactions acknowledged, " << r->conflicts
-              << " conflicts and " << r->invalid << " invalid checked, " << r->undecided
+              << " conflicts and " << r->invalid << " invalid and " << r->feed_reads
+              << " change-feed puts checked, " << r->undecided
               << " recoveries undecided, recovery median " << median << " us, max " << max
               << " us: " << (r->failures.empty() ? "no violation" : "VIOLATION") << std::endl;
   }

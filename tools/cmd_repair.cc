@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 
+#include "engine/feed_retention.h"
 #include "engine/rocks_store.h"
 #include "recovery/wal_cut.h"
 #include "tools/admin_commands.h"
@@ -251,6 +252,13 @@ int Run(const Args& a) {
     for (const std::string& f : r->saved) out << " " << f;
     out << std::endl;
   } else if (cut) {
+    // The updateIds after the cut will name other transactions: a feed reader past it must be
+    // told (docs/change-feed.md, "History"). Renewed first, so a failed cut leaves at worst a
+    // needless gap, never a reissued updateId under the old history.
+    Result<std::unique_ptr<engine::FeedRetention>> feed =
+        engine::FeedRetention::Open(fs, a.dir, std::nullopt, /*read_only=*/false);
+    if (!feed.ok()) return CannotRun("repair", feed.status(), a.json);
+    if (Status s = (*feed)->Renew(tail.last_seq); !s.ok()) return CannotRun("repair", s, a.json);
     Result<recovery::CutReport> r = recovery::CutWal(fs, JoinPath(a.dir, "wal"), tail, segments);
     if (!r.ok()) return CannotRun("repair", r.status(), a.json);
     out << "cut: WAL ends at seq " << tail.last_seq << "; " << cut_records.Describe(tail.last_seq)

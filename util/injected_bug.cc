@@ -45,6 +45,12 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kFillWithoutSources, "fill-without-sources",
        "get-or-load: the fill is stored without its related keys and Expects, so it survives a "
        "change of the sources it was loaded from (a stale fill)"},
+      {InjectedBug::kFeedPastDurable, "feed-past-durable",
+       "change feed: it shows buffered transactions before they are fdatasynced, so a power "
+       "loss takes back what a consumer already applied"},
+      {InjectedBug::kFeedForgetsConsumers, "feed-forgets-consumers",
+       "change feed: checkpoints delete the WAL segments a registered consumer has not read, so "
+       "it finds a gap where retention promised none"},
   };
   return bugs;
 }

@@ -33,6 +33,8 @@ enum class InjectedBug : int {
   kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
   kSnapshotUnpinned,       // open snapshots do not keep the versions they read in memory
   kFillWithoutSources,     // GetOrLoad stores its fill without the sources it read
+  kFeedPastDurable,        // the change feed shows visible transactions not yet fdatasynced
+  kFeedForgetsConsumers,   // checkpoints delete WAL segments a registered feed consumer needs
 };
 
 struct InjectedBugInfo {

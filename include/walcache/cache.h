@@ -297,17 +297,23 @@ class WALCACHE_EXPORT Cache {
   // Checkpoint()'s errors.
   Status Compact();
 
-  // The change feed (docs/change-feed.md): the visible transactions after `from_update_id`, in
+  // The change feed (docs/change-feed.md): the durable transactions after `from_update_id`, in
   // updateId order with no hole, at most `max_txns` of them, each with every effect its WAL
-  // record holds (cascaded invalidations included). Read from the WAL, so a position survives
-  // restarts while the WAL holds it; retention (Options::wal_retention_bytes, SetFeedPosition)
-  // keeps segments that checkpoints would delete. When the transactions after from_update_id
-  // can no longer be told, the result is OK with ChangeBatch::gap set and no txns: never a
-  // silent skip. Only visible (durable) transactions appear. Cost: a call from where a recent
-  // one ended reads only what it returns; any other reads the WAL from the start of the segment
-  // holding from_update_id + 1 (memory: the batch returned). InvalidArgument if max_txns is 0;
-  // Corruption or IOError if the WAL cannot be read.
-  Result<ChangeBatch> Changes(uint64_t from_update_id, size_t max_txns = 1000);
+  // record holds (cascaded invalidations included). Only transactions that are visible and
+  // fdatasynced appear, so no crash or power loss takes back one the feed showed; a visible
+  // buffered transaction not yet synced is synced by this call (one fdatasync; none when
+  // caught up). Read from the WAL, so a position survives restarts while the WAL holds it;
+  // retention (Options::wal_retention_bytes, SetFeedPosition) keeps segments that checkpoints
+  // would delete. When the transactions after from_update_id can no longer be told, the result
+  // is OK with ChangeBatch::gap set and no txns: never a silent skip. `history`: the
+  // ChangeBatch::history of the call that returned from_update_id (0: unknown, not checked);
+  // after a repair cut the history, a position past the cut is a gap. Cost: a call from where a
+  // recent one ended reads only what it returns; any other reads the WAL from the start of the
+  // segment holding from_update_id + 1 (memory: the batch returned). InvalidArgument if
+  // max_txns is 0; Corruption or IOError if the WAL cannot be read; the writer's error if the
+  // sync fails.
+  Result<ChangeBatch> Changes(uint64_t from_update_id, size_t max_txns = 1000,
+                              uint64_t history = 0);
   // Registers, or moves, the named consumer's position: it has handled every transaction up to
   // `update_id`, and checkpoints keep the WAL segments holding anything after it, across
   // restarts and the CLI tools (DIR/FEED, replaced and synced before this returns). Disk cost:

@@ -57,10 +57,16 @@ struct ChangeBatch {
   uint64_t visible = 0;
   // Resync: the transactions after `from` cannot be told. Either the WAL no longer holds
   // from + 1 (checkpoints deleted its segment: no retention kept it, or a repair cut it), or
-  // `from` is beyond what this cache holds (history after it was lost in a crash under buffered
-  // durability, or cut by `walcache repair`). txns is empty. The consumer must drop what it
+  // `from` is beyond what this cache holds, or the caller's history id says that what it read up
+  // to `from` was cut by `walcache repair` (the updateIds after the cut now name other
+  // transactions). txns is empty. The consumer must drop what it
   // derived from the feed, rebuild it (docs/change-feed.md, "Resync") and read on from there.
   bool gap = false;
+  // The id of the history the txns belong to (docs/change-feed.md, "History"): keep it with
+  // next_from and pass both to the next call, which then reports a gap if history after that
+  // position was cut and its updateIds given to other transactions. 0 only from a read-only cache
+  // of a directory that has none recorded yet.
+  uint64_t history = 0;
   // On a gap: the smallest `from` this cache can serve now (the WAL's first record's updateId
   // minus 1; for a `from` beyond the newest visible transaction, that one's updateId). Reading
   // from it skips transactions: only a resync makes that right.
