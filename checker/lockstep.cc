@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/lockstep_api_checks.h"
 #include "checker/lockstep_threads.h"
 #include "checker/pin_window.h"
 #include "checker/protocol.h"
@@ -27,6 +28,7 @@
 #include "checker/workload.h"
 #include "util/injected_bug.h"
 #include "util/kill_point.h"
+#include "util/status_macros.h"
 #include "walcache/cache.h"
 
 namespace walcache::checker {
@@ -43,41 +45,6 @@ void HoldAtKillPoint(const char* name) {
 
 std::string Show(const std::optional<ModelEntry>& e, const std::string& key) {
   return e.has_value() ? Describe(key, *e) : key + ": absent";
-}
-
-std::string ShowTxn(const Txn& t) {
-  std::string s = "txn " + std::to_string(t.id) + " at " + std::to_string(t.now_ms) + ":";
-  if (t.ops.empty()) s += " (no ops)";
-  for (const TxnOp& op : t.ops) {
-    s += std::string(" ") + static_cast<char>(op.kind) + ":" + op.key;
-    if (op.kind == TxnOp::kPut || op.kind == TxnOp::kTouch) {
-      s += "/ttl" + std::to_string(op.ttl_ms);
-    }
-    for (const RelatedKey& r : op.related) s += "<-" + r.key + "@" + std::to_string(r.update_id);
-    if (op.kind == TxnOp::kExpect) s += "@" + std::to_string(op.update_id);
-  }
-  return s;
-}
-
-// The keys on which `found` differs from `want`, a pair of lines each.
-std::string DiffStates(const State& want, const State& found) {
-  std::string diff;
-  for (const auto& [k, e] : want) {
-    auto it = found.find(k);
-    if (it == found.end() || it->second != e) {
-      diff += "\n    expected " + Describe(k, e) + "\n    found    " +
-              (it == found.end() ? k + ": absent" : Describe(k, it->second));
-    }
-  }
-  for (const auto& [k, e] : found) {
-    if (want.count(k) == 0)
-      diff += "\n    expected " + k + ": absent\n    found    " + Describe(k, e);
-  }
-  return diff;
-}
-
-ModelEntry FromEntry(const Entry& e) {
-  return ModelEntry{e.value, e.update_id, e.expires_at, e.related};
 }
 
 class Run {
@@ -189,7 +156,7 @@ class Run {
       const CacheStats st = cache_->Stats();
       report_.evictions += st.evictions;
       report_.read_through += st.read_through;
-      snap_.reset();
+      snap_.Release();
       cache_.reset();  // the last life closes cleanly
     } else if (cache_ != nullptr) {
       const CacheStats st = cache_->Stats();
@@ -323,150 +290,36 @@ class Run {
       report_.read_through += st.read_through;
       readers_.Stop();
       compactor_.Stop();
-      snap_.reset();
+      snap_.Release();
       cache_.reset();
       if (Status s = Open(); !s.ok()) return s;
     }
-    if (!snap_.has_value() && rng_() % 100 == 0) {
-      TakeSnapshot(n);
-    } else if (snap_.has_value() && (n - snap_at_ >= 150 || rng_() % 100 == 0)) {
-      CheckSnapshot();
+    if (!snap_.held() && rng_() % 100 == 0) {
+      if (std::string f = snap_.Take(cache_.get(), LiveState(state_, now_.load()), last_seq_, n);
+          !f.empty()) {
+        Fail(f);
+      }
+    } else if (snap_.held() && (n - snap_.taken_at() >= 150 || rng_() % 100 == 0)) {
+      report_.snapshots++;
+      if (std::string f = snap_.CheckAndRelease(gen_, rng_); !f.empty()) Fail(f);
       if (!report_.failure.empty()) return Status::OK();
     }
     if (rng_() % 40 == 0) {
-      LoadAndCheck(n);
-      if (!report_.failure.empty()) return Status::OK();
+      report_.loads++;
+      const LoadChecked l = LoadAndCheck(cache_.get(), Shape(), &state_, last_seq_, now_.load(), n,
+                                         kMaxRelated, rng_);
+      if (!l.failure.empty()) {
+        Fail(l.failure);
+        return Status::OK();
+      }
+      if (l.stored) {
+        report_.loads_stored++;
+        last_seq_++;
+        readers_.Published({l.key}, last_seq_);
+      }
     }
     Txn t = gen_.Next(rng_, n, [this](const std::string& key) { return Read(key); });
     return CommitAndCheck(std::move(t));
-  }
-
-  // A snapshot held across commits, checkpoints, compactions and evictions must show exactly
-  // the model as it was when it was taken, at that instant.
-  void TakeSnapshot(uint64_t n) {
-    Result<Snapshot> s = cache_->GetSnapshot();
-    if (!s.ok()) {
-      Fail("GetSnapshot: " + s.status().ToString());
-      return;
-    }
-    snap_.emplace(std::move(s).value());
-    snap_want_ = LiveState(state_, now_.load());
-    snap_at_ = n;
-    if (snap_->update_id() != last_seq_) {
-      Fail("a snapshot taken after updateId " + std::to_string(last_seq_) + " is at " +
-           std::to_string(snap_->update_id()));
-    }
-  }
-
-  void CheckSnapshot() {
-    report_.snapshots++;
-    State seen;
-    Status s = snap_->Scan("", [&](std::string_view k, const Entry& e) {
-      seen.emplace(std::string(k), FromEntry(e));
-      return true;
-    });
-    if (!s.ok()) {
-      Fail("a snapshot's Scan: " + s.ToString());
-    } else if (seen != snap_want_) {
-      const std::string diff = DiffStates(snap_want_, seen);
-      Fail("the snapshot at " + std::to_string(snap_->update_id()) + ", held since transaction " +
-           std::to_string(snap_at_) + ", differs from the model then:" + diff);
-    }
-    for (int i = 0; i < 4 && report_.failure.empty(); ++i) {
-      const std::string k = gen_.AnyKey(rng_);
-      Result<Entry> e = snap_->Get(k);
-      auto it = snap_want_.find(k);
-      const bool want = it != snap_want_.end();
-      if (e.ok() != want || (want && FromEntry(*e) != it->second)) {
-        Fail("the snapshot at " + std::to_string(snap_->update_id()) + " reads " + k + " as " +
-             (e.ok() ? Describe(k, FromEntry(*e)) : e.status().ToString()) + "; the model had " +
-             (want ? Describe(k, it->second) : "it absent"));
-      }
-    }
-    snap_.reset();
-  }
-
-  // GetOrLoad of a derived key, its loader reading one or two sources: a hit returns the
-  // model's entry without loading; a miss loads once and commits the fill the model applies
-  // (ExpectAbsent, an Expect of each source, the Put derived from them) at the next updateId,
-  // or stores nothing when a source is absent.
-  void LoadAndCheck(uint64_t n) {
-    report_.loads++;
-    const WorkloadShape shape = Shape();
-    const std::string key = "d" + std::to_string(rng_() % static_cast<uint64_t>(shape.derived));
-    std::vector<std::string> sources{"s" + std::to_string(rng_() % shape.sources)};
-    if (rng_() % 2 == 0) {
-      const std::string other = "s" + std::to_string(rng_() % shape.sources);
-      if (other != sources[0]) sources.push_back(other);
-    }
-    const uint64_t ttl = rng_() % 2 == 0 ? 0 : 1 + rng_() % 3000;
-    const std::optional<ModelEntry> had = Model(key);
-    const uint64_t before = last_seq_;
-    const std::string value = "L" + std::to_string(n);
-    int calls = 0;
-    Result<Loaded> got = cache_->GetOrLoad(key,
-                                           [&](LoadContext& ctx) -> Result<std::string> {
-                                             ++calls;
-                                             for (const std::string& src : sources)
-                                               (void)ctx.Get(src);
-                                             return value;
-                                           },
-                                           {.ttl_ms = ttl, .durability = Durability::kBuffered});
-    const std::string what = "GetOrLoad(" + key + ") loading from " + sources[0] +
-                             (sources.size() > 1 ? "," + sources[1] : "");
-    if (had.has_value()) {
-      if (!got.ok() || got->loaded || calls != 0 || FromEntry(got->entry) != *had) {
-        Fail(what + " of a live key: expected the hit " + Describe(key, *had) + "; got " +
-             (got.ok() ? Describe(key, FromEntry(got->entry)) : got.status().ToString()) +
-             " after " + std::to_string(calls) + " loads");
-      }
-      return;
-    }
-    Txn t;
-    t.id = n;
-    t.now_ms = now_.load();
-    t.ops.push_back(TxnOp{TxnOp::kExpectAbsent, key, {}, 0, 0, {}});
-    bool absent = false;
-    std::vector<RelatedKey> related;
-    for (const std::string& src : sources) {
-      std::optional<ModelEntry> m = Model(src);
-      if (!m.has_value()) {
-        absent = true;
-        continue;
-      }
-      t.ops.push_back(TxnOp{TxnOp::kExpect, src, {}, 0, m->update_id, {}});
-      related.push_back(RelatedKey{src, m->update_id});
-    }
-    t.ops.push_back(TxnOp{TxnOp::kPut, key, value, ttl, 0, related});
-    if (calls != 1) Fail(what + " of an absent key ran the loader " + std::to_string(calls) + "x");
-    if (!got.ok()) {
-      // Only a fill the model rejects as invalid (a cycle through the sources) may fail.
-      State copy = state_;
-      if (absent ||
-          Apply(t, before + 1, &copy, Limits{.max_related = kMaxRelated}) != Outcome::kInvalid ||
-          !got.status().IsInvalidArgument()) {
-        Fail(what + ": " + got.status().ToString());
-      }
-      return;
-    }
-    if (absent) {
-      if (got->stored || cache_->Stats().last_seq != before) {
-        Fail(what + ", a source absent: stored it (must return it unstored)");
-      }
-      return;
-    }
-    const Outcome want = Apply(t, before + 1, &state_, Limits{.max_related = kMaxRelated});
-    if (want != Outcome::kApplied || !got->stored || got->entry.update_id != before + 1 ||
-        !Model(key).has_value() || FromEntry(got->entry) != *Model(key)) {
-      Fail(what + ": the model applies " + ShowTxn(t) + " at " + std::to_string(before + 1) +
-           " as " + (Model(key).has_value() ? Describe(key, *Model(key)) : "absent") +
-           "; the cache returned " + Describe(key, FromEntry(got->entry)) +
-           (got->stored ? ", stored" : ", unstored"));
-      return;
-    }
-    report_.loads_stored++;
-    last_seq_ = before + 1;
-    readers_.Published({key}, before + 1);
   }
 
   // What the generator reads of `key` now.
@@ -599,12 +452,7 @@ class Run {
   // A full scan equals the model, and I1 and the expiry rule hold on it alone.
   Status CheckScan() {
     report_.scans++;
-    State scanned;
-    Status s = cache_->Scan("", [&](std::string_view k, const Entry& e) {
-      scanned.emplace(std::string(k), FromEntry(e));
-      return true;
-    });
-    if (!s.ok()) return s;
+    WALCACHE_ASSIGN_OR_RETURN(const State scanned, ScanState(cache_.get()));
     for (const Violation& v : CheckRelated(scanned)) {
       Fail(v.invariant + " on a full scan: " + v.detail);
       return Status::OK();
@@ -626,9 +474,7 @@ class Run {
   Compactor compactor_;
   std::unique_ptr<Cache> cache_;
   uint64_t last_seq_ = 0;          // the newest updateId the cache has given
-  std::optional<Snapshot> snap_;   // held across transactions (TakeSnapshot)
-  State snap_want_;                // the model's live state when snap_ was taken
-  uint64_t snap_at_ = 0;           // the transaction before which it was taken
+  HeldSnapshot snap_;              // held across transactions (lockstep_api_checks.h)
   bool slow_checkpoints_ = false;  // this life ends in a pin window (Life)
   State state_;
   LockstepReport report_;
