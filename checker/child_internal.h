@@ -36,6 +36,19 @@ void ClearRotated();
 bool Rotated();
 void MarkRotationCheckpoint(bool on);
 
+// The next clock reading on this thread is the instant of txn `txn_id` (reported with a 'T'
+// message, and the clock held until EndClockForCommit or the commit is sequenced).
+void ClockForCommit(uint64_t txn_id);
+void EndClockForCommit();
+
+// child_api_checks.cc: through one snapshot (taken at `start`, held since), a derived entry's
+// sources are live at exactly its related updateIds ('V' if not; every read reported); and a
+// GetOrLoad whose fill attempts are reported as transactions (ids from `id`).
+void CheckSnapshot(const Result<Snapshot>& snap, int64_t start, const Generator& gen,
+                   std::mt19937_64& rng);
+void LoadAndReport(Cache* c, const Generator& gen, const ChildPlan& plan, std::mt19937_64& rng,
+                   uint64_t id);
+
 // Sends one line to the parent (protocol.h).
 bool ChildSend(std::string line);
 
