@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "util/crc32c.h"
 #include "util/fields_file.h"
 #include "util/injected_bug.h"
 #include "util/status_macros.h"
@@ -14,6 +15,18 @@ namespace {
 constexpr std::string_view kConsumerPrefix = "consumer:";
 constexpr std::string_view kEarlierPrefix = "history_from:";
 constexpr size_t kMaxEarlier = 16;
+constexpr std::string_view kCheckField = "crc32c";
+
+// The checksum the last field of DIR/FEED carries: CRC-32C of every field before it, each as
+// "name value\n".
+uint32_t Checksum(const Fields& fields, size_t n) {
+  uint32_t crc = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string line = fields[i].first + " " + fields[i].second + "\n";
+    crc = crc32c::Extend(crc, line.data(), line.size());
+  }
+  return crc;
+}
 
 }  // namespace
 
@@ -37,6 +50,16 @@ Result<std::unique_ptr<FeedRetention>> FeedRetention::Open(FileSystem* fs, std::
   if (!fields.ok() && !fields.status().IsNotFound()) return fields.status();
   Stored& st = r->stored_;
   if (fields.ok()) {
+    // A damaged file must not read as a shorter one (a consumer or the history silently gone):
+    // its last field checks the others.
+    uint64_t check = 0;
+    if (fields->empty() || fields->back().first != kCheckField ||
+        !ParseField(path, fields->back(), &check).ok() ||
+        check != Checksum(*fields, fields->size() - 1)) {
+      return Status::Corruption(path + ": damaged (its " + std::string(kCheckField) +
+                                " line is missing or does not match)");
+    }
+    fields->pop_back();
     for (const auto& field : *fields) {
       if (field.first == "retain_bytes") {
         WALCACHE_RETURN_IF_ERROR(ParseField(path, field, &st.retain_bytes));
@@ -78,6 +101,7 @@ Status FeedRetention::Replace(Stored next) {
   for (const auto& [id, seq] : next.earlier) {
     fields.emplace_back(std::string(kEarlierPrefix) + std::to_string(id), std::to_string(seq));
   }
+  fields.emplace_back(kCheckField, std::to_string(Checksum(fields, fields.size())));
   WALCACHE_RETURN_IF_ERROR(WriteFieldsFile(fs_, Path(), fields));
   stored_ = std::move(next);
   return Status::OK();

@@ -17,6 +17,8 @@
 //   history ID              the current history's id (decimal, never 0); absent until a feed
 //                           read or a cut needed one
 //   history_from:ID SEQ     an earlier history, which agrees with the current one up to SEQ
+//   crc32c N                last: CRC-32C of the lines before it; a file without it, or with
+//                           another value, is damaged (Corruption), never read as a shorter one
 //
 // Thread-safety: thread-safe. mu_ is below checkpoint_mu_ and independent of commit_mu_ (never
 // held with it); it is held across segment deletion and DIR/FEED writes (file I/O, no waiting on

@@ -8,6 +8,7 @@
 #include <rocksdb/db.h>
 #include <stdlib.h>
 
+#include "engine/feed_retention.h"
 #include "tests/cli_fixture.h"
 
 namespace walcache::cli_test {
@@ -310,12 +311,13 @@ TEST_F(CliTest, RepairWithJsonPrintsOneDocumentWithTheTransactionsCut) {
 // at or before the cut reads on under the new id (docs/change-feed.md, "History").
 TEST_F(CliTest, RepairOfATailRenewsTheFeedHistory) {
   ASSERT_NO_FATAL_FAILURE(MakeCorruptMiddle(6, 2));
-  constexpr uint64_t kOld = 77;
+  uint64_t kOld = 0;  // the history the first feed read would have made
   {
-    std::FILE* f = std::fopen((Dir() + "/FEED").c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fputs("retain_bytes 0\nhistory 77\n", f);
-    std::fclose(f);
+    auto feed = engine::FeedRetention::Open(FileSystem::Posix(), Dir(), std::nullopt, false);
+    ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+    auto h = (*feed)->History();
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    kOld = *h;
   }
   const CliRun r = Cli({"repair", Dir(), "--yes"});
   ASSERT_EQ(r.code, 0) << r;
@@ -341,7 +343,7 @@ TEST_F(CliTest, RepairOfATailRenewsTheFeedHistory) {
   EXPECT_EQ(at->txns.front().update_id, ids_[1] + 1);
   EXPECT_EQ(at->history, past->history);
   // A history id this directory never had is a gap wherever it reads from; 0 is not checked.
-  auto unknown = (*c)->Changes(ids_[1], 10, 12345);
+  auto unknown = (*c)->Changes(ids_[1], 10, kOld ^ past->history);
   ASSERT_TRUE(unknown.ok());
   EXPECT_TRUE(unknown->gap);
   auto unchecked = (*c)->Changes(ids_[3], 10, 0);

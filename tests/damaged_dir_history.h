@@ -141,9 +141,14 @@ struct Template {
           out += std::to_string(*id) + "\n";
         }
         if (to == kPhaseA) {
+          // DIR/FEED gets the history id (and below, a consumer that retains nothing).
+          auto feed = (*c)->Changes(ids.back(), 1);
+          if (!feed.ok()) return "ERROR feed: " + feed.status().ToString();
           const Status s = (*c)->Compact();
           return s.ok() ? out : "ERROR compact: " + s.ToString();  // ~Cache: closes
         }
+        const Status f = (*c)->SetFeedPosition("peer", ids.back());  // no checkpoint follows
+        if (!f.ok()) return "ERROR feed: " + f.ToString();
         (void)std::move(c).value().release();  // dies without a close: no checkpoint
         return out;
       });

@@ -64,6 +64,7 @@ enum class Kind : uint8_t {
   kInfoLog,
   kLastRecovery,
   kCheckpointFailed,
+  kFeed,
   kLock,
 };
 
@@ -86,6 +87,7 @@ constexpr KindName kKinds[] = {
     {Kind::kInfoLog, "RocksInfoLog", "RocksDB LOG, LOG.old.*"},
     {Kind::kLastRecovery, "LastRecovery", "LAST_RECOVERY"},
     {Kind::kCheckpointFailed, "CheckpointFailed", "CHECKPOINT_FAILED"},
+    {Kind::kFeed, "Feed", "change feed `FEED`"},
     {Kind::kLock, "Lock", "walcache LOCK"},
 };
 const KindName& NameOf(Kind k) { return kKinds[static_cast<size_t>(k)]; }
@@ -100,6 +102,7 @@ std::optional<Kind> KindOf(const std::string& rel) {
     if (name == "LOCK") return Kind::kLock;
     if (name == engine::kRecoveryFile) return Kind::kLastRecovery;
     if (name == engine::kCheckpointFailureFile) return Kind::kCheckpointFailed;
+    if (name == "FEED") return Kind::kFeed;
   } else if (parent == "wal" && name == wal::kNewestFileName) {
     return Kind::kWalWitness;
   } else if (parent == "wal" && name.ends_with(".wal")) {
@@ -218,6 +221,10 @@ bool OpenMaySucceed(Kind k, Damage d) {
       return !unreadable;
     case Kind::kRocksLog:  // RocksDB's point-in-time recovery may keep all it needs
       return !unreadable && d != Damage::kDelete;
+    // Retention and the history id only: deleted, nothing is retained and a reader passing the
+    // old history id gets a gap. Anything else fails its checksum line: refused, named.
+    case Kind::kFeed:
+      return d == Damage::kDelete;
     default:
       return false;
   }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "engine/feed_retention.h"
 #include "tools/admin_commands.h"
 #include "tools/admin_util.h"
 #include "tools/db_view.h"
@@ -35,6 +36,13 @@ int Run(const Args& a) {
     if (problems.size() < kMaxListed) problems.push_back(p);
     ++problem_count;
   };
+
+  // DIR/FEED: the open refuses one it cannot read (docs/storage-format.md), so verify says so.
+  if (Result<std::unique_ptr<engine::FeedRetention>> feed = engine::FeedRetention::Open(
+          FileSystem::Posix(), v.dir(), std::nullopt, /*read_only=*/true);
+      !feed.ok()) {
+    problem("change feed: " + feed.status().ToString() + " (the cache does not open with it)");
+  }
 
   // The log.
   const wal::TailReport& t = v.tail();
