@@ -160,6 +160,8 @@ int Run(const Args& a) {
   const uint64_t retain_bytes = feed.ok() ? (*feed)->retain_bytes() : 0;
   const std::vector<std::pair<std::string, uint64_t>> consumers =
       feed.ok() ? (*feed)->Consumers() : std::vector<std::pair<std::string, uint64_t>>{};
+  // Read-only: the stored id, 0 if no feed read or cut made one yet.
+  const uint64_t history = feed.ok() ? (*feed)->History().value_or(0) : 0;
   const wal::TailReport& t = v.tail();
   const std::string tail_file = RelativeTo(a.dir, t.file);
   const uint64_t sst = store.IntProperty("rocksdb.total-sst-files-size");
@@ -216,6 +218,7 @@ int Run(const Args& a) {
       cs.push_back(c);
     }
     f["consumers"] = cs;
+    f["history"] = history;
     f["error"] = feed_error;
     j["feed"] = f;
     Json k = Json::object();
@@ -294,6 +297,7 @@ int Run(const Args& a) {
                   << (v.last_seq() > position ? v.last_seq() - position : 0) << " behind)";
       }
     }
+    if (feed_error.empty() && history != 0) std::cout << "; history " << history;
     std::cout << "\n";
     if (a.exact) {
       std::cout << "keys            " << live << " live, " << expired << " expired\n";
