@@ -45,6 +45,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kFillWithoutSources, "fill-without-sources",
        "get-or-load: the fill is stored without its related keys and Expects, so it survives a "
        "change of the sources it was loaded from (a stale fill)"},
+      {InjectedBug::kAckDuringSync, "ack-during-sync",
+       "durability: a group's fdatasync also acknowledges the next group, written while it ran "
+       "and not covered by it, so power loss takes back sync commits"},
   };
   return bugs;
 }
