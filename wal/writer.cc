@@ -67,6 +67,11 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
   // Continue the newest segment while it has room for a record; a full one rotates now.
   const bool reuse = resume.has_value() && resume->valid_end >= kSegmentHeaderSize &&
                      resume->valid_end + kRecordHeaderSize <= options_.segment_size;
+  uint64_t first_seq;
+  {
+    MutexLock l(&mu_);
+    first_seq = next_seq_;
+  }
   std::unique_ptr<WritableFile> file;
   uint64_t number = 0, offset = kSegmentHeaderSize;
   if (reuse) {
@@ -77,7 +82,7 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
     number = options_.min_segment_number;
     if (!existing.empty()) number = std::max(number, existing.back().number + 1);
     const uint64_t prealloc = options_.preallocate ? options_.segment_size : 0;
-    WALCACHE_ASSIGN_OR_RETURN(file, CreateSegment(fs_, dir_, number, next_seq_, prealloc));
+    WALCACHE_ASSIGN_OR_RETURN(file, CreateSegment(fs_, dir_, number, first_seq, prealloc));
   }
   {
     MutexLock l(&mu_);
