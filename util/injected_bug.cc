@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Planted bugs (see injected_bug.h).
 #include "util/injected_bug.h"
 
@@ -45,6 +46,12 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kFillWithoutSources, "fill-without-sources",
        "get-or-load: the fill is stored without its related keys and Expects, so it survives a "
        "change of the sources it was loaded from (a stale fill)"},
+      {InjectedBug::kStoredIndexSkipped, "stored-index-skipped",
+       "related-key consistency: writing a source consults only the reverse-index edges in "
+       "memory, so entries derived from it that a checkpoint stored survive the write"},
+      {InjectedBug::kIndexDroppedBeforeStore, "index-dropped-before-store",
+       "related-key consistency: a checkpoint drops memory's reverse-index edges before its store "
+       "write, so a source written meanwhile (or after the write failed) misses its dependents"},
   };
   return bugs;
 }

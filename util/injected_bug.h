@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md
 // §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. They
 // exist only in the planted-bug build of the engine and recovery layers, which the checker, the
@@ -29,10 +30,12 @@ enum class InjectedBug : int {
   kApplyBeforeLog,              // a transaction is applied and visible before the WAL has it
   kReorderApply,                // transactions reach the map in completion order, not seq order
   kCascadeIgnoresTxnEdges,      // a cascade follows only installed entries' edges (issue 12)
-  kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
-  kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
-  kSnapshotUnpinned,       // open snapshots do not keep the versions they read in memory
-  kFillWithoutSources,     // GetOrLoad stores its fill without the sources it read
+  kExpiryFilterUsesClock,    // the expiry filter drops by the clock, not the checkpoint's horizon
+  kResumeAfterTornTail,      // an open keeps a torn tail and continues the segment after its bytes
+  kSnapshotUnpinned,         // open snapshots do not keep the versions they read in memory
+  kFillWithoutSources,       // GetOrLoad stores its fill without the sources it read
+  kStoredIndexSkipped,       // a cascade asks only memory's reverse-index edges, not the store's
+  kIndexDroppedBeforeStore,  // a checkpoint drops memory's edges before the store has them
 };
 
 struct InjectedBugInfo {
