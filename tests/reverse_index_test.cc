@@ -46,6 +46,13 @@ class StoredIndexTest : public ::testing::Test {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(c).value() : nullptr;
   }
+  // Commits `source` and `derived` derived from it, in one transaction.
+  static bool CommitPair(Cache* c, const std::string& source, const std::string& derived) {
+    Transaction t = c->Begin();
+    t.Put(source, "v");
+    t.Put(derived, "x", {.related = {{source, 0}}});
+    return t.Commit().ok();
+  }
   test::ScratchDir dir_;
 };
 
@@ -85,10 +92,7 @@ TEST_F(StoredIndexTest, WithThePlantedBugStoredIndexSkippedTheDependentSurvives)
   {
     auto c = Open();
     ASSERT_NE(c, nullptr);
-    Transaction t = c->Begin();
-    t.Put("s", "v");
-    t.Put("d", "x", {.related = {{"s", 0}}});
-    ASSERT_TRUE(t.Commit().ok());
+    ASSERT_TRUE(CommitPair(c.get(), "s", "d"));
     ASSERT_TRUE(c->Close().ok());
   }
   ASSERT_TRUE(InjectBug("stored-index-skipped").ok());
@@ -105,11 +109,7 @@ TEST_F(StoredIndexTest, ACheckpointMovesEdgesFromMemoryToTheStoreAndGivesBackThe
   auto c = Open();
   ASSERT_NE(c, nullptr);
   for (int i = 0; i < 100; ++i) {
-    Transaction t = c->Begin();
-    const std::string s = "s:" + std::to_string(i);
-    t.Put(s, "v");
-    t.Put("d:" + std::to_string(i), "x", {.related = {{s, 0}}});
-    ASSERT_TRUE(t.Commit().ok());
+    ASSERT_TRUE(CommitPair(c.get(), "s:" + std::to_string(i), "d:" + std::to_string(i)));
   }
   CacheStats st = c->Stats();
   EXPECT_EQ(st.index_memory_edges, 100u);
@@ -128,10 +128,7 @@ TEST_F(StoredIndexTest, ACheckpointMovesEdgesFromMemoryToTheStoreAndGivesBackThe
 TEST_F(StoredIndexTest, AnEdgeInMemoryAndInTheStoreIsFollowedOnce) {
   auto c = Open();
   ASSERT_NE(c, nullptr);
-  Transaction t = c->Begin();
-  t.Put("s", "v");
-  t.Put("d", "x", {.related = {{"s", 0}}});
-  ASSERT_TRUE(t.Commit().ok());
+  ASSERT_TRUE(CommitPair(c.get(), "s", "d"));
   ASSERT_TRUE(c->Checkpoint().ok());
   Result<Entry> s = c->Get("s");
   ASSERT_TRUE(s.ok());
