@@ -83,7 +83,9 @@ void CacheImpl::PreRead(const std::vector<Transaction::Op>& ops, PreReads* pre) 
       [&](const std::string& key) -> Result<std::optional<Entry>> {
         auto it = pre->entries.find(key);
         if (it == pre->entries.end()) {
-          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e, ReadThrough(key, View::kLatest));
+          // Not cached: deciding that reads the clock (Expired), and the dry run must not.
+          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e,
+                                    ReadThrough(key, View::kLatest, /*cache=*/false));
           it = pre->entries.emplace(key, std::move(e)).first;
         }
         std::optional<Entry> e = it->second;
