@@ -257,7 +257,8 @@ TEST(CrashTest, ShortMixedRunFindsNoViolation) {
 TEST(LockstepTest, FindsThePlantedBugsItCanSeeAndAgreesWithoutThem) {
   for (const char* bug :
        {"", "cascade-ignores-txn-edges", "skip-related-invalidation", "split-transaction",
-        "expiry-filter-uses-clock", "snapshot-unpinned", "fill-without-sources"}) {
+        "expiry-filter-uses-clock", "snapshot-unpinned", "fill-without-sources",
+        "stored-index-skipped", "index-dropped-before-store"}) {
     test::ScratchDir dir;
     LockstepOptions o;
     o.dir = dir.Join("cache");
