@@ -59,8 +59,6 @@ std::atomic<bool> g_rotated{false};  // a WAL rotation began ("wal.rotate") sinc
 bool g_aim_rotation = false;
 thread_local bool tl_rotation_checkpoint = false;
 
-std::atomic<bool> g_cutting{false};  // a power cut began (OnKillPoint): this child is dying
-
 // Every kill point passes the aimed hold, the pin window and the read hold first (either may hold
 // the thread there a while), then kills if this child is to die at it.
 void OnKillPoint(const char* name) {
@@ -75,7 +73,6 @@ void OnKillPoint(const char* name) {
   if (g_hits.fetch_add(1) + 1 != g_plan->kill_hit) return;
   Send(g_fd, std::string("K ") + name);
   if (g_plan->death == Death::kPowerLoss && g_ledger != nullptr) {  // walcache's and RocksDB's
-    g_cutting.store(true);  // the other threads run on while the files are put back
     (void)g_ledger->PowerLoss(g_plan->tear, g_plan->seed ^ (g_plan->cycle * 0x9E3779B97F4A7C15ull));
   }
   ::_exit(0);
@@ -333,7 +330,6 @@ void EndClockForCommit() {
 
 Result<Entry> ChildRead(Cache* c, const std::string& key) { return ReadAndReport(c, key); }
 bool ChildSend(std::string line) { return Send(g_fd, std::move(line)); }
-bool PowerCutBegun() { return g_cutting.load(); }
 void ChildCommit(Cache* c, Txn* t, const ChildPlan& plan, std::mt19937_64& rng) {
   CommitAndReport(c, t, plan, rng);
 }

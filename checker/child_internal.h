@@ -49,12 +49,6 @@ void CheckSnapshot(const Result<Snapshot>& snap, int64_t start, const Generator&
 void LoadAndReport(Cache* c, const Generator& gen, const ChildPlan& plan, std::mt19937_64& rng,
                    uint64_t id);
 
-// Whether this child's power cut has begun: the ledger is putting files back to what was
-// durable while the other threads still run, so what a reader sees of the files from then on is
-// no state a real machine shows (it stopped at the cut). Readers of files check it before they
-// report damage.
-bool PowerCutBegun();
-
 // Sends one line to the parent (protocol.h).
 bool ChildSend(std::string line);
 
