@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // CacheImpl: the engine behind walcache::Cache (include/walcache/cache.h).
 //
 // Commit path (engine/commit.cc): under the commit mutex (the sequencer) the commit planner
@@ -42,11 +41,9 @@
 //   FeedRetention's  below checkpoint_mu_, never held with commit_mu_ or maint_mu_
 //   feed_hints_mu_   a leaf: held only to look up or store a feed position
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
-// MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB. The
-// sequencer does not read RocksDB while it holds commit_mu_, but for what a commit's dry run
-// (pre_reads.h) did not read or read before a checkpoint's store write (the state changed the
-// plan's path meanwhile; counted: Stats().commit_store_reads). No lock is held while waiting on a
-// condition variable but the one it is bound to.
+// MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
+// the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
+// a condition variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
 
@@ -71,7 +68,6 @@
 #include "engine/health.h"
 #include "engine/key_locks.h"
 #include "engine/mem_table.h"
-#include "engine/pre_reads.h"
 #include "engine/reverse_index.h"
 #include "engine/rocks_store.h"
 #include "engine/seams.h"
@@ -161,17 +157,8 @@ class CacheImpl final : public recovery::ReplaySink {
                                            bool* from_store = nullptr);
   // Get without its timing.
   Result<Entry> GetUntimed(std::string_view key, bool* from_store);
-  // ReadThrough(kLatest) for the commit planner: entries expired at `now` are absent. Under the
-  // sequencer only for what the dry run did not read, or read before a checkpoint's store write.
-  Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now);
-  // The store's edges of `source` (RocksStore::Dependents: one prefix seek).
-  Result<std::vector<std::string>> StoredDependents(const std::string& source) const;
-  // The dry run of a commit, before the sequencer lock: plans `ops` against the newest state,
-  // reading what it needs from memory and RocksDB into `pre` (engine/pre_reads.h). Its outcome
-  // is dropped; only its reads are kept.
-  void PreRead(const std::vector<Transaction::Op>& ops, PreReads* pre) EXCLUDES(commit_mu_);
-  // At most this many dry runs a commit makes while checkpoints' store writes overtake them.
-  static constexpr int kPreReadRounds = 3;
+  // ReadThrough(kLatest) for the commit planner: entries expired at `now` are absent.
+  Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now) REQUIRES(commit_mu_);
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
   void Install(const Effects& effects, uint64_t seq) REQUIRES(commit_mu_);
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
@@ -229,13 +216,7 @@ class CacheImpl final : public recovery::ReplaySink {
   std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_ GUARDED_BY(commit_mu_);
   // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
   mutable std::atomic<uint64_t> clock_floor_{0};
-  // The in-memory edges, the store's not yet (reverse_index.h), charged to mem_; its own lock.
-  ReverseIndex index_{[this](int64_t delta) { mem_->ChargeOutside(delta); }};
-  // Bumped after each checkpoint's store write returns (ok or not), before memory lets go of
-  // what it stored: the pre-reads of a commit are valid while it is unchanged (pre_reads.h).
-  std::atomic<uint64_t> store_epoch_{0};
-  // RocksDB reads the sequencer made under commit_mu_ (the pre-reads' last resort).
-  std::atomic<uint64_t> store_reads_under_lock_{0};
+  ReverseIndex index_;   // whole, in memory (reverse_index.h); its own lock
   Mutex checkpoint_mu_;  // one checkpoint at a time
 
   // Maintenance state.

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Checkpoints (see cache_impl.h and docs/design.md §4).
 #include <algorithm>
 #include <chrono>
@@ -96,25 +95,13 @@ Status CacheImpl::RunCheckpoint() {
         wal::DeleteCoveredSegments(fs_, WalDir(), seq, writer_->active_segment());
     if (early.ok()) segments_deleted_ += *early;
   }
-  // Planted: memory lets go of the edges before the store has them, so a walk in between (or
-  // after a failed write) finds neither copy.
-  if (BugInjected(InjectedBug::kIndexDroppedBeforeStore)) {
-    store_epoch_.fetch_add(1, std::memory_order_acq_rel);
-    index_.DropStored(seq);
-  }
   WALCACHE_KILL_POINT(kCheckpointBeforeStoreWrite);
   s = store_->Apply(std::move(cp), seq, horizon);  // one synced, atomic write (trap 3)
-  // Whether or not it landed, the store may have changed: the pre-reads of commits from before
-  // it are stale (pre_reads.h). Before memory lets go of anything below.
-  store_epoch_.fetch_add(1, std::memory_order_acq_rel);
   WALCACHE_KILL_POINT(kCheckpointAfterStoreWrite);
   if (!s.ok()) {
     unpin();
     return s;
   }
-  // The store has the edges of every version at or below S now, durably: memory's copies go
-  // (a walk asks memory first, then the store, so it finds each edge in one or the other).
-  if (!BugInjected(InjectedBug::kIndexDroppedBeforeStore)) index_.DropStored(seq);
   // A snapshot that took its RocksDB view before the write above is registered by now, so the
   // versions it reads from memory stay (snapshots.h).
   snapshots_->Barrier();

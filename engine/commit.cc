@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The commit path: the plan (engine/commit_plan.h) under the sequencer, then the WAL, then
 // visibility (see cache_impl.h).
 #include <algorithm>
@@ -50,7 +49,7 @@ void CacheImpl::Install(const Effects& effects, uint64_t seq) {
   const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
   for (const auto& [key, e] : effects) {
     if (e.has_value() && !e->related.empty()) {
-      for (const RelatedKey& r : e->related) index_.Add(r.key, key, seq);
+      for (const RelatedKey& r : e->related) index_.Add(r.key, key);
     }
     mem_->Add(key, Version{seq, e}, keep);
   }
@@ -67,95 +66,24 @@ uint64_t CacheImpl::HorizonAt(uint64_t visible) {
   return sequenced_at_.empty() ? NowMs() : sequenced_at_.front().second;
 }
 
-Result<std::vector<std::string>> CacheImpl::StoredDependents(const std::string& source) const {
-  // Planted: the stored index is not consulted, so dependents only in RocksDB are missed.
-  if (BugInjected(InjectedBug::kStoredIndexSkipped)) return std::vector<std::string>();
-  return store_->Dependents(source);
-}
-
-void CacheImpl::PreRead(const std::vector<Transaction::Op>& ops, PreReads* pre) {
-  pre->epoch = store_epoch_.load(std::memory_order_acquire);  // before any read
-  // Not a clock reading: a transaction's instant is the sequencer's one reading (its ops' TTLs
-  // and liveness, and the checker's oracle, take it), in seq order. The latest instant handed
-  // out is near enough for choosing what to read.
-  const uint64_t now = clock_floor_.load(std::memory_order_relaxed);
-  PlanReads reads{
-      [&](const std::string& key) -> Result<std::optional<Entry>> {
-        auto it = pre->entries.find(key);
-        if (it == pre->entries.end()) {
-          // Not cached: deciding that reads the clock (Expired), and the dry run must not.
-          WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> e,
-                                    ReadThrough(key, View::kLatest, /*cache=*/false));
-          it = pre->entries.emplace(key, std::move(e)).first;
-        }
-        std::optional<Entry> e = it->second;
-        if (e.has_value() && ExpiredAt(*e, now)) e.reset();
-        return e;
-      },
-      [&](const std::string& source) -> Result<std::vector<std::string>> {
-        std::vector<std::string> out = index_.DependentsOf(source);  // memory first (see Commit)
-        auto it = pre->dependents.find(source);
-        if (it == pre->dependents.end()) {
-          WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> stored, StoredDependents(source));
-          it = pre->dependents.emplace(source, std::move(stored)).first;
-        }
-        out.insert(out.end(), it->second.begin(), it->second.end());
-        return out;  // the planner sorts and dedups
-      }};
-  // Whatever it concludes (a conflict, a read's error) is the locked plan's to find again.
-  (void)PlanCommit(ops, writer_->last_seq() + 1, now, reads);
-}
-
 Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Durability durability) {
   if (options_.read_only) return Status::Aborted(dir_ + " is open read-only");
   const uint64_t t0 = SteadyNowNs();
   WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
   StallWhileMemoryFull();
-  // No RocksDB read under the sequencer lock: the dry run reads first (again, if a checkpoint's
-  // store write came in between), and the locked plan takes memory's state, else what the dry
-  // run read, while the store epoch is still its (pre_reads.h). Only a read the dry run did not
-  // make (the state changed the plan's path) or a bump since is read under the lock, counted.
-  PreReads pre;
-  for (int round = 0; round < kPreReadRounds; ++round) {
-    if (round > 0) pre = PreReads();
-    PreRead(ops, &pre);
-    if (store_epoch_.load(std::memory_order_acquire) == pre.epoch) break;
-  }
   MutexLock cl(&commit_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
   const uint64_t seq = writer_->last_seq() + 1;
-  const uint64_t now = NowMs();  // the transaction's instant: the one clock reading of a commit
-  // Memory is read before the epoch is compared: a checkpoint lets go of what it stored only
-  // after its bump, so memory read before that still holds it.
-  auto pre_valid = [&] { return store_epoch_.load(std::memory_order_acquire) == pre.epoch; };
-  auto latest = [&](const std::string& key) -> Result<std::optional<Entry>> {
-    std::optional<Version> v = mem_->ReadLatest(key);
-    std::optional<Entry> e;
-    if (v.has_value()) {
-      e = std::move(v->entry);
-    } else if (auto it = pre.entries.find(key); it != pre.entries.end() && pre_valid()) {
-      e = it->second;
-    } else {
-      store_reads_under_lock_++;
-      return Latest(key, now);
-    }
-    if (e.has_value() && ExpiredAt(*e, now)) e.reset();
-    return e;
-  };
-  auto dependents = [&](const std::string& source) -> Result<std::vector<std::string>> {
-    std::vector<std::string> out = index_.DependentsOf(source);
-    if (auto it = pre.dependents.find(source); it != pre.dependents.end() && pre_valid()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return out;
-    }
-    store_reads_under_lock_++;
-    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> stored, StoredDependents(source));
-    out.insert(out.end(), stored.begin(), stored.end());
-    return out;
-  };
+  const uint64_t now = NowMs();
   StaleEdges stale;
-  Result<CommitPlan> planned = PlanCommit(ops, seq, now, PlanReads{latest, dependents}, &stale);
+  Result<CommitPlan> planned =
+      PlanCommit(ops, seq, now,
+                 PlanReads{[&](const std::string& key) NO_THREAD_SAFETY_ANALYSIS {
+                             return Latest(key, now);  // on this thread, under commit_mu_
+                           },
+                           [&](const std::string& source) { return index_.DependentsOf(source); }},
+                 &stale);
   for (const auto& [source, dependent] : stale) index_.Drop(source, dependent);
   if (!planned.ok()) {
     if (planned.status().IsConflict()) conflicts_++;

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // PlanCommit (see commit_plan.h).
 #include "engine/commit_plan.h"
 
@@ -136,9 +135,9 @@ class Planner {
 
   // Keys that may derive from `source`: installed entries and this transaction's own pending
   // ones (a superset: the walk checks each entry).
-  Result<std::vector<std::string>> Candidates(const std::string& source) {
+  std::vector<std::string> Candidates(const std::string& source) {
     std::vector<std::string> out = ov_.DependentsOf(source);
-    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> installed, reads_.dependents(source));
+    std::vector<std::string> installed = reads_.dependents(source);
     out.insert(out.end(), installed.begin(), installed.end());
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -154,8 +153,7 @@ class Planner {
     while (!todo.empty()) {
       const std::string source = std::move(todo.front());
       todo.pop_front();
-      WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, Candidates(source));
-      for (const std::string& d : candidates) {
+      for (const std::string& d : Candidates(source)) {
         if (visited.count(d) > 0) continue;
         WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(d));
         if (!cur.has_value() || !DerivesFrom(*cur, source)) {

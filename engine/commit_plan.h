@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The commit planner: what a transaction does, as a pure function of its ops, its seq and
 // instant, and the state it reads — the validation (expectations, related updateIds, cycles),
 // the cascading invalidations and the TTL clamps, computed into the one wal::Batch the commit
@@ -34,9 +33,8 @@ struct PlanReads {
   // transaction's instant.
   std::function<Result<std::optional<Entry>>(const std::string& key)> latest;
   // Keys that may derive from `source` (a superset: the planner checks each entry's related
-  // list), from the reverse index of installed entries (memory's edges and the store's), or a
-  // read's error.
-  std::function<Result<std::vector<std::string>>(const std::string& source)> dependents;
+  // list), from the reverse index of installed entries.
+  std::function<std::vector<std::string>(const std::string& source)> dependents;
 };
 
 struct CommitPlan {

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // MemTable (see mem_table.h).
 #include "engine/mem_table.h"
 
@@ -126,18 +125,7 @@ void MemTable::Erase(Shard& sh, Slot& s, bool queued) {
   sh.map.erase(sh.map.find(*s.key));
 }
 
-void MemTable::ChargeOutside(int64_t delta) {
-  const auto d = static_cast<uint64_t>(delta);  // modular: may shrink
-  outside_bytes_.fetch_add(d, std::memory_order_relaxed);
-  bytes_.fetch_add(d, std::memory_order_relaxed);
-  dirty_bytes_.fetch_add(d, std::memory_order_relaxed);
-}
-
 void MemTable::EvictLocked(Shard& sh) {
-  // Each shard's share of the budget, less its share of what is charged outside the table.
-  const size_t share = budget_ / shards_.size();
-  const size_t outside = outside_bytes_.load(std::memory_order_relaxed) / shards_.size();
-  sh.fifo.set_capacity(share > outside ? share - outside : 0);
   if (sh.fifo.bytes() <= sh.fifo.capacity()) return;
   const Pins p = pins();
   sh.evictions += sh.fifo.Evict([&](const Slot* s) { return s->dirty || Pinned(*s, p); },

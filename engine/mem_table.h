@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // MemTable: the in-memory map of the cache. Each key holds a short list of versions, one per
 // transaction that changed it and that no reader may have stopped needing yet: a version is
 // (seq, entry or tombstone). Readers ask for the newest version at or below the visible
@@ -127,13 +126,7 @@ class MemTable {
       std::string_view prefix,
       const std::function<void(const std::string& key, const Version& v)>& visit) const;
 
-  // Charges `delta` bytes held outside the table on its behalf (the reverse index's in-memory
-  // edges, engine/reverse_index.h) to the budget, as dirty bytes: they go only with a checkpoint.
-  // They shrink what the shards may keep of clean entries. Thread-safe; takes no lock.
-  void ChargeOutside(int64_t delta);
-  uint64_t outside_bytes() const { return outside_bytes_.load(std::memory_order_relaxed); }
-
-  // Cheap, approximate while writers run; both include the outside charge.
+  // Cheap, approximate while writers run.
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   uint64_t dirty_bytes() const { return dirty_bytes_.load(std::memory_order_relaxed); }
   uint64_t budget_bytes() const { return budget_; }
@@ -192,7 +185,6 @@ class MemTable {
   const size_t budget_;
   std::vector<Shard> shards_;
   std::atomic<uint64_t> bytes_{0}, dirty_bytes_{0};
-  std::atomic<uint64_t> outside_bytes_{0};  // ChargeOutside's, also in bytes_ and dirty_bytes_
   // Taken inside a shard lock; pins_active_ says whether pins_ differs from the defaults.
   mutable std::mutex pins_mu_;
   Pins pins_;

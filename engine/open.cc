@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // CacheImpl lifecycle: open (recovery, prewarm, maintenance), close, health (see cache_impl.h).
 #include <cerrno>
 #include <chrono>
@@ -141,8 +140,12 @@ Status CacheImpl::OpenImpl() {
   while (horizon > floor &&
          !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
   }
-  // Nothing proportional to the store is read: the reverse index stays in RocksDB, and memory
-  // gets only the edges of the versions replayed below (reverse_index.h).
+  {
+    WALCACHE_RETURN_IF_ERROR(
+        store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
+          index_.Add(source, dependent);
+        }));
+  }
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
                                     MemTable::ShardsFor(options_.memory_budget_bytes));

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The read path: the one read-through, Get and Stats (see cache_impl.h).
 #include <cstdio>
 #include <map>
@@ -101,9 +100,6 @@ CacheStats CacheImpl::Stats() const {
   s.dirty_entries = m.dirty_keys;
   s.memory_bytes = m.bytes;
   s.dirty_bytes = m.dirty_bytes;
-  s.index_memory_bytes = mem_->outside_bytes();
-  s.index_memory_edges = index_.edges();
-  s.commit_store_reads = store_reads_under_lock_;
   s.evictions = m.evictions;
   s.expired_swept = m.expired;
   s.reads = m.hits + m.misses;

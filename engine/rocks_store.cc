@@ -1,11 +1,8 @@
-// SPDX-License-Identifier: Apache-2.0
 // RocksStore (see rocks_store.h).
 #include "engine/rocks_store.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 
@@ -76,29 +73,6 @@ std::string UnreadableTables(const rocksdb::Options& opts, const std::string& pa
   }
   return out;
 }
-
-// The prefix of a reverse-index key: 'd' ‖ varint32 len(source) ‖ source, the part every edge of
-// one source shares (store_keys.h). RocksDB keeps a bloom filter of these prefixes in each table
-// and memtable, so the seek for the dependents of a source that has none usually reads no block.
-// Entry and metadata keys are outside its domain (their lookups use the whole-key filter).
-class DependentPrefixExtractor final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "walcache.DependentPrefix.1"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), PrefixLength(key));
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return PrefixLength(key) != 0; }
-
- private:
-  // 0 if `key` is not a reverse-index key (or is too short for its own length).
-  static size_t PrefixLength(const rocksdb::Slice& key) {
-    if (key.size() == 0 || key[0] != kDependentPrefix) return 0;
-    std::string_view in(key.data() + 1, key.size() - 1);
-    uint32_t len = 0;
-    if (!GetVarint32(&in, &len) || in.size() < len) return 0;
-    return key.size() - in.size() + len;
-  }
-};
 
 uint64_t SystemNowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -196,12 +170,6 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.write_buffer_size = options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  // Bloom filters: whole keys (a read-through of a key the store lacks) and reverse-index
-  // prefixes (the seek for a source without dependents), in tables and in the memtable.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = true;
-  opts.prefix_extractor = std::make_shared<DependentPrefixExtractor>();
-  opts.memtable_prefix_bloom_size_ratio = 0.02;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   store->opts_ = opts;
@@ -334,9 +302,7 @@ Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source)
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
   const std::string prefix = DependentPrefix(source);
-  rocksdb::ReadOptions ro;
-  ro.prefix_same_as_start = true;  // the prefix bloom filters apply (DependentPrefixExtractor)
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<std::string> out;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
@@ -350,9 +316,7 @@ Status RocksStore::ForEachDependent(
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
   const std::string start(1, kDependentPrefix);
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;  // across every source's prefix
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     std::string_view rest(it->key().data() + 1, it->key().size() - 1);
     std::string_view source;
@@ -376,9 +340,7 @@ Status RocksStore::ScanWith(const rocksdb::ReadOptions& ro, std::string_view pre
                             const std::function<bool(std::string_view, const Entry&)>& visit,
                             const OnDamaged& on_damaged) const {
   const std::string start = EntryKey(prefix);
-  rocksdb::ReadOptions total = ro;
-  total.total_order_seek = true;  // entry keys are outside the prefix extractor's domain
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(total));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     const std::string_view key(it->key().data() + 1, it->key().size() - 1);
     Result<Entry> e = DecodeEntry(std::string_view(it->value().data(), it->value().size()));

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // RocksStore: the full data set of a cache in RocksDB, as of exactly one sequence number (the
 // checkpoint sequence), and the only way the engine changes it: a Checkpoint applied as one
 // synced WriteBatch that carries the entries, the reverse-index changes and the new checkpoint
@@ -91,11 +90,9 @@ class RocksStore {
 
   // The stored entry of `key` (expired ones included: expiry is the caller's decision).
   Result<std::optional<Entry>> Get(std::string_view key) const;
-  // The keys recorded as derived from `source`, in key order: one prefix seek, which the prefix
-  // bloom filters usually answer without reading a block when `source` has none.
+  // The keys recorded as derived from `source`, in key order.
   Result<std::vector<std::string>> Dependents(std::string_view source) const;
-  // Visits every reverse-index edge (source, dependent). Reads the whole index: for the tools,
-  // never for an open or a commit.
+  // Visits every reverse-index edge (source, dependent).
   Status ForEachDependent(
       const std::function<void(std::string_view source, std::string_view dependent)>& visit) const;
   // Visits the entries whose keys start with `prefix`, in key order, until `visit` returns false.

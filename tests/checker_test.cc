@@ -257,8 +257,7 @@ TEST(CrashTest, ShortMixedRunFindsNoViolation) {
 TEST(LockstepTest, FindsThePlantedBugsItCanSeeAndAgreesWithoutThem) {
   for (const char* bug :
        {"", "cascade-ignores-txn-edges", "skip-related-invalidation", "split-transaction",
-        "expiry-filter-uses-clock", "snapshot-unpinned", "fill-without-sources",
-        "stored-index-skipped", "index-dropped-before-store"}) {
+        "expiry-filter-uses-clock", "snapshot-unpinned", "fill-without-sources"}) {
     test::ScratchDir dir;
     LockstepOptions o;
     o.dir = dir.Join("cache");

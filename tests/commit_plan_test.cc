@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The commit planner (engine/commit_plan.h) as the pure function it is: transactions planned
 // against a state held in a map, with no cache, WAL or RocksDB. Every shape of issue 12's bug 1
 // (dependencies created inside a transaction not invalidated by its later ops) is here at the
@@ -43,7 +42,7 @@ class CommitPlanTest : public ::testing::Test {
                       }
                       return std::optional<Entry>(it->second);
                     },
-                    [this](const std::string& source) -> Result<std::vector<std::string>> {
+                    [this](const std::string& source) {
                       auto it = index_.find(source);
                       return it == index_.end() ? std::vector<std::string>() : it->second;
                     }};

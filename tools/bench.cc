@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // `walcache bench` (see bench.h).
 #include "tools/bench.h"
 
@@ -14,7 +13,6 @@
 #include "tools/bench_workloads.h"
 #include "tools/hit_ratio.h"
 #include "tools/json.h"
-#include "tools/scale_bench.h"
 
 namespace walcache::tools {
 namespace {
@@ -76,9 +74,8 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "get: random reads of a hot set; fsync: write + fdatasync on a preallocated "
                   "file (the disk's limit); hit-ratio: LRU, CLOCK and S3-FIFO on Zipfian traces "
                   "of --ops requests over --keys keys, and the engine on one of them (one JSON "
-                  "line a row with --json); scale: grow a cache through --sizes pairs and "
-                  "measure reopen time, RSS and txn/s at each against RocksDB's open")
-      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio", "scale", "scale-open"}))
+                  "line a row with --json)")
+      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio"}))
       ->capture_default_str();
   cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
       ->check(CLI::IsMember({"walcache", "rocksdb"}))
@@ -99,11 +96,6 @@ void RegisterBench(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--keys", opts->keys, "Distinct keys of the hit-ratio traces")
       ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}))
-      ->capture_default_str();
-  cmd->add_option("--sizes", opts->sizes, "scale: pairs at each step, comma-separated")
-      ->capture_default_str();
-  cmd->add_option("--budget-mib", opts->budget_mib, "scale: the memory budget in MiB")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--dir", opts->dir,
                   "Directory to work in (must not hold a WAL yet; kept "
@@ -128,7 +120,6 @@ void RegisterBench(CLI::App* app, int* exit_code) {
 
 int RunBench(const BenchOptions& o) {
   namespace fs = std::filesystem;
-  if (o.workload == "scale-open") return RunScaleOpen(o, o.dir);  // the scale run's child
   const bool temporary = o.dir.empty();
   const std::string dir = temporary ? FreshDir() : o.dir;
   std::error_code ec;
@@ -142,11 +133,6 @@ int RunBench(const BenchOptions& o) {
     return kExitCannotRun;
   }
 
-  if (o.workload == "scale") {
-    const int rc = RunScaleBench(o, JoinPath(dir, "cache"));
-    if (temporary) fs::remove_all(dir, ec);
-    return rc;
-  }
   if (o.workload == "hit-ratio") {
     const int rc = RunHitRatio(o, JoinPath(dir, "cache"));
     if (temporary) fs::remove_all(dir, ec);

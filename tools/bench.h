@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // `walcache bench`: measures the WAL against the disk's own fdatasync rate. Prints one JSON object
 // (--json) or one readable line. Exit 0 on success, 1 when the read-back check found a problem,
 // 2 when the benchmark could not run.
@@ -15,7 +14,7 @@ class App;
 namespace walcache::tools {
 
 struct BenchOptions {
-  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio | scale
+  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio
   std::string engine = "walcache";  // walcache | rocksdb
   int threads = 1;
   std::string durability = "sync";  // sync | buffered
@@ -28,8 +27,6 @@ struct BenchOptions {
   int64_t group_wait_us = 200;
   std::string key_dist = "uniform";  // txn: uniform | zipf
   bool json = false;
-  std::string sizes = "1000000,3000000";  // scale: pairs (source + derived) at each step
-  uint64_t budget_mib = 64;               // scale: Options::memory_budget_bytes in MiB
 };
 
 // Adds the subcommand to `app`; `*exit_code` receives its exit code when it runs.

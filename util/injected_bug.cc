@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Planted bugs (see injected_bug.h).
 #include "util/injected_bug.h"
 
@@ -55,12 +54,6 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kAckDuringSync, "ack-during-sync",
        "durability: a group's fdatasync also acknowledges the next group, written while it ran "
        "and not covered by it, so power loss takes back sync commits"},
-      {InjectedBug::kStoredIndexSkipped, "stored-index-skipped",
-       "related-key consistency: writing a source consults only the reverse-index edges in "
-       "memory, so entries derived from it that a checkpoint stored survive the write"},
-      {InjectedBug::kIndexDroppedBeforeStore, "index-dropped-before-store",
-       "related-key consistency: a checkpoint drops memory's reverse-index edges before its store "
-       "write, so a source written meanwhile (or after the write failed) misses its dependents"},
   };
   return bugs;
 }

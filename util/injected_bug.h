@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md
 // §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. They
 // exist only in the planted-bug build of the wal, recovery and engine layers, which the checker,
@@ -37,8 +36,6 @@ enum class InjectedBug : int {
   kFeedPastDurable,        // the change feed shows visible transactions not yet fdatasynced
   kFeedForgetsConsumers,   // checkpoints delete WAL segments a registered feed consumer needs
   kAckDuringSync,  // an fdatasync also acknowledges the records written while it ran (issue 15)
-  kStoredIndexSkipped,       // a cascade asks only memory's reverse-index edges, not the store's
-  kIndexDroppedBeforeStore,  // a checkpoint drops memory's edges before the store has them
 };
 
 struct InjectedBugInfo {

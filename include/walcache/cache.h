@@ -175,14 +175,6 @@ struct CacheStats {
   uint64_t dirty_entries = 0;   // keys changed since the last checkpoint
   uint64_t memory_bytes = 0;    // charged against Options::memory_budget_bytes
   uint64_t dirty_bytes = 0;
-  // Of memory_bytes (and dirty_bytes): the reverse-index edges not yet checkpointed, the only
-  // part of the index held in memory (the rest is read from RocksDB on demand).
-  uint64_t index_memory_bytes = 0;
-  uint64_t index_memory_edges = 0;
-  // RocksDB reads the sequencer made while holding its lock: only what a commit's dry run did
-  // not read (the state changed the plan's path meanwhile) or read before a checkpoint's store
-  // write; a commit's reads are otherwise made before the lock (docs/engine.md).
-  uint64_t commit_store_reads = 0;
   uint64_t evictions = 0;      // clean entries dropped for the memory budget
   uint64_t expired_swept = 0;  // expired entries dropped from memory by the sweeper
   uint64_t reads = 0;          // memory lookups by Get (verify_related_on_read checks too)
