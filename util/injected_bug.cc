@@ -51,9 +51,6 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kFeedForgetsConsumers, "feed-forgets-consumers",
        "change feed: checkpoints delete the WAL segments a registered consumer has not read, so "
        "it finds a gap where retention promised none"},
-      {InjectedBug::kAckDuringSync, "ack-during-sync",
-       "durability: a group's fdatasync also acknowledges the next group, written while it ran "
-       "and not covered by it, so power loss takes back sync commits"},
   };
   return bugs;
 }
