@@ -398,10 +398,13 @@ constexpr uint64_t kCyclesToCatch = 300;
 
 // The deaths a bug's run uses: mixed, except where only one kind can expose the bug. A torn tail
 // needs a power loss; in mixed runs ignore-torn-tail took 43 to 161 cycles (seeds 1-5) and up to
-// 208 s under ASan, in power-loss runs 4 to 38. resume-after-torn-tail needs one too.
+// 208 s under ASan, in power-loss runs 4 to 38. resume-after-torn-tail needs one too, and so
+// does feed-past-durable: what it shows too early only a power loss takes back (mixed, seed 3
+// caught it at cycle 80 on a quiet machine and not in 300 on a loaded one).
 Mode ModeFor(std::string_view bug) {
-  return bug == "ignore-torn-tail" || bug == "resume-after-torn-tail" ? Mode::kPowerLoss
-                                                                      : Mode::kMixed;
+  return bug == "ignore-torn-tail" || bug == "resume-after-torn-tail" || bug == "feed-past-durable"
+             ? Mode::kPowerLoss
+             : Mode::kMixed;
 }
 
 TEST_P(PlantedBugTest, IsCaught) {
