@@ -408,6 +408,13 @@ Mode ModeFor(std::string_view bug) {
 }
 
 TEST_P(PlantedBugTest, IsCaught) {
+  // Caught only when a power loss lands within a poll of the feed reader: 4 of seeds 1-5 within
+  // 300 cycles, but seed 3 went uncaught on a loaded machine twice. Its deterministic check is
+  // ChangeFeedTest.ABufferedTransactionIsSyncedBeforeTheFeedShowsIt (docs/checker.md).
+  if (GetParam().name == std::string_view("feed-past-durable")) {
+    GTEST_SKIP() << "timing-dependent in the crash test; checked deterministically in "
+                    "change_feed_test";
+  }
   test::ScratchDir dir;
   CrashTestOptions o;
   o.dir = dir.Join("cache");
