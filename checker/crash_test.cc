@@ -24,6 +24,7 @@ namespace walcache::checker {
 namespace {
 
 constexpr int64_t kDumpDeadlineUs = 10'000'000;  // recovery and dump
+constexpr size_t kDeathLines = 4;                // deaths a failure lists
 constexpr int64_t kWorkMaxUs = 1'500'000;        // a kill point that never fires: SIGKILL then
 constexpr size_t kTimelineLines = 12;
 
@@ -95,6 +96,40 @@ ChildPlan PlanCycle(const CrashTestOptions& o, uint64_t cycle, std::mt19937_64* 
            : t == 4 && scatter ? PowerLossTear::kScatter
                                : PowerLossTear::kSector;
   return p;
+}
+
+const char* TearName(PowerLossTear t) {
+  switch (t) {
+    case PowerLossTear::kDrop:
+      return "drop";
+    case PowerLossTear::kSector:
+      return "sector";
+    case PowerLossTear::kGarbage:
+      return "garbage";
+    case PowerLossTear::kPayload:
+      return "payload";
+    case PowerLossTear::kScatter:
+      return "scatter";
+  }
+  return "?";
+}
+
+// How cycle `p` ended, for a failure's account of the deaths before it.
+std::string DeathLine(const ChildPlan& p, bool fired, bool timeout, bool dumped, int64_t life_ms) {
+  std::string how;
+  const std::string at = p.kill_point + " (pass " + std::to_string(p.kill_hit) + ")";
+  if (fired) {
+    how = p.death == Death::kPowerLoss
+              ? std::string("power loss, tear ") + TearName(p.tear) + ", at " + at
+              : "kill point " + at;
+  } else if (timeout) {
+    how = "SIGKILL at the deadline: " +
+          (p.death == Death::kSignal ? std::string("no dump") : "never reached " + at);
+  } else {
+    how = "SIGKILL after its dump";
+  }
+  return "cycle " + std::to_string(p.cycle) + ": " + how + (dumped ? "" : ", during recovery") +
+         ", after " + std::to_string(life_ms) + " ms";
 }
 
 // A timeline entry without its time.
@@ -195,6 +230,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
   uint64_t clock_floor_ms = 0;   // after every instant a child reported (child.h)
   uint64_t clock_offset_ms = 0;  // the furthest a child's clock ran ahead ('W')
   std::deque<std::pair<int64_t, std::string>> timeline;  // (monotonic us, what)
+  std::deque<std::string> deaths;                        // the last few, oldest first
   const int64_t start = MonotonicUs();
   int64_t last_death_us = start;  // the death whose aftermath the next dump shows
   const std::string pre = o.keep_failures.empty() ? "" : JoinPath(o.keep_failures, ".pre-recovery");
@@ -265,7 +301,13 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         case 'K':
           fired = true;
           report.kill_points[m.text]++;
-          if (plan.death == Death::kPowerLoss) pending.power_lost = true;
+          if (plan.death == Death::kPowerLoss) {
+            pending.power_lost = true;
+            // The cut runs in the child now. A power cut is one instant: one stopped halfway (the
+            // WAL restored, RocksDB not, or the ledger kept for the next child) models nothing a
+            // machine does, so the child gets time to finish it and exit on its own.
+            deadline = MonotonicUs() + kDumpDeadlineUs;
+          }
           break;
         case 'R':
         case 'G':
@@ -363,6 +405,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         f.timeline.push_back(when + what);
       }
       f.replay = ReplayCommand(o, cycle);  // its final recovery is this cycle's
+      f.deaths.assign(deaths.begin(), deaths.end());
       if (!pre.empty()) {
         f.kept_dir = JoinPath(o.keep_failures, "cycle-" + std::to_string(cycle));
         fs::remove_all(f.kept_dir, ec);
@@ -371,11 +414,14 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
       }
       report.failures.push_back(std::move(f));
       for (size_t i = 1; i < violations.size() && i < 5; ++i) {
-        report.failures.push_back(Failure{cycle, violations[i], {}, "", ReplayCommand(o, cycle)});
+        report.failures.push_back(
+            Failure{cycle, violations[i], {}, "", ReplayCommand(o, cycle), {}});
       }
       break;
     }
     if (plan.death == Death::kNone) break;
+    deaths.push_back(DeathLine(plan, fired, timeout, dumped, (death_us - t_fork) / 1000));
+    if (deaths.size() > kDeathLines) deaths.pop_front();
     if (!dumped) report.deaths_in_recovery++;
     if (fired) {
       report.kills[plan.death == Death::kPowerLoss ? "powerloss" : "killpoint"]++;

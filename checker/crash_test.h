@@ -42,6 +42,7 @@ struct Failure {
   std::vector<std::string> timeline;  // the last transactions before the death, with times
   std::string kept_dir;               // the crashed directory as it was before recovery
   std::string replay;                 // the command that replays the run up to this cycle
+  std::vector<std::string> deaths;    // how the last few cycles before it ended, oldest first
 };
 
 struct CrashTestReport {

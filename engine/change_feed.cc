@@ -18,19 +18,19 @@ Result<ChangeBatch> CacheImpl::Changes(uint64_t from, size_t max, uint64_t histo
   // Every record at or below the watermark was written before it got there (and is durable under
   // its mode), so reading stops short of anything a writer may be appending.
   const uint64_t visible = tracker_->visible();
-  auto gap = [&](uint64_t oldest_from) {
+  auto gap = [&] {
     ChangeBatch b;
     b.next_from = from;
     b.visible = visible;
     b.history = current;
     b.gap = true;
-    b.oldest_from = oldest_from;
+    b.oldest_from = visible;
     return b;
   };
   // The caller saw transactions this cache no longer holds (lost with a WAL tail a repair cut,
   // or a disk that lost synced data), or read under a history that a cut ended before `from`:
   // its copy is ahead of, or beside, this history.
-  if (from > visible || !feed_->Continues(history, from)) return gap(visible);
+  if (from > visible || !feed_->Continues(history, from)) return gap();
   // Only what no crash can take back: a power loss drops buffered records not yet fdatasynced,
   // and their updateIds would then name other transactions. So sync what is visible first.
   uint64_t upto = visible;

@@ -102,6 +102,9 @@ int Run(const Args& a) {
       fj["detail"] = f.violation.detail;
       fj["keys"] = keys;
       fj["timeline"] = timeline;
+      Json deaths = Json::array();
+      for (const std::string& d : f.deaths) deaths.push_back(d);
+      fj["deaths"] = deaths;
       fj["kept_dir"] = f.kept_dir;
       fj["replay"] = f.replay;
       failures.push_back(fj);
@@ -131,6 +134,10 @@ int Run(const Args& a) {
       if (!f.timeline.empty()) {
         std::cout << "  the last transactions before the death (times relative to it):\n";
         for (const std::string& t : f.timeline) std::cout << "    " << t << "\n";
+      }
+      if (!f.deaths.empty()) {
+        std::cout << "  the deaths before it:\n";
+        for (const std::string& d : f.deaths) std::cout << "    " << d << "\n";
       }
       if (!f.kept_dir.empty()) std::cout << "  crashed directory kept in " << f.kept_dir << "\n";
       std::cout << "  replay: " << f.replay << "\n";
