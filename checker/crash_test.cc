@@ -42,6 +42,7 @@ const std::vector<PointRange>& Points() {
       {KillPoint::kWalBeforeSync, 100},
       {KillPoint::kWalAfterSync, 100},
       {KillPoint::kWalRotate, 2},
+      {KillPoint::kWalSegmentHeaderSynced, 3},
       {KillPoint::kWalSegmentCreated, 3},
       {KillPoint::kWalSegmentDeleted, 3},
       {KillPoint::kEngineApply, 150},

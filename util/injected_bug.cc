@@ -51,6 +51,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kFeedForgetsConsumers, "feed-forgets-consumers",
        "change feed: checkpoints delete the WAL segments a registered consumer has not read, so "
        "it finds a gap where retention promised none"},
+      {InjectedBug::kResumeHalfCreatedSegment, "resume-half-created-segment",
+       "WAL: an open continues a segment that a crash left half-created (header synced, "
+       "directory not), so a power loss takes the segment and its synced records"},
   };
   return bugs;
 }

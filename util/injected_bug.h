@@ -35,6 +35,7 @@ enum class InjectedBug : int {
   kFillWithoutSources,     // GetOrLoad stores its fill without the sources it read
   kFeedPastDurable,        // the change feed shows visible transactions not yet fdatasynced
   kFeedForgetsConsumers,   // checkpoints delete WAL segments a registered feed consumer needs
+  kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
 };
 
 struct InjectedBugInfo {

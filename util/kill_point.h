@@ -30,6 +30,8 @@ namespace walcache {
   X(kWalBeforeSync, "wal.before_sync", "a group's fdatasync is about to start")                   \
   X(kWalAfterSync, "wal.after_sync", "a group is durable, its commits not yet acknowledged")      \
   X(kWalRotate, "wal.rotate", "the active segment is full, about to be synced and left")          \
+  X(kWalSegmentHeaderSynced, "wal.segment_header_synced",                                         \
+    "a new segment's header is synced, its directory entry not yet")                              \
   X(kWalSegmentCreated, "wal.segment_created",                                                    \
     "a new segment is durable, not yet named by the witness")                                     \
   X(kWalSegmentDeleted, "wal.segment_deleted", "a segment a checkpoint covers was deleted")       \

@@ -111,12 +111,24 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
   const std::string header = EncodeSegmentHeader(number, first_seq);
   WALCACHE_RETURN_IF_ERROR(file->Write(0, header));
   WALCACHE_RETURN_IF_ERROR(file->Sync());
+  // A crash here leaves a segment with a durable header and a name that is not; an open
+  // continuing it must finish this first (FinishSegmentCreation).
+  WALCACHE_KILL_POINT(kWalSegmentHeaderSynced);
   WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
   // Only now that the segment is durable may the witness name it (newest.h). A crash here leaves
   // a newest segment that the witness does not name, which holds no record.
   WALCACHE_KILL_POINT(kWalSegmentCreated);
   WALCACHE_RETURN_IF_ERROR(WriteNewest(fs, wal_dir, header));
   return file;
+}
+
+Status FinishSegmentCreation(FileSystem* fs, const std::string& wal_dir, const std::string& path) {
+  WALCACHE_ASSIGN_OR_RETURN(const std::string header, ReadSegmentHeaderBytes(fs, path));
+  WALCACHE_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
+  Result<NewestWitness> witness = ReadNewest(fs, wal_dir);
+  if (witness.ok() && witness->bytes == header) return Status::OK();
+  if (!witness.ok() && !witness.status().IsNotFound()) return witness.status();
+  return WriteNewest(fs, wal_dir, header);
 }
 
 Result<uint64_t> DeleteCoveredSegments(FileSystem* fs, const std::string& wal_dir,

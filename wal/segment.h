@@ -54,6 +54,14 @@ Result<std::unique_ptr<WritableFile>> CreateSegment(FileSystem* fs, const std::s
                                                     uint64_t number, uint64_t first_seq,
                                                     uint64_t preallocate);
 
+// Finishes what CreateSegment began for the segment at `path`, whose header is durable: syncs
+// the directory, then makes the witness name it unless it does already. A crash inside
+// CreateSegment, after the header's sync and before the directory's, leaves a segment that the
+// next open may continue (a clean end just past the header) but whose directory entry a power
+// loss can still take back, records and all: call this before the first record goes into a
+// segment that this process did not create. Corruption if the header is not valid.
+Status FinishSegmentCreation(FileSystem* fs, const std::string& wal_dir, const std::string& path);
+
 // Deletes, oldest first, the segments whose every record has seq <= `covered_seq` (known from
 // the next segment's first seq) and whose number is below `keep_from` (the active segment), then
 // syncs the directory. Stops at the first segment it may not delete, so what remains is always a

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "util/injected_bug.h"
 #include "util/status_macros.h"
 #include "wal/format.h"
 #include "wal/segment.h"
@@ -70,6 +71,11 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
   uint64_t number = 0, offset = kSegmentHeaderSize;
   if (reuse) {
     WALCACHE_ASSIGN_OR_RETURN(file, Reopen(*resume, existing));
+    // The segment may be one a crash left inside CreateSegment: its name durable only once the
+    // directory is synced. Records synced into it before that could vanish with it.
+    if (!BugInjected(InjectedBug::kResumeHalfCreatedSegment)) {
+      WALCACHE_RETURN_IF_ERROR(FinishSegmentCreation(fs_, dir_, existing.back().path));
+    }
     number = resume->number;
     offset = resume->valid_end;
   } else {

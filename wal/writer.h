@@ -111,8 +111,10 @@ class Writer {
   // names has no room for another record header within segment_size, it appends to a new
   // segment of `wal_dir` (created if missing). With `resume`, it appends to that segment from
   // resume->valid_end on, first reserving (preallocate) the segment's bytes up to segment_size
-  // that the file lacks, e.g. after a torn tail's truncation; nothing is written or synced there
-  // until the first record.
+  // that the file lacks, e.g. after a torn tail's truncation, and finishing the segment's
+  // creation (FinishSegmentCreation: the directory synced, the witness naming it), since a crash
+  // inside CreateSegment leaves a segment whose header is durable and whose name is not; nothing
+  // is written to the segment until the first record.
   // REQUIRES: next_seq >= 1. REQUIRES: the segments already in wal_dir were read and their tail
   // repaired, and next_seq is one past their last record; otherwise a torn tail would become
   // corruption followed by valid records, and the sequence would have a gap.
