@@ -232,6 +232,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
   uint64_t clock_offset_ms = 0;  // the furthest a child's clock ran ahead ('W')
   std::deque<std::pair<int64_t, std::string>> timeline;  // (monotonic us, what)
   std::deque<std::string> deaths;                        // the last few, oldest first
+  bool half_created = false;  // the last death was at wal.segment_header_synced
   const int64_t start = MonotonicUs();
   int64_t last_death_us = start;  // the death whose aftermath the next dump shows
   const std::string pre = o.keep_failures.empty() ? "" : JoinPath(o.keep_failures, ".pre-recovery");
@@ -242,6 +243,12 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
     ChildPlan plan = PlanCycle(o, cycle, &rng);
     plan.clock_floor_ms = clock_floor_ms;
     plan.clock_offset_ms = clock_offset_ms;
+    // A death inside CreateSegment's window leaves a segment whose name is not durable yet: the
+    // next child's death is a power loss, so that a child that continues the segment without
+    // making its name durable loses it (the planted resume-half-created-segment). No draw is
+    // taken, so every other cycle's plan stays as the seed made it.
+    if (half_created) plan.death = Death::kPowerLoss;
+    half_created = false;
     if (last) plan.death = Death::kNone;  // the final recovery, verified like the others
     const uint64_t signal_delay_us = 20'000 + rng() % 600'000;
 
@@ -302,6 +309,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         case 'K':
           fired = true;
           report.kill_points[m.text]++;
+          half_created = m.text == KillPointName(KillPoint::kWalSegmentHeaderSynced);
           if (plan.death == Death::kPowerLoss) {
             pending.power_lost = true;
             // The cut runs in the child now. A power cut is one instant: one stopped halfway (the
