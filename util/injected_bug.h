@@ -29,12 +29,12 @@ enum class InjectedBug : int {
   kApplyBeforeLog,              // a transaction is applied and visible before the WAL has it
   kReorderApply,                // transactions reach the map in completion order, not seq order
   kCascadeIgnoresTxnEdges,      // a cascade follows only installed entries' edges (issue 12)
-  kExpiryFilterUsesClock,  // the expiry filter drops by the clock, not the checkpoint's horizon
-  kResumeAfterTornTail,    // an open keeps a torn tail and continues the segment after its bytes
-  kSnapshotUnpinned,       // open snapshots do not keep the versions they read in memory
-  kFillWithoutSources,     // GetOrLoad stores its fill without the sources it read
-  kFeedPastDurable,        // the change feed shows visible transactions not yet fdatasynced
-  kFeedForgetsConsumers,   // checkpoints delete WAL segments a registered feed consumer needs
+  kExpiryFilterUsesClock,     // the expiry filter drops by the clock, not the checkpoint's horizon
+  kResumeAfterTornTail,       // an open keeps a torn tail and continues the segment after its bytes
+  kSnapshotUnpinned,          // open snapshots do not keep the versions they read in memory
+  kFillWithoutSources,        // GetOrLoad stores its fill without the sources it read
+  kFeedPastDurable,           // the change feed shows visible transactions not yet fdatasynced
+  kFeedForgetsConsumers,      // checkpoints delete WAL segments a registered feed consumer needs
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
 };
 
