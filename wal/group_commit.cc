@@ -65,6 +65,10 @@ Status Writer::Wait(const Ticket& ticket) {
       if (!w->done && !leading_) {
         stats_.gathers++;
         LeadOneGroup(l);
+      } else if (!leading_) {
+        // Another thread led this record's group. A thread that found this one gathering went
+        // to sleep expecting it to lead: hand the role on, or it sleeps for ever.
+        WakeOldestWaiter();
       }
     } else {
       w->cv.wait(l);  // the gatherer, or whoever fills the group, leads
@@ -150,6 +154,10 @@ void Writer::ReleaseLeadership() {
     leader_cv_.notify_one();
     return;
   }
+  WakeOldestWaiter();
+}
+
+void Writer::WakeOldestWaiter() {
   // Hand leadership to the oldest record someone is waiting for.
   for (const std::shared_ptr<Waiter>& q : queue_) {
     if (q->waiting) {

@@ -182,6 +182,8 @@ class Writer {
   // a concurrent one that reports success. REQUIRES mu_ held.
   void AcquireLeadership(std::unique_lock<std::mutex>& l);
   void ReleaseLeadership();
+  // Wakes the oldest queued record whose thread waits, to lead. REQUIRES mu_ held.
+  void WakeOldestWaiter();
   // Leader only, mu_ not held: writes the group, syncs if asked.
   Status WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool sync);
   // Leader only: syncs the active segment and switches to a new one whose first seq is given.
