@@ -415,6 +415,11 @@ TEST_P(PlantedBugTest, IsCaught) {
     GTEST_SKIP() << "timing-dependent in the crash test; checked deterministically in "
                     "change_feed_test";
   }
+  // A liveness bug: committers that wait for ever look to the crash test like a child it killed
+  // at its deadline. Checked by WriterLivenessTest.TheLostWakeUpIsCaught, whose watchdog names it.
+  if (GetParam().name == std::string_view("gatherer-leaves-silently")) {
+    GTEST_SKIP() << "a hang, not a violation; checked in writer_liveness_test";
+  }
   test::ScratchDir dir;
   CrashTestOptions o;
   o.dir = dir.Join("cache");

@@ -36,6 +36,7 @@ enum class InjectedBug : int {
   kFeedPastDurable,           // the change feed shows visible transactions not yet fdatasynced
   kFeedForgetsConsumers,      // checkpoints delete WAL segments a registered feed consumer needs
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
+  kGathererLeavesSilently,    // a WAL gatherer whose record another led leaves nobody leading
 };
 
 struct InjectedBugInfo {

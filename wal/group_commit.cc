@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "util/injected_bug.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/segment.h"
@@ -67,8 +68,9 @@ Status Writer::Wait(const Ticket& ticket) {
         LeadOneGroup(l);
       } else if (!leading_) {
         // Another thread led this record's group. A thread that found this one gathering went
-        // to sleep expecting it to lead: hand the role on, or it sleeps for ever.
-        WakeOldestWaiter();
+        // to sleep expecting it to lead: hand the role on, or it sleeps for ever. (Planted:
+        // gatherer-leaves-silently leaves without it; tests/writer_liveness_test.cc.)
+        if (!BugInjected(InjectedBug::kGathererLeavesSilently)) WakeOldestWaiter();
       }
     } else {
       w->cv.wait(l);  // the gatherer, or whoever fills the group, leads
