@@ -35,6 +35,7 @@
 #include "tests/test_util.h"
 #include "util/injected_bug.h"
 #include "walcache/cache.h"
+#include "walcache/get_or_load.h"
 #include "walcache/snapshot.h"
 
 namespace walcache {
@@ -190,6 +191,34 @@ void WriteOnce(Cache* c, Oracle* o, Counters* n, std::mt19937_64& rng) {
       t.Invalidate(k);
     }
     named.push_back(k);
+  } else if (roll < 60) {
+    // d filled by GetOrLoad from one or two sources; what it returns is a read too.
+    const std::string d = KeyName(kSources + static_cast<int>(rng() % kDerived));
+    const std::string s1 = KeyName(static_cast<int>(rng() % kSources));
+    const std::string s2 = KeyName(static_cast<int>(rng() % kSources));
+    const bool two = rng() % 2 == 0 && s1 != s2;
+    const std::array<uint64_t, kKeys> bound = o->Bounds();
+    Result<Loaded> got = c->GetOrLoad(d,
+                                      [&](LoadContext& ctx) -> Result<std::string> {
+                                        Result<Entry> a = ctx.Get(s1);
+                                        if (!a.ok()) return a.status();
+                                        if (two) {
+                                          Result<Entry> b = ctx.Get(s2);
+                                          if (!b.ok()) return b.status();
+                                        }
+                                        return std::string(80, 'f');
+                                      },
+                                      {.durability = dur});
+    if (!got.ok()) {
+      if (!got.status().IsNotFound()) o->Violation("GetOrLoad: " + got.status().ToString());
+      return;
+    }
+    if (got->filled != 0 && got->entry.update_id == got->filled) {
+      o->Derived(got->filled, got->entry.related);
+    }
+    if (got->stored) o->Check("GetOrLoad", d, got->entry, bound);
+    n->commits++;
+    return;
   } else if (roll < 70) {
     // d from one or two sources, read first.
     const std::string d = KeyName(kSources + static_cast<int>(rng() % kDerived));
@@ -288,45 +317,42 @@ struct RunResult {
   std::vector<std::string> first;  // the first violations, in words
 };
 
-// Runs the workload over a fresh cache in `dir` for `length`: four writers, two readers, and a
-// thread that checkpoints every millisecond or so.
-RunResult RunWorkload(const std::string& dir, std::chrono::milliseconds length) {
+// The cache's life for `length`: four writers, two readers, and a thread that checkpoints every
+// millisecond or so; then a clean close. False if it could not open.
+bool OneLife(const std::string& dir, std::chrono::milliseconds length, uint64_t life,
+             Oracle* oracle, Counters* n) {
   Options opts;
   opts.memory_budget_bytes = 8 << 10;  // a few dozen entries: far below the data
   opts.checkpoint_dirty_bytes = 4 << 10;
   opts.checkpoint_interval = std::chrono::milliseconds(5);
   opts.sync_interval = std::chrono::milliseconds(1);
   Result<std::unique_ptr<Cache>> cache = Cache::Open(dir, opts);
-  RunResult out;
   if (!cache.ok()) {
-    out.violations = 1;
-    out.first.push_back("open: " + cache.status().ToString());
-    return out;
+    oracle->Violation("open: " + cache.status().ToString());
+    return false;
   }
   Cache* c = cache->get();
-  Oracle oracle;
-  Counters n;
   std::atomic<bool> stop{false};
   std::atomic<int> running{0};
   std::vector<std::thread> threads;
   auto spawn = [&](uint64_t seed, auto body) {
     running++;
     threads.emplace_back([&, seed, body] {
-      std::mt19937_64 rng(seed);
+      std::mt19937_64 rng(seed * 1000 + life);
       while (!stop.load(std::memory_order_relaxed)) body(rng);
       running--;
     });
   };
   for (uint64_t i = 0; i < 4; ++i) {
-    spawn(100 + i, [&](std::mt19937_64& rng) { WriteOnce(c, &oracle, &n, rng); });
+    spawn(100 + i, [&](std::mt19937_64& rng) { WriteOnce(c, oracle, n, rng); });
   }
   for (uint64_t i = 0; i < 2; ++i) {
-    spawn(200 + i, [&](std::mt19937_64& rng) { ReadOnce(c, &oracle, &n, rng); });
+    spawn(200 + i, [&](std::mt19937_64& rng) { ReadOnce(c, oracle, n, rng); });
   }
   spawn(300, [&](std::mt19937_64& rng) {
     const Status s = c->Checkpoint();
-    if (!s.ok()) oracle.Violation("Checkpoint: " + s.ToString());
-    n.checkpoints++;
+    if (!s.ok()) oracle->Violation("Checkpoint: " + s.ToString());
+    n->checkpoints++;
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
   });
 
@@ -338,7 +364,7 @@ RunResult RunWorkload(const std::string& dir, std::chrono::milliseconds length) 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) stop = true;
-    const uint64_t commits = n.commits.load() + n.conflicts.load();
+    const uint64_t commits = n->commits.load() + n->conflicts.load();
     if (commits != last_commits) {
       last_commits = commits;
       last_progress = now;
@@ -348,24 +374,38 @@ RunResult RunWorkload(const std::string& dir, std::chrono::milliseconds length) 
                    "path is stuck\n",
                    stop ? "the threads did not stop" : "no commit returned",
                    static_cast<long long>(kStuckAfter.count()),
-                   static_cast<unsigned long long>(n.commits.load()),
-                   static_cast<unsigned long long>(n.conflicts.load()));
+                   static_cast<unsigned long long>(n->commits.load()),
+                   static_cast<unsigned long long>(n->conflicts.load()));
       std::abort();  // the stuck threads cannot be joined
     }
   }
   for (std::thread& t : threads) t.join();
   const Status closed = c->Close();
-  if (!closed.ok()) oracle.Violation("Close: " + closed.ToString());
+  if (!closed.ok()) oracle->Violation("Close: " + closed.ToString());
+  return true;
+}
+
+// Runs the workload over a fresh cache in `dir` for `length`, in four lives: each reopen starts
+// with memory empty, everything in RocksDB and the WAL's tail (the bounds hold across a clean
+// close: it makes every acknowledged commit durable).
+RunResult RunWorkload(const std::string& dir, std::chrono::milliseconds length) {
+  constexpr int kLives = 4;
+  Oracle oracle;
+  Counters n;
+  for (int life = 0; life < kLives; ++life) {
+    if (!OneLife(dir, length / kLives, life, &oracle, &n)) break;
+  }
   std::printf(
       "%llu commits, %llu conflicts, %llu gets, %llu scans, %llu snapshots, %llu "
-      "checkpoints, %llu violations\n",
+      "checkpoints, %d lives, %llu violations\n",
       static_cast<unsigned long long>(n.commits.load()),
       static_cast<unsigned long long>(n.conflicts.load()),
       static_cast<unsigned long long>(n.reads.load()),
       static_cast<unsigned long long>(n.scans.load()),
       static_cast<unsigned long long>(n.snapshots.load()),
-      static_cast<unsigned long long>(n.checkpoints.load()),
+      static_cast<unsigned long long>(n.checkpoints.load()), kLives,
       static_cast<unsigned long long>(oracle.violation_count()));
+  RunResult out;
   out.commits = n.commits.load();
   out.scans_and_snapshots = n.scans.load() + n.snapshots.load();
   out.violations = oracle.violation_count();
