@@ -218,11 +218,14 @@ Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
     ReadHold::Reading hold;  // now and then a read-through waits before it fills (read_hold.h)
     return c->Get(key);
   }();
-  if (e.ok()) Send(g_fd, EncodeRead(key, start, e->update_id, e->value));
+  if (e.ok()) Send(g_fd, EncodeRead(key, start, e->update_id, e->value));  // a plain Get
   if (ReadHold::HeldOnThisThread() != held) {  // held: read it again at once (read_hold.h)
     const int64_t again_start = MonotonicUs();
     Result<Entry> again = c->Get(key);
-    if (again.ok()) Send(g_fd, EncodeRead(key, again_start, again->update_id, again->value));
+    if (again.ok()) {
+      Send(g_fd,
+           EncodeRead(key, again_start, again->update_id, again->value, "get-after-held-fill"));
+    }
     return again;
   }
   return e;
@@ -232,7 +235,7 @@ Result<Entry> ReadAndReport(Cache* c, const std::string& key) {
 void ScanAndReport(Cache* c) {
   const int64_t start = MonotonicUs();
   (void)c->Scan("", [&](std::string_view key, const Entry& e) {
-    Send(g_fd, EncodeRead(std::string(key), start, e.update_id, e.value));
+    Send(g_fd, EncodeRead(std::string(key), start, e.update_id, e.value, "scan"));
     return true;
   });
 }

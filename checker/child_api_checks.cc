@@ -25,10 +25,10 @@ void CheckSnapshot(const Result<Snapshot>& snap, int64_t start, const Generator&
   const std::string d = "d" + std::to_string(rng() % static_cast<uint64_t>(gen.shape().derived));
   Result<Entry> e = snap->Get(d);
   if (!e.ok()) return;
-  ChildSend(EncodeRead(d, start, e->update_id, e->value));
+  ChildSend(EncodeRead(d, start, e->update_id, e->value, "snapshot"));
   for (const RelatedKey& r : e->related) {
     Result<Entry> src = snap->Get(r.key);
-    if (src.ok()) ChildSend(EncodeRead(r.key, start, src->update_id, src->value));
+    if (src.ok()) ChildSend(EncodeRead(r.key, start, src->update_id, src->value, "snapshot"));
     if (src.ok() && src->update_id == r.update_id) continue;
     ChildSend("V through the snapshot at " + std::to_string(snap->update_id()) + ", '" + d +
               "' (update_id " + std::to_string(e->update_id) + ") derives from '" + r.key +
@@ -81,7 +81,7 @@ void LoadAndReport(Cache* c, const Generator& gen, const ChildPlan& plan, std::m
             absent = true;  // GetOrLoad returns the value unstored: no fill to report
             continue;
           }
-          ChildSend(EncodeRead(src, read_start, e->update_id, e->value));
+          ChildSend(EncodeRead(src, read_start, e->update_id, e->value, "load-context"));
           t.ops.push_back(TxnOp{TxnOp::kExpect, src, {}, 0, e->update_id, {}});
           related.push_back(RelatedKey{src, e->update_id});
         }
@@ -108,7 +108,9 @@ void LoadAndReport(Cache* c, const Generator& gen, const ChildPlan& plan, std::m
       ChildSend("X " + tail);
     }
   }
-  if (r.ok() && r->stored) ChildSend(EncodeRead(key, start, r->entry.update_id, r->entry.value));
+  if (r.ok() && r->stored) {
+    ChildSend(EncodeRead(key, start, r->entry.update_id, r->entry.value, "get-or-load"));
+  }
 }
 
 }  // namespace walcache::checker

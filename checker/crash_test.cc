@@ -321,7 +321,7 @@ Result<CrashTestReport> RunCrashTest(const CrashTestOptions& o) {
         case 'R':
         case 'G':
           if (std::optional<uint64_t> txn = TxnOfValue(m.entry.value); txn.has_value()) {
-            pending.reads.push_back(Read{m.key, m.update_id, *txn, m.ts_us, m.type == 'G'});
+            pending.reads.push_back(Read{m.key, m.update_id, *txn, m.ts_us, m.type == 'G', m.via});
           }
           if (m.type == 'G') report.feed_reads++;
           break;

@@ -44,8 +44,11 @@ std::string EncodeEntry(const std::string& key, const ModelEntry& e) {
 }
 
 std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id,
-                       const std::string& value) {
-  return "R " + key + " " + std::to_string(ts_us) + " " + std::to_string(update_id) + " " + value;
+                       const std::string& value, std::string_view via) {
+  std::string line =
+      "R " + key + " " + std::to_string(ts_us) + " " + std::to_string(update_id) + " " + value;
+  if (!via.empty()) line += " " + std::string(via);
+  return line;
 }
 
 std::string EncodeFeedRead(const std::string& key, int64_t ts_us, uint64_t update_id,
@@ -120,6 +123,7 @@ std::optional<Message> Decode(std::string_view line) {
     case 'G':
       if (!(in >> m.key >> m.ts_us >> m.update_id >> m.entry.value)) return std::nullopt;
       m.entry.update_id = m.update_id;
+      if (!(in >> m.via)) m.via.clear();  // optional
       return m;
     case 'I': {
       int sync = 0;

@@ -14,7 +14,8 @@
 //   I id ts_us sync nops op...                          a transaction about to be committed
 //   A id ts_us update_id | C id ts_us | N id ts_us      acknowledged | conflict | invalid
 //   X id ts_us                                          failed (an I/O error)
-//   R key ts_us update_id value                         a read that began at ts_us saw key
+//   R key ts_us update_id value [via]                   a read that began at ts_us saw key
+//                                                       (via: which call read it, if said)
 //   G key ts_us update_id value                         the change feed, read at ts_us, showed
 //                                                       a put of key in txn update_id
 //   V message                                           a reader saw what must never be seen
@@ -44,14 +45,16 @@ struct Message {
   uint64_t scan_from_ms = 0, scan_to_ms = 0;  // L
   uint64_t now_ms = 0;                        // T; W: the offset
   std::string key;                            // S R G
+  std::string via;                            // R: which call read it ("" if not said)
   ModelEntry entry;                           // S; R G: its value
   std::string text;                           // F K V
 };
 
 std::string EncodeIntent(const Txn& t);
 std::string EncodeEntry(const std::string& key, const ModelEntry& e);
+// `via` names the call that read (one word, e.g. "scan"; "" for a plain Get).
 std::string EncodeRead(const std::string& key, int64_t ts_us, uint64_t update_id,
-                       const std::string& value);
+                       const std::string& value, std::string_view via = "");
 std::string EncodeFeedRead(const std::string& key, int64_t ts_us, uint64_t update_id,
                            const std::string& value);
 

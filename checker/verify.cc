@@ -202,7 +202,7 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   auto show_read = [&](const Read& r) {
     return std::string(r.feed ? "the change feed showed a put of '" : "a reader saw '") + r.key +
            "' at update_id " + std::to_string(r.update_id) + " (written by txn " +
-           std::to_string(r.txn) + ")";
+           std::to_string(r.txn) + ")" + (r.via.empty() ? "" : " through " + r.via);
   };
   std::map<uint64_t, const Read*> read_of;   // txn id -> the first read that saw it
   std::map<uint64_t, uint64_t> read_at_uid;  // update_id -> txn id seen there
@@ -243,14 +243,20 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
   // delete or invalidate: every later version has a higher updateId), a read sees that one or a
   // later one.
   {
-    std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> writes;  // key -> (ack, uid)
+    struct Write {
+      int64_t ack_us;
+      uint64_t uid;
+      uint64_t txn;
+      TxnOp::Kind kind;
+    };
+    std::map<std::string, std::vector<Write>> writes;
     for (const auto& [id, uid] : p.acked) {
       auto at = p.acked_at_us.find(id);
       auto t = p.intents.find(id);
       if (at == p.acked_at_us.end() || t == p.intents.end()) continue;
       for (const TxnOp& op : t->second.ops) {
         if (op.kind == TxnOp::kPut || op.kind == TxnOp::kDelete || op.kind == TxnOp::kInvalidate) {
-          writes[op.key].emplace_back(at->second, uid);
+          writes[op.key].push_back(Write{at->second, uid, id, op.kind});
         }
       }
     }
@@ -258,13 +264,15 @@ Reconciled Reconcile(const State& base, uint64_t base_seq, const Pending& p, con
       if (r.feed) continue;  // history, not the current state
       auto w = writes.find(r.key);
       if (w == writes.end()) continue;
-      for (const auto& [ack_us, uid] : w->second) {
-        if (ack_us < r.ts_us && r.update_id < uid) {
+      for (const Write& wr : w->second) {
+        if (wr.ack_us < r.ts_us && r.update_id < wr.uid) {
+          const char* did = wr.kind == TxnOp::kPut      ? "putting"
+                            : wr.kind == TxnOp::kDelete ? "deleting"
+                                                        : "invalidating";
           violation("read",
-                    show_read(r) + " in a read that began " + std::to_string(r.ts_us - ack_us) +
-                        " us after a transaction writing it was acknowledged with "
-                        "update_id " +
-                        std::to_string(uid),
+                    show_read(r) + " in a read that began " + std::to_string(r.ts_us - wr.ack_us) +
+                        " us after a transaction " + did + " it (txn " + std::to_string(wr.txn) +
+                        ") was acknowledged with update_id " + std::to_string(wr.uid),
                     {r.key});
           break;
         }

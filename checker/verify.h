@@ -43,6 +43,7 @@ struct Read {
   // Shown by the change feed, which shows only what is durable (no power loss takes it back)
   // and shows history (not a read of the current state: no real-time rule).
   bool feed = false;
+  std::string via;  // the call that read it ("" for a plain Get)
 };
 
 // What the parent learned from the workload since the last verified state.

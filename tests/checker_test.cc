@@ -222,7 +222,12 @@ TEST(CheckerProtocolTest, MessagesRoundTripAndMalformedLinesAreRejected) {
   EXPECT_EQ(m->key, "s3");
   EXPECT_EQ(m->ts_us, 77);
   EXPECT_EQ(m->update_id, 12u);
+  EXPECT_EQ(m->via, "");
   EXPECT_EQ(TxnOfValue(m->entry.value), std::optional<uint64_t>(4294967298u));
+  m = Decode(EncodeRead("s3", 77, 12, "v4294967298d", "scan"));  // which call read it
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->entry.value, "v4294967298d");
+  EXPECT_EQ(m->via, "scan");
   EXPECT_EQ(TxnOfValue("v42"), std::optional<uint64_t>(42u));
   EXPECT_FALSE(TxnOfValue("v").has_value());
   EXPECT_FALSE(TxnOfValue("x42").has_value());
