@@ -109,6 +109,10 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "for the previous group's size to gather (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{100000}))
       ->capture_default_str();
+  cmd->add_option("--key-dist", opts->key_dist,
+                  "txn: how keys are drawn from the 100,000: uniform, or zipf (theta 0.99)")
+      ->check(CLI::IsMember({"uniform", "zipf"}))
+      ->capture_default_str();
   cmd->add_flag("!--no-compression", opts->compression, "Disable LZ4 compression of records");
   cmd->add_flag("--json", opts->json, "Print one JSON object");
   cmd->callback([opts, exit_code] { *exit_code = RunBench(*opts); });
@@ -143,6 +147,7 @@ int RunBench(const BenchOptions& o) {
   spec.segment_size = o.segment_size;
   spec.compression = o.compression;
   spec.group_wait_us = o.group_wait_us;
+  spec.zipf = o.key_dist == "zipf";
   FileSystem* files = FileSystem::Posix();
   const bool rocks = o.engine == "rocksdb";
   const bool wal = o.workload == "wal" && !rocks;
@@ -177,15 +182,24 @@ int RunBench(const BenchOptions& o) {
   j["p50_us"] = r->p50_us;
   j["p99_us"] = r->p99_us;
   j["fsyncs"] = r->fsyncs;
+  j["fsyncs_per_s"] = r->seconds > 0 ? static_cast<double>(r->fsyncs) / r->seconds : 0.0;
   j["bytes"] = r->bytes;
   if (logged) {
     j["ops_per_fsync"] = r->fsyncs > 0 ? static_cast<double>(r->ops) / r->fsyncs : 0.0;
     j["verified"] = r->verified;
   }
+  if (o.workload == "txn") {
+    j["key_dist"] = o.key_dist;
+    j["disk_bytes"] = r->disk_bytes;
+    j["disk_bytes_per_op"] =
+        r->ops > 0 ? static_cast<double>(r->disk_bytes) / static_cast<double>(r->ops) : 0.0;
+  }
   if (wal) {
     j["groups"] = r->groups;
     j["segments"] = r->segments;
     j["gathers"] = r->gathers;
+    j["overlapped_writes"] = r->overlapped_writes;
+    j["chained_syncs"] = r->chained_syncs;
   }
   if (o.json) {
     std::cout << JsonText(j) << std::endl;

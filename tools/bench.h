@@ -25,6 +25,7 @@ struct BenchOptions {
   uint64_t segment_size = 64ull << 20;
   bool compression = true;
   int64_t group_wait_us = 200;
+  std::string key_dist = "uniform";  // txn: uniform | zipf
   bool json = false;
 };
 

@@ -6,8 +6,10 @@
 #include <rocksdb/table.h>
 
 #include <atomic>
+#include <fstream>
 
 #include "tools/bench_util.h"
+#include "tools/zipf.h"
 #include "walcache/cache.h"
 
 namespace walcache::tools {
@@ -37,6 +39,18 @@ Result<Rocks> OpenRocks(const std::string& path) {
   return Rocks{std::unique_ptr<rocksdb::DB>(raw), o.statistics};
 }
 
+// write_bytes of /proc/self/io: what this process has caused to be sent to storage so far (at
+// page-dirtying time, all threads); 0 without /proc.
+uint64_t ProcessWriteBytes() {
+  std::ifstream io("/proc/self/io");
+  std::string name;
+  uint64_t value = 0;
+  while (io >> name >> value) {
+    if (name == "write_bytes:") return value;
+  }
+  return 0;
+}
+
 Result<std::unique_ptr<Cache>> OpenCache(const std::string& dir, const WorkloadSpec& spec) {
   Options o;
   o.durability = spec.durability;
@@ -55,13 +69,18 @@ Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec
     rngs.emplace_back(static_cast<uint64_t>(t) + 11);
     values[t] = ValueFor(&rngs[t], spec.value_size);
   }
+  const Zipf zipf(kTxnKeys, 0.99);
+  auto next_key = [&](int t) {
+    return std::to_string(spec.zipf ? zipf.Next(rngs[t]) : rngs[t]() % kTxnKeys);
+  };
   WorkloadResult r;
   std::vector<double> lat;
+  const uint64_t written_before = ProcessWriteBytes();
   if (!rocksdb) {
     WALCACHE_ASSIGN_OR_RETURN(std::unique_ptr<Cache> c, OpenCache(JoinPath(dir, "cache"), spec));
     WALCACHE_RETURN_IF_ERROR(
         RunThreads(spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t) -> Status {
-          const std::string n = std::to_string(rngs[t]() % kTxnKeys);
+          const std::string n = next_key(t);
           Transaction txn = c->Begin();
           txn.Put("s:" + n, values[t]);
           txn.Put("d1:" + n, values[t], {.related = {{"s:" + n, 0}}});
@@ -71,6 +90,7 @@ Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec
     const CacheStats s = c->Stats();
     r.fsyncs = s.wal_fsyncs;
     r.verified = s.commits;
+    WALCACHE_RETURN_IF_ERROR(c->Close());
   } else {
     WALCACHE_ASSIGN_OR_RETURN(Rocks db, OpenRocks(JoinPath(dir, "rocksdb")));
     rocksdb::WriteOptions wo;
@@ -80,7 +100,7 @@ Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec
         RunThreads(spec.threads, spec.ops, &lat, &r.seconds, [&](int t, uint64_t) -> Status {
           // The same three puts, with the updateId bookkeeping walcache does for you: the
           // source's id in its value, the source's id in each derived value, the last id.
-          const std::string n = std::to_string(rngs[t]() % kTxnKeys);
+          const std::string n = next_key(t);
           const std::string id = std::to_string(next_id.fetch_add(1) + 1);
           rocksdb::WriteBatch b;
           b.Put("s:" + n, id + "|" + values[t]);
@@ -91,7 +111,10 @@ Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec
         }));
     r.fsyncs = db.stats->getTickerCount(rocksdb::WAL_FILE_SYNCED);
     r.verified = next_id.load();
+    WALCACHE_RETURN_IF_ERROR(FromRocks(db.db->Flush({}), "RocksDB flush"));
+    WALCACHE_RETURN_IF_ERROR(FromRocks(db.db->Close(), "RocksDB close"));
   }
+  r.disk_bytes = ProcessWriteBytes() - written_before;
   r.ops = lat.size();
   Percentiles(&lat, &r);
   if (r.verified != r.ops) {

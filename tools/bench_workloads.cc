@@ -61,6 +61,8 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
   r.bytes = ws.record_bytes;
   r.segments = ws.segments_created;
   r.gathers = ws.gathers;
+  r.overlapped_writes = ws.overlapped_writes;
+  r.chained_syncs = ws.chained_syncs;
   Percentiles(&lat, &r);
 
   // Round trip: every record is back, dense from seq 1, and each batch is one of ours.

@@ -21,6 +21,7 @@ struct WorkloadSpec {
   uint64_t segment_size = 64ull << 20;
   bool compression = true;
   int64_t group_wait_us = 200;  // WriterOptions::max_group_wait
+  bool zipf = false;            // txn: keys drawn Zipf(0.99) over the key space, not uniformly
 };
 
 struct WorkloadResult {
@@ -29,11 +30,16 @@ struct WorkloadResult {
   double p50_us = 0;
   double p99_us = 0;
   uint64_t fsyncs = 0;
-  uint64_t groups = 0;    // WAL write groups (wal workload)
-  uint64_t bytes = 0;     // bytes written (records with headers, or raw writes)
-  uint64_t segments = 0;  // WAL segments created (wal workload)
-  uint64_t gathers = 0;   // groups whose leader waited for more records (wal workload)
-  uint64_t verified = 0;  // records read back and checked after reopening (wal workload)
+  uint64_t groups = 0;             // WAL write groups (wal workload)
+  uint64_t bytes = 0;              // bytes written (records with headers, or raw writes)
+  uint64_t segments = 0;           // WAL segments created (wal workload)
+  uint64_t gathers = 0;            // groups whose syncer waited for more records (wal workload)
+  uint64_t overlapped_writes = 0;  // group writes during an fdatasync (wal workload)
+  uint64_t chained_syncs = 0;      // fdatasyncs begun before the previous group woke (wal)
+  uint64_t verified = 0;           // records read back and checked after reopening (wal workload)
+  // txn: bytes this process caused to be written to storage from before the open to after the
+  // close (/proc/self/io write_bytes, every file and thread), 0 where /proc is missing.
+  uint64_t disk_bytes = 0;
 };
 
 // Appends `ops` one-put batches through wal::Writer in `dir`/wal, then reopens the WAL with
@@ -47,8 +53,10 @@ Result<WorkloadResult> RunWalWorkload(FileSystem* fs, const std::string& dir,
 Result<WorkloadResult> RunRocksDbWorkload(const std::string& dir, const WorkloadSpec& spec);
 
 // One transaction a op: a source key and two keys derived from it (related at the
-// transaction's updateId), keys drawn from 100,000. With `rocksdb`, the same three puts plus the
-// updateId bookkeeping as one WriteBatch (sync per the durability).
+// transaction's updateId), keys drawn from 100,000 (uniformly, or Zipf 0.99 with spec.zipf).
+// With `rocksdb`, the same three puts plus the updateId bookkeeping as one WriteBatch (sync per
+// the durability). disk_bytes covers the open, the run and the close (walcache's close
+// checkpoints; RocksDB is flushed before its close, so both end with the data in their store).
 Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec& spec,
                                       bool rocksdb);
 

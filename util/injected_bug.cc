@@ -57,6 +57,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kGathererLeavesSilently, "gatherer-leaves-silently",
        "WAL: a committer gathering a group whose record another thread's group wrote leaves "
        "without handing the leadership on, so a committer that slept on it waits for ever"},
+      {InjectedBug::kAckDuringSync, "ack-during-sync",
+       "durability: a group's fdatasync also acknowledges the next group, written while it ran "
+       "and not covered by it, so power loss takes back sync commits"},
   };
   return bugs;
 }

@@ -1,8 +1,8 @@
 // Planted bugs: deliberate defects in walcache that the crash checker must catch (docs/design.md
 // §6), switched on by `walcache crash-test --inject-bug NAME` in the process under test. They
-// exist only in the planted-bug build of the engine and recovery layers, which the checker, the
-// CLI and the tests link (WALCACHE_PLANTED_BUGS); in the library a service links, BugInjected is
-// a constant false and every branch it guards is compiled out. In the planted build, off, a
+// exist only in the planted-bug build of the wal, recovery and engine layers, which the checker,
+// the CLI and the tests link (WALCACHE_PLANTED_BUGS); in the library a service links, BugInjected
+// is a constant false and every branch it guards is compiled out. In the planted build, off, a
 // switch costs one relaxed atomic load where it sits.
 //
 // Thread-safety: thread-safe; switch before the cache opens.
@@ -37,6 +37,7 @@ enum class InjectedBug : int {
   kFeedForgetsConsumers,      // checkpoints delete WAL segments a registered feed consumer needs
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
   kGathererLeavesSilently,    // a WAL gatherer whose record another led leaves nobody leading
+  kAckDuringSync,  // an fdatasync also acknowledges the records written while it ran (issue 15)
 };
 
 struct InjectedBugInfo {

@@ -1,5 +1,6 @@
 // Writer lifecycle: open, explicit sync, the buffered-mode flusher, close (see writer.h).
-// The commit path (Submit, Wait, group leadership) is in group_commit.cc.
+// The commit path (Submit, Wait, the write and sync roles) is in group_commit.cc. Thread-safe
+// as writer.h says.
 #include "wal/writer.h"
 
 #include <algorithm>
@@ -67,6 +68,11 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
   // Continue the newest segment while it has room for a record; a full one rotates now.
   const bool reuse = resume.has_value() && resume->valid_end >= kSegmentHeaderSize &&
                      resume->valid_end + kRecordHeaderSize <= options_.segment_size;
+  uint64_t first_seq;
+  {
+    MutexLock l(&mu_);
+    first_seq = next_seq_;
+  }
   std::unique_ptr<WritableFile> file;
   uint64_t number = 0, offset = kSegmentHeaderSize;
   if (reuse) {
@@ -82,10 +88,10 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
     number = options_.min_segment_number;
     if (!existing.empty()) number = std::max(number, existing.back().number + 1);
     const uint64_t prealloc = options_.preallocate ? options_.segment_size : 0;
-    WALCACHE_ASSIGN_OR_RETURN(file, CreateSegment(fs_, dir_, number, next_seq_, prealloc));
+    WALCACHE_ASSIGN_OR_RETURN(file, CreateSegment(fs_, dir_, number, first_seq, prealloc));
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     active_ = std::move(file);
     segment_number_ = number;
     offset_ = offset;
@@ -102,62 +108,70 @@ Status Writer::Start(const std::optional<SegmentEnd>& resume) {
 
 Writer::~Writer() { (void)Close(); }
 
-Status Writer::SyncWritten(std::unique_lock<std::mutex>& l) {
-  AcquireLeadership(l);
+Status Writer::SyncWritten() {
+  AcquireSyncRole();
   Status s = failed_;
+  WakeList wake;
   if (s.ok() && written_seq_ > synced_seq_ && active_ != nullptr) {
     // Every record <= written_seq_ is in the active segment or in an older one that was synced
     // before the active one was created (Rotate), so syncing the active one covers them all.
     const uint64_t target = written_seq_;
-    l.unlock();
+    sync_target_ = target;
+    mu_.Unlock();
     const uint64_t t0 = SteadyNowNs();
     s = active_->Sync();
     fsync_ns_.Record(SteadyNowNs() - t0);
-    l.lock();
+    mu_.Lock();
     stats_.fsyncs++;
-    if (s.ok()) {
-      fsync_records_.Record(target - synced_seq_);  // written_seq_ > synced_seq_ above
-      synced_seq_ = std::max(synced_seq_, target);
-    } else {
-      failed_ = s;
-      FailQueued();
-    }
+    (void)FinishSync(target, s, &wake);
   }
-  ReleaseLeadership();
+  ReleaseSyncRole();
+  Notify(&wake);
   return s;
 }
 
 Status Writer::Sync() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (closed_) return Status::Aborted("WAL writer is closed");
-  return SyncWritten(l);
+  return SyncWritten();
 }
 
 void Writer::FlusherLoop() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!stop_flusher_) {
-    flusher_cv_.wait_for(l, options_.sync_interval, [this] { return stop_flusher_; });
+    const auto deadline = std::chrono::steady_clock::now() + options_.sync_interval;
+    while (!stop_flusher_) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) break;
+      (void)flusher_cv_.WaitFor(&mu_, left);
+    }
     if (stop_flusher_) break;
-    (void)SyncWritten(l);  // a failure is recorded in failed_ and reported to every later call
+    (void)SyncWritten();  // a failure is recorded in failed_ and reported to every later call
   }
 }
 
 Status Writer::Close() {
-  std::unique_lock<std::mutex> l(mu_);
-  if (closed_) return failed_;
-  stop_flusher_ = true;
-  flusher_cv_.notify_all();
-  if (flusher_.joinable()) {
-    l.unlock();
-    flusher_.join();
-    l.lock();
+  mu_.Lock();
+  if (closed_) {
+    const Status failed = failed_;
+    mu_.Unlock();
+    return failed;
   }
-  // Records whose tickets were never waited on are written now.
-  while (!queue_.empty() && failed_.ok()) LeadOneGroup(l);
-  Status s = SyncWritten(l);
+  stop_flusher_ = true;
+  flusher_cv_.SignalAll();
+  if (flusher_.joinable()) {
+    mu_.Unlock();
+    flusher_.join();
+    mu_.Lock();
+  }
+  // Records whose tickets were never waited on are written now (no Wait is in progress, so
+  // the write role is free).
+  WakeList wake;
+  while (!queue_.empty() && failed_.ok()) WriteQueued(&wake);
+  Status s = SyncWritten();
   closed_ = true;
   std::unique_ptr<WritableFile> file = std::move(active_);
-  l.unlock();
+  mu_.Unlock();
   if (file != nullptr) {
     Status c = file->Close();
     if (s.ok()) s = c;
@@ -166,27 +180,27 @@ Status Writer::Close() {
 }
 
 Status Writer::health() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return failed_;
 }
 
 uint64_t Writer::last_seq() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return next_seq_ - 1;
 }
 
 uint64_t Writer::durable_seq() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return synced_seq_;
 }
 
 uint64_t Writer::active_segment() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return segment_number_;
 }
 
 WriterStats Writer::stats() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return stats_;
 }
 

@@ -1,19 +1,25 @@
 // Writer: appends transactions to the WAL, one record each, with group commit.
 //
 // Each Submit assigns the next sequence number (dense, increasing, in Submit order) and queues
-// the record; Wait blocks until the record is as durable as asked. Whichever waiting thread
-// finds no leader becomes the leader: it takes the records at the head of the queue (up to
-// max_group_bytes, at least one), writes them with one write call and, if any of them asked for
-// kSync, one fdatasync, then wakes them. While it does I/O, new records queue up behind it and
-// become the next group, so N concurrent committers share about one fdatasync.
+// the record; Wait blocks until the record is as durable as asked. Commit is a pipeline of two
+// roles, each held by at most one waiting thread at a time:
+//   - the write role takes every queued record (max_group_bytes a write call) and writes it;
+//   - the sync role fdatasyncs the active segment, covering every record whose write had
+//     returned when the fdatasync began, and then acknowledges exactly those.
+// A record's write does not wait for an fdatasync in flight: the next group is written while
+// the previous one syncs, and its fdatasync starts as soon as that one returns. The thread whose
+// fdatasync returns does not wake its group before starting the next one: it hands the wake-ups
+// to one woken member, which wakes the rest. So N concurrent committers share about one
+// fdatasync, and fdatasyncs follow each other with little between them.
 //
-//   kSync:     Wait returns after the record and every earlier one are on stable storage.
+//   kSync:     Wait returns after an fdatasync that began after the record's write returned,
+//              covering it and every earlier record, has returned OK.
 //   kBuffered: Wait returns after the write; a flusher thread fdatasyncs every sync_interval.
 //
 // Failure is final: the first I/O error (write, fdatasync, segment creation, flusher sync) fails
-// the group in flight and every queued record with that error, and every later Submit. The
-// writer never retries a failed fdatasync: after one, the state of unsynced bytes is unknown.
-// Reopen (recover) to continue.
+// the records it covers, every record written or queued that no fdatasync in flight covers, and
+// every later Submit. The writer never retries a failed fdatasync: after one, the state of
+// unsynced bytes is unknown. Reopen (recover) to continue.
 //
 // Segments rotate when the next record would take the active one past segment_size: the old
 // segment is synced before the first record of the new one is written, so a segment that has a
@@ -21,7 +27,10 @@
 // continues that segment (the newest) from its valid end while it has room, instead of starting
 // a new one: a reopened cache does not leave one preallocated segment per open.
 //
-// All I/O on a segment happens in the leader role, one thread at a time (see AcquireLeadership).
+// I/O on a segment: writes only in the write role; fdatasyncs only in the sync role (groups',
+// Sync()'s and the flusher's), so no two fdatasyncs ever race and a failed one cannot be masked
+// by a concurrent one that reports success; a write may run during an fdatasync (util/
+// file_system.h allows it). A rotation holds both roles.
 //
 // Thread-safety: Submit, Wait, Append, Sync and the accessors are thread-safe. Close (and the
 // destructor) REQUIRE that no other call is in progress or follows.
@@ -29,11 +38,9 @@
 #define WALCACHE_WAL_WRITER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +49,7 @@
 
 #include "util/file_system.h"
 #include "util/histogram.h"
+#include "util/mutex.h"
 #include "wal/compression.h"
 #include "wal/record.h"
 #include "wal/segment.h"
@@ -55,18 +63,19 @@ struct WriterOptions {
   uint64_t segment_size = 64ull << 20;
   // Reserve segment_size bytes when a segment is created, so appends never grow the file.
   bool preallocate = true;
-  // Cap on the bytes one leader writes in one group (a group always takes at least one record).
+  // Cap on the bytes of one write call (a group always takes at least one record).
   size_t max_group_bytes = 1 << 20;
   CompressionOptions compression;
   // kBuffered records are fdatasynced at most this long after their write. 0: only by Sync(),
   // by a later kSync group, or on Close().
   std::chrono::milliseconds sync_interval{100};
   // Adaptive group gathering (as MySQL's binlog_group_commit_sync_delay with no_delay_count):
-  // while the queue holds fewer records than the previous group had, the would-be leader waits
-  // up to min(half the recent fdatasync time, max_group_wait) for them to arrive.
-  // Without it, the thread that led the last group re-submits first and syncs nearly alone while
-  // its peers are still waking up, halving the records per fdatasync. 0 disables it. A single
-  // committer never waits (its previous group had one record).
+  // while fewer kSync records are written or queued than were in flight when the last group's
+  // fdatasync returned, the would-be syncer waits up to min(half the recent fdatasync time,
+  // max_group_wait) for them to arrive; the record that fills the group starts its fdatasync at
+  // once. Without it, the thread that synced the last group re-submits first and syncs nearly
+  // alone while its peers are still waking up, halving the records per fdatasync. 0 disables
+  // it. A single committer never waits (one record was in flight).
   std::chrono::microseconds max_group_wait{200};
   // The first segment created gets max(this, highest existing number + 1).
   uint64_t min_segment_number = 1;
@@ -81,6 +90,10 @@ struct WriterStats {
   uint64_t segments_created = 0;
   uint64_t segments_resumed = 0;  // 1 if the writer continued the newest segment at Open
   uint64_t gathers = 0;  // gathering waits that ended at their deadline, short of a full group
+  // Group writes that ran while an fdatasync was in flight (the pipeline at work), and
+  // fdatasyncs that began right after the previous one, before its group was woken.
+  uint64_t overlapped_writes = 0;
+  uint64_t chained_syncs = 0;
 };
 
 // Where recovery found the log to end: the newest segment and the offset just past its last valid
@@ -167,58 +180,97 @@ class Writer {
   Histogram records_per_fsync() const { return fsync_records_.Snapshot(); }
 
  private:
+  using WakeList = std::vector<std::shared_ptr<Waiter>>;
+
   Writer(FileSystem* fs, std::string wal_dir, WriterOptions options, uint64_t next_seq);
 
   Status Start(const std::optional<SegmentEnd>& resume);
   // Opens `end`'s segment for appending at end.valid_end (Open's REQUIRES hold).
   Result<std::unique_ptr<WritableFile>> Reopen(const SegmentEnd& end,
                                                const std::vector<SegmentFile>& existing);
-  // Leads one group: REQUIRES mu_ held via `l`, !leading_, queue_ not empty.
-  void LeadOneGroup(std::unique_lock<std::mutex>& l);
-  // True iff a thread about to lead should first wait for more records. REQUIRES mu_ held.
-  bool ShouldGather() const;
-  // The leader role serializes all I/O on the active segment: writes, fdatasyncs from groups,
-  // Sync() and the flusher. No two syncs ever race, so a failed fdatasync cannot be masked by
-  // a concurrent one that reports success. REQUIRES mu_ held.
-  void AcquireLeadership(std::unique_lock<std::mutex>& l);
-  void ReleaseLeadership();
-  // Wakes the oldest queued record whose thread waits, to lead. REQUIRES mu_ held.
-  void WakeOldestWaiter();
-  // Leader only, mu_ not held: writes the group, syncs if asked.
-  Status WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, bool sync);
-  // Leader only: syncs the active segment and switches to a new one whose first seq is given.
-  Status Rotate(uint64_t first_seq);
-  // Syncs the active segment up to what is written now, as leader. REQUIRES mu_ held via `l`.
-  Status SyncWritten(std::unique_lock<std::mutex>& l);
-  // Fails every queued record with failed_. REQUIRES mu_ held.
-  void FailQueued();
+
+  // The write role (group_commit.cc). REQUIRES !writing_: takes it, writes queued records until
+  // the queue is empty or the writer failed, releases it. Records done (kBuffered ones, failed
+  // ones, kSync ones a rotation synced) go to `wake`.
+  void WriteQueued(WakeList* wake) REQUIRES(mu_);
+  // Write role, mu_ not held: writes `group` (rotating when full) and publishes written_seq_.
+  Status WriteGroup(const std::deque<std::shared_ptr<Waiter>>& group, WakeList* wake) EXCLUDES(mu_);
+  // Write role, mu_ not held: takes the sync role too, syncs the active segment and switches to
+  // a new one whose first seq is given.
+  Status Rotate(uint64_t first_seq, WakeList* wake) EXCLUDES(mu_);
+
+  // The sync role. True iff a committer may take it now for its group: no holder, no Sync(),
+  // flusher or rotation waiting for it, and a kSync record written and not synced.
+  bool MaySync() const REQUIRES(mu_);
+  // True iff a committer about to sync should first wait for more records. REQUIRES MaySync().
+  bool ShouldGather() const REQUIRES(mu_);
+  // Waits (as the one gatherer) until the group fills, `self` is done, or the deadline.
+  void Gather(Waiter* self) REQUIRES(mu_);
+  // Syncs for `self`'s group, and then for the next groups while they are ready, written during
+  // the fdatasync before; the wake-ups of each finished group go to a delegate (DelegateWakes),
+  // so they do not delay the next fdatasync. REQUIRES MaySync().
+  void LeadSyncs(Waiter* self, WakeList* wake) REQUIRES(mu_);
+  // One fdatasync of everything written so far, in the sync role; returns how many kSync
+  // records it acknowledged. REQUIRES MaySync().
+  size_t SyncOnce(WakeList* wake) REQUIRES(mu_);
+  // For Sync(), the flusher and Rotate: waits for the sync role, takes it.
+  void AcquireSyncRole() REQUIRES(mu_);
+  void ReleaseSyncRole() REQUIRES(mu_);
+  // The end of an fdatasync that covered every record <= target: acknowledges them (or, if it
+  // failed, fails the writer and everything pending) into `wake`; returns how many.
+  size_t FinishSync(uint64_t target, const Status& s, WakeList* wake) REQUIRES(mu_);
+  // Syncs the active segment up to what is written now, in the sync role (Sync(), the flusher,
+  // Close).
+  Status SyncWritten() REQUIRES(mu_);
+
+  // Wake-ups. Notify: releases mu_, notifies every waiter in `wake`, takes mu_ again.
+  void Notify(WakeList* wake) REQUIRES(mu_);
+  // Gives `wake` to one sleeping waiter in it other than `self`, to wake the others when it
+  // runs; notifies that one only.
+  void DelegateWakes(const Waiter* self, WakeList* wake) REQUIRES(mu_);
+  // Wakes the oldest sleeping waiter of a written, unsynced record other than `self`, to take
+  // the sync role this thread leaves (nobody while a gatherer waits: it will).
+  void HandOffSync(const Waiter* self) REQUIRES(mu_);
+  // Fails `w` with failed_ into `wake`.
+  void FailOne(std::shared_ptr<Waiter> w, WakeList* wake) REQUIRES(mu_);
+  // After a failure: fails every queued record, and every written one that the fdatasync in
+  // flight (if any) does not cover.
+  void FailPending(WakeList* wake) REQUIRES(mu_);
   void FlusherLoop();
 
   FileSystem* const fs_;
   const std::string dir_;
   const WriterOptions options_;
 
-  mutable std::mutex mu_;
-  std::deque<std::shared_ptr<Waiter>> queue_;  // in seq order
-  bool leading_ = false;
-  int leadership_waiters_ = 0;  // threads in AcquireLeadership (Sync, the flusher)
-  size_t last_group_size_ = 1;  // records in the previous group (adaptive gathering)
-  bool gathering_ = false;      // a thread waits for the group to fill before it leads
-  double sync_ewma_us_ = 0;     // moving average of fdatasync time of groups
-  std::condition_variable leader_cv_;
-  bool closed_ = false;
-  bool stop_flusher_ = false;
-  Status failed_;
-  uint64_t next_seq_;
-  uint64_t written_seq_;  // every record <= this has been written
-  uint64_t synced_seq_;   // every record <= this is durable
-  WriterStats stats_;
-  // Changed under mu_ by the leader only, so the leader may use them without mu_.
+  mutable Mutex mu_;
+  std::deque<std::shared_ptr<Waiter>> queue_ GUARDED_BY(mu_);  // not written yet, in seq order
+  // kSync records written and not yet covered by an fdatasync, in seq order.
+  std::deque<std::shared_ptr<Waiter>> unsynced_ GUARDED_BY(mu_);
+  bool writing_ GUARDED_BY(mu_) = false;       // a thread holds the write role
+  bool syncing_ GUARDED_BY(mu_) = false;       // a thread holds the sync role
+  uint64_t sync_target_ GUARDED_BY(mu_) = 0;   // while syncing_: the last seq it covers
+  int sync_role_waiters_ GUARDED_BY(mu_) = 0;  // threads in AcquireSyncRole
+  CondVar sync_role_cv_{&mu_};
+  // Records in flight when the last group's fdatasync returned (its own and those written or
+  // queued meanwhile): what the next group gathers up to (adaptive gathering).
+  size_t group_target_ GUARDED_BY(mu_) = 1;
+  bool gathering_ GUARDED_BY(mu_) = false;   // a thread waits for the group to fill
+  double sync_ewma_us_ GUARDED_BY(mu_) = 0;  // moving average of fdatasync time of groups
+  bool closed_ GUARDED_BY(mu_) = false;
+  bool stop_flusher_ GUARDED_BY(mu_) = false;
+  Status failed_ GUARDED_BY(mu_);
+  uint64_t next_seq_ GUARDED_BY(mu_);
+  uint64_t written_seq_ GUARDED_BY(mu_);  // every record <= this has been written
+  uint64_t synced_seq_ GUARDED_BY(mu_);   // every record <= this is durable
+  WriterStats stats_ GUARDED_BY(mu_);
+  // Owned by the roles, not by mu_. active_ and segment_number_ are replaced under mu_ by a
+  // thread holding both roles (Rotate), so either role may use them without mu_; offset_ is the
+  // write role's alone.
   std::unique_ptr<WritableFile> active_;
   uint64_t segment_number_ = 0;
-  uint64_t offset_ = 0;  // end of the active segment's records (leader only)
+  uint64_t offset_ = 0;  // end of the active segment's records
 
-  std::condition_variable flusher_cv_;
+  CondVar flusher_cv_{&mu_};
   std::thread flusher_;
 
   // Own atomics, no lock (util/histogram.h).

@@ -1,23 +1,32 @@
 // Internal to the WAL writer: the queued-record state shared by writer.cc and group_commit.cc.
+// Thread-safety: a Waiter's fields are guarded by its Writer's mu_, except `record` (below).
 #ifndef WALCACHE_WAL_WRITER_INTERNAL_H_
 #define WALCACHE_WAL_WRITER_INTERNAL_H_
 
-#include <condition_variable>
+#include <memory>
+#include <vector>
 
+#include "util/mutex.h"
 #include "wal/writer.h"
 
 namespace walcache::wal {
 
-// One queued record. Guarded by Writer::mu_, except `record`, which only the submitting thread
-// (before queueing) and then the leader that writes it touch.
+// One submitted record. Guarded by Writer::mu_, except `record`, which only the submitting
+// thread (before queueing) and then the write role that writes it touch.
 struct Writer::Waiter {
+  explicit Waiter(Mutex* writer_mu) : cv(writer_mu) {}
+
   PreparedRecord record;
   uint64_t seq = 0;
   Durability durability = Durability::kSync;
-  bool done = false;     // the leader has decided: `status` is final
-  bool waiting = false;  // a thread is blocked in Wait on this record
+  bool done = false;      // decided: `status` is final
+  bool waiting = false;   // a thread is in Wait on this record
+  bool sleeping = false;  // ... and blocked on `cv` (so a notify reaches it at once)
   Status status;
-  std::condition_variable cv;
+  // Waiters to wake, handed to this one by the thread whose fdatasync acknowledged them all,
+  // which went on to the next fdatasync (Writer::DelegateWakes). Its Wait wakes them.
+  std::vector<std::shared_ptr<Waiter>> wake_others;
+  CondVar cv;
 };
 
 }  // namespace walcache::wal
