@@ -1,10 +1,10 @@
 // wal::Writer's group commit stays live: however sync committers on many threads interleave,
-// every Append returns; no committer sleeps while nobody leads a group. The committers run in a
-// child process with a watchdog, so a stuck commit path is a failure that says so, not a hang
-// until CTest's timeout; and the planted bug gatherer-leaves-silently (a gatherer whose record
-// another thread's group wrote leaves without handing the leadership on) must be caught by the
-// staged interleaving below (caught in rounds 0 to 5 in each of 10 runs beside a CPU hog; the
-// free-running eight threads did not meet it in 30 s).
+// every Append returns; no committer sleeps while no thread will fdatasync its record. The
+// committers run in a child process with a watchdog, so a stuck commit path is a failure that
+// says so, not a hang until CTest's timeout; and the planted bug gatherer-leaves-silently (a
+// gatherer whose record another thread's fdatasync covered leaves without handing the sync role
+// on) must be caught by the staged interleaving below (round 0 of 20 in each of 8 runs on a
+// loaded machine; the free-running eight threads did not meet it in 30 s in the writer before).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -103,12 +103,13 @@ TEST(WriterLivenessTest, SyncCommittersOnEightThreadsAllReturn) {
   EXPECT_TRUE(e.ok()) << e << (e.code() == kStuck ? ": the group commit got stuck" : "");
 }
 
-// The interleaving the planted bug needs, staged: A gathers a group; B fills it and leads,
-// writing A's record; while B is held after its fdatasync, C submits and sleeps on the leader;
-// B, done, wakes C, and C (if it takes the lock before A) finds A still gathering and sleeps
-// again, for A to lead. A's record is written, so A leaves: it must hand the leadership to C.
-// Which of A and C takes the lock first is the scheduler's choice, so the scene is played
-// `rounds` times; each round must end within kStuckAfter. 0 when every round ended.
+// The interleaving the planted bug needs, staged: A writes its record and gathers a group; B
+// fills it and fdatasyncs, covering A's record; while B is held after its fdatasync, C writes
+// its record and sleeps (an fdatasync is in flight). B, done, finds A gathering and leaves the
+// next fdatasync to it; but A's record is durable, so A leaves too, and must hand the sync role
+// to C as it goes. (In the writer before the pipelined one, C could find A gathering after B's
+// wake-up, and A had to hand the leadership on the same way.) Scheduling varies, so the scene
+// is played `rounds` times; each round must end within kStuckAfter. 0 when every round ended.
 struct Stage {
   std::mutex mu;
   std::condition_variable cv;
