@@ -7,8 +7,9 @@
 // every bound before it reads. What it reads must then be at or above the bound of its own key,
 // and derived no earlier than its sources' bounds: a write of a source acknowledged before the
 // read invalidated every entry derived from an older version of it (transitively: a second-level
-// entry is checked against its source's source too). A scan and a snapshot must also be
-// consistent inside (I1): each entry's sources, where the same read shows them, are at the
+// entry is checked against its source's source too). Expiry only ever hides an entry, so TTLs
+// and Touches (which keep the updateId) leave the rule as it is. A scan and a snapshot must also
+// be consistent inside (I1): each entry's sources, where the same read shows them, are at the
 // updateIds it names.
 //
 // And a watchdog: if no commit returns for kStuckAfter, the commit path is stuck (a lost wake-up
@@ -180,9 +181,15 @@ void WriteOnce(Cache* c, Oracle* o, Counters* n, std::mt19937_64& rng) {
   std::optional<std::vector<RelatedKey>> derived;
   const int roll = static_cast<int>(rng() % 100);
   if (roll < 30) {
+    // A source, one in five with a TTL short enough to expire during the run.
     const std::string s = KeyName(static_cast<int>(rng() % kSources));
-    t.Put(s, Value(rng));
+    t.Put(s, Value(rng), {.ttl_ms = rng() % 5 == 0 ? 5 + rng() % 200 : 0});
     named.push_back(s);
+  } else if (roll < 34) {
+    // A Touch keeps the updateId (no bound moves), shortens or lengthens the expiry and clamps
+    // what derives from the key: expiry, the sweep and the compaction filter join the races.
+    const std::string k = KeyName(static_cast<int>(rng() % kKeys));
+    t.Touch(k, rng() % 3 == 0 ? 0 : 5 + rng() % 200);
   } else if (roll < 40) {
     const std::string k = KeyName(static_cast<int>(rng() % kKeys));
     if (rng() % 2 == 0) {
@@ -350,8 +357,10 @@ bool OneLife(const std::string& dir, std::chrono::milliseconds length, uint64_t 
     spawn(200 + i, [&](std::mt19937_64& rng) { ReadOnce(c, oracle, n, rng); });
   }
   spawn(300, [&](std::mt19937_64& rng) {
-    const Status s = c->Checkpoint();
-    if (!s.ok()) oracle->Violation("Checkpoint: " + s.ToString());
+    const bool compact = rng() % 50 == 0;  // now and then RocksDB's compaction filter runs
+    const Status s = compact ? c->Compact() : c->Checkpoint();
+    if (!s.ok())
+      oracle->Violation(std::string(compact ? "Compact: " : "Checkpoint: ") + s.ToString());
     n->checkpoints++;
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
   });
