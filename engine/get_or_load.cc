@@ -2,7 +2,8 @@
 // Cache::GetOrLoad and LoadContext (include/walcache/get_or_load.h): a miss runs the loader
 // once for all the callers missing on the key (engine/single_flight.h); the fill is an ordinary
 // transaction whose Expects and related keys make it conflict, and store nothing, if a source
-// or the key changed while the loader ran.
+// or the key changed while the loader ran. A caller that joined a load begun before its miss
+// takes that load's outcome only while it is current (Cache::GetOrLoad below).
 //
 // Thread-safety: as Cache; a LoadContext is used by the loader's thread only.
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "engine/cache_impl.h"
 #include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -66,6 +68,7 @@ Result<Loaded> Cache::GetOrLoad(std::string_view key, const Loader& loader, Load
       if (id.ok()) {
         last.filled = *id;
         Result<Entry> stored = Get(key);
+        WALCACHE_KILL_POINT(kEngineFillReadBack);
         if (stored.ok()) return Loaded{std::move(stored).value(), true, true, *id};
         if (!stored.status().IsNotFound()) return stored.status();
         return last;  // gone already (deleted, invalidated or expired): returned, not stored
@@ -75,8 +78,25 @@ Result<Loaded> Cache::GetOrLoad(std::string_view key, const Loader& loader, Load
     }
     return last;
   };
-  bool led = false;
-  return impl_->flights().Do(key, lead, &led);
+  // A caller that waited for another's load may have missed after a write that the load, begun
+  // earlier, did not see: the load's entry is its answer only if the cache still holds it (or
+  // what replaced it) now. Otherwise it runs the flight once more; a load it then joins began
+  // after this call's miss, so its outcome is this call's.
+  for (int round = 0;; ++round) {
+    bool led = false;
+    Result<Loaded> r = impl_->flights().Do(key, lead, &led);
+    if (led || !r.ok() || round > 0 || BugInjected(InjectedBug::kFollowerTakesStaleLoad)) return r;
+    if (r->stored) {
+      Result<Entry> now = Get(key);
+      if (now.ok()) {
+        const bool same = now->update_id == r->filled;
+        return Loaded{std::move(now).value(), r->loaded && same, true, r->filled};
+      }
+      if (!now.status().IsNotFound()) return now.status();
+    }
+    // The shared load's entry is gone, or it stored nothing: its value may predate a write
+    // acknowledged before this call. Load again (lead, or join a later load).
+  }
 }
 
 }  // namespace walcache

@@ -381,17 +381,21 @@ TEST(CheckerVerifyTest, ExpiryDuringTheScanMayGoEitherWay) {
   EXPECT_FALSE(Reconcile(base, 0, p, without, 1, 1000, 1010).violations.empty()) << "live";
 }
 
-// The crash test aims at every kill point of util/kill_point.h but the one that exists only
-// under its planted bug (which PlanCycle adds for that bug): a point added to the list and
+// The crash test aims at every kill point of util/kill_point.h but two: the one that exists only
+// under its planted bug (which PlanCycle adds for that bug), and engine.fill_read_back, a place
+// to hold a GetOrLoad (get_or_load_test), where a death is a death just after a commit returned
+// (engine.logged and the WAL's points already aim there). A point added to the list and
 // forgotten by the checker fails here, and names and constants map both ways.
 TEST(KillPointTest, TheCrashTestAimsAtEveryPoint) {
   for (KillPoint p : kAllKillPoints) {
     const std::string name = KillPointName(p);
     const bool aimed = std::count(KillPoints().begin(), KillPoints().end(), name) == 1;
-    EXPECT_EQ(aimed, p != KillPoint::kCheckpointMarkerWritten) << name;
+    EXPECT_EQ(aimed,
+              p != KillPoint::kCheckpointMarkerWritten && p != KillPoint::kEngineFillReadBack)
+        << name;
     EXPECT_EQ(KillPointNamed(name), p) << name;
   }
-  EXPECT_EQ(KillPoints().size(), kKillPointCount - 1);
+  EXPECT_EQ(KillPoints().size(), kKillPointCount - 2);
   EXPECT_FALSE(KillPointNamed("wal.befor_write").has_value());
 }
 
@@ -424,6 +428,12 @@ TEST_P(PlantedBugTest, IsCaught) {
   // at its deadline. Checked by WriterLivenessTest.TheLostWakeUpIsCaught, whose watchdog names it.
   if (GetParam().name == std::string_view("gatherer-leaves-silently")) {
     GTEST_SKIP() << "a hang, not a violation; checked in writer_liveness_test";
+  }
+  // Needs a GetOrLoad to join a load in the microseconds between its fill's read-back and the
+  // end of its flight, after a write of the key or a source: staged deterministically by
+  // GetOrLoadHeldTest (get_or_load_test), met about once in 260 s of realtime_stress_test.
+  if (GetParam().name == std::string_view("follower-takes-stale-load")) {
+    GTEST_SKIP() << "a window of microseconds; staged in get_or_load_test";
   }
   test::ScratchDir dir;
   CrashTestOptions o;

@@ -1,14 +1,20 @@
 // Cache::GetOrLoad (include/walcache/get_or_load.h): one loader run for all the callers missing
 // on a key, a fill that stores nothing when a source or the key changed while the loader ran,
-// loader errors returned and not cached, and no stale fill under writers racing loaders.
+// loader errors returned and not cached, no stale fill under writers racing loaders, and no
+// waiter handed a load that a write acknowledged before its call had made stale.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "checker/aimed_hold.h"
 #include "tests/test_util.h"
+#include "util/injected_bug.h"
+#include "util/kill_point.h"
 #include "walcache/cache.h"
 
 namespace walcache {
@@ -238,6 +244,86 @@ TEST_F(GetOrLoadTest, NoStaleFillUnderRacingWriters) {
                   .ok());
   EXPECT_GT(loads.load(), 0);
   RecordProperty("stored", stored);
+}
+
+// A caller that waits for a load which began before a write it came after: the leader's fill
+// of 'd' (from s = "a") is committed and read back, and held at engine.fill_read_back; then
+// s = "b" is written (acknowledged: d's fill is invalidated); then a follower misses on 'd' and
+// joins the load still in flight. Returns the value the follower got, or nullopt if it did not
+// join (its own loader ran before the leader let go: the scheduler missed the window).
+std::optional<std::string> FollowerAfterAWrite(Cache* c, const std::string& d) {
+  const std::string s = d + ".src";
+  EXPECT_TRUE(c->Put(s, "a").ok());
+  auto from_source = [&](LoadContext& ctx) -> Result<std::string> {
+    Result<Entry> e = ctx.Get(s);
+    if (!e.ok()) return e.status();
+    return "from-" + e->value;
+  };
+  checker::AimedHold hold;
+  hold.Arm(std::chrono::seconds(30));
+  std::thread leader([&] {
+    checker::AimedHold::Target target(&hold, KillPoint::kEngineFillReadBack);
+    (void)c->GetOrLoad(d, from_source);
+  });
+  if (!hold.WaitHeld(std::chrono::seconds(30))) {
+    hold.Release();
+    leader.join();
+    ADD_FAILURE() << "the leader's fill never reached engine.fill_read_back";
+    return std::nullopt;
+  }
+  EXPECT_TRUE(c->Put(s, "b").ok());  // acknowledged: 'd' derived from "a" is invalidated
+  std::atomic<bool> released{false}, loaded_early{false};
+  Result<Loaded> got = Status::NotFound("not run");
+  std::thread follower([&] {
+    got = c->GetOrLoad(d, [&](LoadContext& ctx) -> Result<std::string> {
+      if (!released.load()) loaded_early = true;  // it led a load of its own
+      return from_source(ctx);
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it miss and join
+  released = true;
+  hold.Release();
+  leader.join();
+  follower.join();
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  if (!got.ok() || loaded_early.load()) return std::nullopt;
+  return got->entry.value;
+}
+
+class GetOrLoadHeldTest : public GetOrLoadTest {
+ protected:
+  void SetUp() override {
+    GetOrLoadTest::SetUp();
+    previous_ = SetKillPointHandler(&checker::AimedHold::AtKillPoint);
+  }
+  void TearDown() override {
+    (void)SetKillPointHandler(previous_);
+    (void)InjectBug("");
+  }
+  KillPointHandler previous_ = nullptr;
+};
+
+// The follower must not get the value derived from "a": it began after "b" was acknowledged.
+TEST_F(GetOrLoadHeldTest, AWaiterNeverGetsALoadThatAWriteBeforeItMadeStale) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<std::string> v = FollowerAfterAWrite(cache_.get(), "d" + std::to_string(attempt));
+    if (!v.has_value()) continue;  // it did not join the load; stage it again
+    EXPECT_EQ(*v, "from-b");
+    return;
+  }
+  GTEST_SKIP() << "the follower never joined the held load in 5 attempts";
+}
+
+// ... and with the planted bug follower-takes-stale-load it does: the staging can fail.
+TEST_F(GetOrLoadHeldTest, TheStaleWaiterIsCaughtWithItsPlantedBug) {
+  ASSERT_TRUE(InjectBug("follower-takes-stale-load").ok());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<std::string> v = FollowerAfterAWrite(cache_.get(), "d" + std::to_string(attempt));
+    if (!v.has_value()) continue;
+    EXPECT_EQ(*v, "from-a") << "the planted bug should hand the waiter the stale load";
+    return;
+  }
+  GTEST_SKIP() << "the follower never joined the held load in 5 attempts";
 }
 
 }  // namespace

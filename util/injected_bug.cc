@@ -54,6 +54,9 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kResumeHalfCreatedSegment, "resume-half-created-segment",
        "WAL: an open continues a segment that a crash left half-created (header synced, "
        "directory not), so a power loss takes the segment and its synced records"},
+      {InjectedBug::kFollowerTakesStaleLoad, "follower-takes-stale-load",
+       "read: a GetOrLoad that waited for a load begun before it returns that load's entry even "
+       "when a write acknowledged before the call had already invalidated it"},
       {InjectedBug::kGathererLeavesSilently, "gatherer-leaves-silently",
        "WAL: a committer gathering a group whose record another thread's group wrote leaves "
        "without handing the leadership on, so a committer that slept on it waits for ever"},

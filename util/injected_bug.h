@@ -37,6 +37,7 @@ enum class InjectedBug : int {
   kFeedForgetsConsumers,      // checkpoints delete WAL segments a registered feed consumer needs
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
   kGathererLeavesSilently,    // a WAL gatherer whose record another led leaves nobody leading
+  kFollowerTakesStaleLoad,    // a GetOrLoad that joined an older load returns it, even if stale
   kAckDuringSync,  // an fdatasync also acknowledges the records written while it ran (issue 15)
 };
 

@@ -38,6 +38,8 @@ namespace walcache {
   X(kEngineApply, "engine.apply", "a logged transaction is in the map, its commit not returned")  \
   X(kEngineLogged, "engine.logged", "a transaction is in the WAL, not yet visible to readers")    \
   X(kEngineReadThrough, "engine.read_through", "a miss read RocksDB; the copy is not cached yet") \
+  X(kEngineFillReadBack, "engine.fill_read_back",                                                 \
+    "a GetOrLoad fill is committed and read back; the callers waiting on it are not told yet")    \
   X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")      \
   X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")       \
   X(kCheckpointMarkerWritten, "checkpoint.marker_written",                                        \

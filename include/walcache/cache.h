@@ -254,7 +254,11 @@ class WALCACHE_EXPORT Cache {
   // stored and the load runs again (up to options.max_loads times; the last value is then
   // returned unstored); a key written meanwhile is returned as a hit. Single flight: of the
   // callers in this process missing on the same key at once, one runs the loader and the others
-  // wait for and share its outcome, errors included. Errors: the loader's error (not cached);
+  // wait for and share its outcome, errors included — but only while it is current: a waiter
+  // whose load stored nothing, or whose entry is gone by the time the load ends (a write may
+  // have come between the load's start and the waiter's miss), runs the flight once more, so no
+  // GetOrLoad returns state older than a write acknowledged before it began. Errors: the
+  // loader's error (not cached);
   // Get's and Commit's errors; InvalidArgument for an empty key or max_loads < 1, and for a
   // loader that calls GetOrLoad of the same key on its own thread (it would wait for itself).
   Result<Loaded> GetOrLoad(std::string_view key, const Loader& loader, LoadOptions options = {});
