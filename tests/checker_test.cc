@@ -424,6 +424,15 @@ TEST_P(PlantedBugTest, IsCaught) {
     GTEST_SKIP() << "timing-dependent in the crash test; checked deterministically in "
                     "change_feed_test";
   }
+  // Needs a SIGKILL inside segment creation, a later child that continues the segment, and then
+  // a power cut before any directory sync: seed 3 caught it in 34 s under release and ASan with
+  // the writer before the pipelined one, and with the pipelined writer under release, but went
+  // 300 cycles uncaught under ASan in a clean-clone CI (2026-12-02). Its deterministic check is
+  // HalfCreatedSegmentTest (half_created_segment_test), which fails with it.
+  if (GetParam().name == std::string_view("resume-half-created-segment")) {
+    GTEST_SKIP() << "timing-dependent in the crash test; checked deterministically in "
+                    "half_created_segment_test";
+  }
   // A liveness bug: committers that wait for ever look to the crash test like a child it killed
   // at its deadline. Checked by WriterLivenessTest.TheLostWakeUpIsCaught, whose watchdog names it.
   if (GetParam().name == std::string_view("gatherer-leaves-silently")) {
