@@ -80,23 +80,21 @@ Result<Loaded> Cache::GetOrLoad(std::string_view key, const Loader& loader, Load
   };
   // A caller that waited for another's load may have missed after a write that the load, begun
   // earlier, did not see: the load's entry is its answer only if the cache still holds it (or
-  // what replaced it) now. Otherwise it runs the flight once more; a load it then joins began
-  // after this call's miss, so its outcome is this call's.
-  for (int round = 0;; ++round) {
-    bool led = false;
-    Result<Loaded> r = impl_->flights().Do(key, lead, &led);
-    if (led || !r.ok() || round > 0 || BugInjected(InjectedBug::kFollowerTakesStaleLoad)) return r;
-    if (r->stored) {
-      Result<Entry> now = Get(key);
-      if (now.ok()) {
-        const bool same = now->update_id == r->filled;
-        return Loaded{std::move(now).value(), r->loaded && same, true, r->filled};
-      }
-      if (!now.status().IsNotFound()) return now.status();
+  // what replaced it) now.
+  bool led = false;
+  Result<Loaded> r = impl_->flights().Do(key, lead, &led);
+  if (led || !r.ok() || BugInjected(InjectedBug::kFollowerTakesStaleLoad)) return r;
+  if (r->stored) {
+    Result<Entry> now = Get(key);
+    if (now.ok()) {
+      const bool same = now->update_id == r->filled;
+      return Loaded{std::move(now).value(), r->loaded && same, true, r->filled};
     }
-    // The shared load's entry is gone, or it stored nothing: its value may predate a write
-    // acknowledged before this call. Load again (lead, or join a later load).
+    if (!now.status().IsNotFound()) return now.status();
   }
+  // Its entry is gone, or it stored nothing: its value may predate a write acknowledged before
+  // this call. Run the flight once more: a load this call joins now began after its miss.
+  return impl_->flights().Do(key, lead, &led);
 }
 
 }  // namespace walcache

@@ -58,8 +58,8 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
        "read: a GetOrLoad that waited for a load begun before it returns that load's entry even "
        "when a write acknowledged before the call had already invalidated it"},
       {InjectedBug::kGathererLeavesSilently, "gatherer-leaves-silently",
-       "WAL: a committer gathering a group whose record another thread's group wrote leaves "
-       "without handing the leadership on, so a committer that slept on it waits for ever"},
+       "WAL: a committer gathering a group whose record another thread's fdatasync covered "
+       "leaves without handing the sync role on, so a committer that slept on it waits for ever"},
       {InjectedBug::kAckDuringSync, "ack-during-sync",
        "durability: a group's fdatasync also acknowledges the next group, written while it ran "
        "and not covered by it, so power loss takes back sync commits"},

@@ -36,7 +36,7 @@ enum class InjectedBug : int {
   kFeedPastDurable,           // the change feed shows visible transactions not yet fdatasynced
   kFeedForgetsConsumers,      // checkpoints delete WAL segments a registered feed consumer needs
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
-  kGathererLeavesSilently,    // a WAL gatherer whose record another led leaves nobody leading
+  kGathererLeavesSilently,    // a WAL gatherer whose record another synced leaves nobody syncing
   kFollowerTakesStaleLoad,    // a GetOrLoad that joined an older load returns it, even if stale
   kAckDuringSync,  // an fdatasync also acknowledges the records written while it ran (issue 15)
 };
