@@ -42,7 +42,7 @@
 //   feed_hints_mu_   a leaf: held only to look up or store a feed position
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
-// the sequencer reads through while holding commit_mu_: issue 14). No lock is held while waiting on
+// the sequencer reads through while holding commit_mu_, entries and the stored index: issue 14). No lock is held while waiting on
 // a condition variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
@@ -216,7 +216,7 @@ class CacheImpl final : public recovery::ReplaySink {
   std::deque<std::pair<uint64_t, uint64_t>> sequenced_at_ GUARDED_BY(commit_mu_);
   // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
   mutable std::atomic<uint64_t> clock_floor_{0};
-  ReverseIndex index_;   // whole, in memory (reverse_index.h); its own lock
+  std::unique_ptr<ReverseIndex> index_;  // over store_ (reverse_index.h); its own lock
   Mutex checkpoint_mu_;  // one checkpoint at a time
 
   // Maintenance state.

@@ -105,6 +105,7 @@ Status CacheImpl::RunCheckpoint() {
   // A snapshot that took its RocksDB view before the write above is registered by now, so the
   // versions it reads from memory stay (snapshots.h).
   snapshots_->Barrier();
+  index_->Checkpointed(seq);  // after the write: the store has these edges now
   mem_->MarkCheckpointed(seq);
   unpin();
   checkpoints_++;

@@ -49,7 +49,7 @@ void CacheImpl::Install(const Effects& effects, uint64_t seq) {
   const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
   for (const auto& [key, e] : effects) {
     if (e.has_value() && !e->related.empty()) {
-      for (const RelatedKey& r : e->related) index_.Add(r.key, key);
+      for (const RelatedKey& r : e->related) index_->Add(r.key, key, seq);
     }
     mem_->Add(key, Version{seq, e}, keep);
   }
@@ -82,9 +82,9 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
                  PlanReads{[&](const std::string& key) NO_THREAD_SAFETY_ANALYSIS {
                              return Latest(key, now);  // on this thread, under commit_mu_
                            },
-                           [&](const std::string& source) { return index_.DependentsOf(source); }},
+                           [&](const std::string& source) { return index_->DependentsOf(source); }},
                  &stale);
-  for (const auto& [source, dependent] : stale) index_.Drop(source, dependent);
+  for (const auto& [source, dependent] : stale) index_->Drop(source, dependent);
   if (!planned.ok()) {
     if (planned.status().IsConflict()) conflicts_++;
     return planned.status();

@@ -135,9 +135,10 @@ class Planner {
 
   // Keys that may derive from `source`: installed entries and this transaction's own pending
   // ones (a superset: the walk checks each entry).
-  std::vector<std::string> Candidates(const std::string& source) {
+  Result<std::vector<std::string>> Candidates(const std::string& source) {
     std::vector<std::string> out = ov_.DependentsOf(source);
-    std::vector<std::string> installed = reads_.dependents(source);
+    WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> installed, reads_.dependents(source));
+    if (out.empty()) return installed;
     out.insert(out.end(), installed.begin(), installed.end());
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -153,7 +154,8 @@ class Planner {
     while (!todo.empty()) {
       const std::string source = std::move(todo.front());
       todo.pop_front();
-      for (const std::string& d : Candidates(source)) {
+      WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> candidates, Candidates(source));
+      for (const std::string& d : candidates) {
         if (visited.count(d) > 0) continue;
         WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> cur, Current(d));
         if (!cur.has_value() || !DerivesFrom(*cur, source)) {

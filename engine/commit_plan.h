@@ -33,8 +33,8 @@ struct PlanReads {
   // transaction's instant.
   std::function<Result<std::optional<Entry>>(const std::string& key)> latest;
   // Keys that may derive from `source` (a superset: the planner checks each entry's related
-  // list), from the reverse index of installed entries.
-  std::function<std::vector<std::string>(const std::string& source)> dependents;
+  // list), from the reverse index of installed entries; or a read error.
+  std::function<Result<std::vector<std::string>>(const std::string& source)> dependents;
 };
 
 struct CommitPlan {

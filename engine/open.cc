@@ -140,12 +140,8 @@ Status CacheImpl::OpenImpl() {
   while (horizon > floor &&
          !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
   }
-  {
-    WALCACHE_RETURN_IF_ERROR(
-        store_->ForEachDependent([this](std::string_view source, std::string_view dependent) {
-          index_.Add(source, dependent);
-        }));
-  }
+  // The stored index is read on demand; memory gets the edges of what replay installs.
+  index_ = std::make_unique<ReverseIndex>(store_.get());
   tracker_ = std::make_unique<VisibilityTracker>(s0);
   mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
                                     MemTable::ShardsFor(options_.memory_budget_bytes));

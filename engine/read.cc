@@ -98,7 +98,10 @@ CacheStats CacheImpl::Stats() const {
   const MemTableStats m = mem_->Stats();
   s.memory_entries = m.keys;
   s.dirty_entries = m.dirty_keys;
-  s.memory_bytes = m.bytes;
+  s.index_memory_edges = index_->edges();
+  s.index_memory_bytes = index_->bytes();
+  s.index_seeks = store_->dependent_seeks();
+  s.memory_bytes = m.bytes + s.index_memory_bytes;
   s.dirty_bytes = m.dirty_bytes;
   s.evictions = m.evictions;
   s.expired_swept = m.expired;

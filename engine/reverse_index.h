@@ -1,36 +1,67 @@
-// ReverseIndex: the in-memory reverse index, source -> keys that may derive from it. A superset:
-// loaded from RocksDB at open (the store keeps its own copy, which checkpoints write), extended
-// when a derived entry is installed, and pruned when the commit planner finds an edge whose
-// dependent no longer derives from the source — so nothing on the commit path reads RocksDB's
-// copy. Not yet charged to the memory budget (issue 14).
+// ReverseIndex: source -> the keys that may derive from it, for the commit planner's cascades.
+// A superset (the planner checks each candidate's related list), in two parts:
+//   - the stored index in RocksDB ('d' keys, docs/storage-format.md), which checkpoints keep in
+//     step with the stored entries and which is read on demand, one prefix seek per source — and
+//     no seek at all for a source that never had a stored dependent (RocksStore::Dependents
+//     looks up its marker first, a bloom-filtered point read);
+//   - the edges of versions installed since the last checkpoint, in memory, each with the seq of
+//     the newest version that added it. A checkpoint at S writes the edges of every dirty key's
+//     newest version at or below S, so after it lands (Checkpointed(S)) the edges added at or
+//     below S are in the store and leave memory; those of later versions stay.
+// So nothing at open reads the index, and memory holds only the edges of dirty entries: the
+// overlay is as large as the related lists of the versions a checkpoint has yet to write, which
+// the memory budget's dirty bound limits. Its bytes are reported (bytes(), CacheStats).
+//
+// Invariant (I-index): for every key's newest version, visible or pending, and each source it
+// names, the edge is in memory or in the store. Stale edges (the dependent no longer derives
+// from the source) are allowed; the planner reports those it meets and Drop forgets them in
+// memory (a stored one stays until the dependent's next checkpoint rewrites its edges).
 //
 // Thread-safety: thread-safe; its own lock, below the sequencer's in the cache's lock order
-// (engine/cache_impl.h), held only inside each call.
+// (engine/cache_impl.h), held only inside each call and never across a RocksDB read.
 #ifndef WALCACHE_ENGINE_REVERSE_INDEX_H_
 #define WALCACHE_ENGINE_REVERSE_INDEX_H_
 
-#include <set>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "engine/rocks_store.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
+#include "walcache/result.h"
 
 namespace walcache::engine {
 
 class ReverseIndex {
  public:
-  void Add(std::string_view source, std::string_view dependent) EXCLUDES(mu_);
-  // Forgets the edge (it was found stale); nothing if there is none.
+  // `store` holds the stored index and outlives this object.
+  explicit ReverseIndex(const RocksStore* store) : store_(store) {}
+
+  // A version at `seq` of `dependent` derives from `source`.
+  void Add(std::string_view source, std::string_view dependent, uint64_t seq) EXCLUDES(mu_);
+  // Forgets the in-memory edge (it was found stale); nothing if there is none.
   void Drop(const std::string& source, const std::string& dependent) EXCLUDES(mu_);
-  // The keys that may derive from `source`, in key order.
-  std::vector<std::string> DependentsOf(const std::string& source) const EXCLUDES(mu_);
+  // The keys that may derive from `source`, in key order, duplicates removed: memory's edges
+  // and the store's. A store read error is returned.
+  Result<std::vector<std::string>> DependentsOf(const std::string& source) const EXCLUDES(mu_);
+  // A checkpoint at `seq` landed: its edges (those added at or below `seq`) are in the store.
+  void Checkpointed(uint64_t seq) EXCLUDES(mu_);
+
+  size_t edges() const EXCLUDES(mu_);  // in memory
+  size_t bytes() const EXCLUDES(mu_);  // in memory, keys and an estimate of the nodes
 
  private:
+  const RocksStore* const store_;
   mutable Mutex mu_;
-  std::unordered_map<std::string, std::set<std::string>> edges_ GUARDED_BY(mu_);
+  // source -> dependent -> seq of the newest version that added the edge.
+  std::unordered_map<std::string, std::map<std::string, uint64_t, std::less<>>> edges_
+      GUARDED_BY(mu_);
+  size_t count_ GUARDED_BY(mu_) = 0;
+  size_t bytes_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace walcache::engine

@@ -3,6 +3,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 
@@ -111,6 +112,10 @@ void RocksStore::Checkpoint::Delete(std::string_view key) {
 void RocksStore::Checkpoint::AddDependent(std::string_view source, std::string_view dependent) {
   batch_.Put(DependentKey(source, dependent), rocksdb::Slice());
   ++ops_;
+  if (marked_.find(source) == marked_.end()) {
+    batch_.Put(SourceMarkerKey(source), rocksdb::Slice());
+    marked_.emplace(source);
+  }
 }
 
 void RocksStore::Checkpoint::RemoveDependent(std::string_view source, std::string_view dependent) {
@@ -170,6 +175,9 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.write_buffer_size = options.write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Whole-key bloom filters: a point read of a key the store does not hold (a read-through miss,
+  // a source marker that is not there) costs no data block.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   store->opts_ = opts;
@@ -195,30 +203,60 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   }
   store->db_.reset(raw);
 
+  WALCACHE_RETURN_IF_ERROR(store->CheckFormat(options.read_only));
+  WALCACHE_RETURN_IF_ERROR(store->ReadCheckpointSeq());
+  return store;
+}
+
+Status RocksStore::CheckFormat(bool read_only) {
   std::string v;
-  rocksdb::Status g = store->db_->Get(rocksdb::ReadOptions(), std::string(kMetaFormat), &v);
-  if (g.ok()) {
-    std::string_view in = v;
-    uint32_t format = 0;
-    if (!GetFixed32(&in, &format)) return Status::Corruption(path + ": bad format record");
-    if (format != kStoreFormatVersion) {
-      return Status::NotSupported(path + ": store format version " + std::to_string(format) +
-                                  "; this build reads version " +
-                                  std::to_string(kStoreFormatVersion));
-    }
-  } else if (g.IsNotFound() && !options.read_only) {
+  const rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), std::string(kMetaFormat), &v);
+  if (g.IsNotFound()) {
+    if (read_only) return Status::OK();  // an empty store, never opened writable
     std::string enc;
     PutFixed32(&enc, kStoreFormatVersion);
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    WALCACHE_RETURN_IF_ERROR(
-        FromRocks(store->db_->Put(wo, std::string(kMetaFormat), enc), "initialise store", path));
-  } else if (!g.IsNotFound()) {
-    return FromRocks(g, "read store format of", path);
+    return FromRocks(db_->Put(wo, std::string(kMetaFormat), enc), "initialise store", path_);
   }
+  WALCACHE_RETURN_IF_ERROR(FromRocks(g, "read store format of", path_));
+  std::string_view in = v;
+  uint32_t format = 0;
+  if (!GetFixed32(&in, &format)) return Status::Corruption(path_ + ": bad format record");
+  if (format == kStoreFormatVersion) return Status::OK();
+  if (format != kStoreFormatWithoutMarkers) {
+    return Status::NotSupported(path_ + ": store format version " + std::to_string(format) +
+                                "; this build reads versions " +
+                                std::to_string(kStoreFormatWithoutMarkers) + " and " +
+                                std::to_string(kStoreFormatVersion));
+  }
+  markers_ = false;  // until the upgrade below: Dependents seeks for every source
+  if (read_only) return Status::OK();
+  return AddSourceMarkers();
+}
 
-  WALCACHE_RETURN_IF_ERROR(store->ReadCheckpointSeq());
-  return store;
+Status RocksStore::AddSourceMarkers() {
+  // One pass over the stored index (once in a store's life). Markers are written in batches; a
+  // crash before the format record leaves version 1, and the next open writes them again.
+  rocksdb::WriteBatch batch;
+  std::string last;
+  bool any = false;
+  Status s = ForEachDependent([&](std::string_view source, std::string_view) {
+    if (any && source == last) return;
+    any = true;
+    last.assign(source);
+    batch.Put(SourceMarkerKey(source), rocksdb::Slice());
+  });
+  WALCACHE_RETURN_IF_ERROR(s);
+  std::string enc;
+  PutFixed32(&enc, kStoreFormatVersion);
+  batch.Put(std::string(kMetaFormat), enc);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  WALCACHE_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), "upgrade to store format 2 (source markers)", path_));
+  markers_ = true;
+  return Status::OK();
 }
 
 Status RocksStore::ReadCheckpointSeq() {
@@ -301,14 +339,32 @@ Result<std::optional<Entry>> RocksStore::GetWith(const rocksdb::ReadOptions& ro,
 Result<std::vector<std::string>> RocksStore::Dependents(std::string_view source) const {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (db_ == nullptr) return Closed();
+  std::vector<std::string> out;
+  if (markers_) {
+    std::string unused;
+    const rocksdb::Status m = db_->Get(rocksdb::ReadOptions(), SourceMarkerKey(source), &unused);
+    if (m.IsNotFound()) return out;
+    WALCACHE_RETURN_IF_ERROR(FromRocks(m, "read source marker in", path_));
+  }
+  dependent_seeks_.fetch_add(1, std::memory_order_relaxed);
   const std::string prefix = DependentPrefix(source);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  std::vector<std::string> out;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
   }
   WALCACHE_RETURN_IF_ERROR(FromRocks(it->status(), "scan dependents in", path_));
   return out;
+}
+
+Result<uint64_t> RocksStore::CountSourceMarkers() const {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (db_ == nullptr) return Closed();
+  const std::string start(1, kSourceMarkerPrefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  uint64_t n = 0;
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) ++n;
+  WALCACHE_RETURN_IF_ERROR(FromRocks(it->status(), "count source markers in", path_));
+  return n;
 }
 
 Status RocksStore::ForEachDependent(

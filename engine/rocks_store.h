@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -61,6 +62,7 @@ class RocksStore {
     void Put(std::string_view key, const Entry& e);
     void Delete(std::string_view key);
     // Reverse index: `dependent` was derived from `source`.
+    // Also marks `source` (once per checkpoint) as having a stored dependent.
     void AddDependent(std::string_view source, std::string_view dependent);
     void RemoveDependent(std::string_view source, std::string_view dependent);
     size_t ops() const { return ops_; }
@@ -68,6 +70,7 @@ class RocksStore {
    private:
     friend class RocksStore;
     rocksdb::WriteBatch batch_;
+    std::set<std::string, std::less<>> marked_;  // sources marked in this batch
     size_t ops_ = 0;
   };
 
@@ -90,8 +93,14 @@ class RocksStore {
 
   // The stored entry of `key` (expired ones included: expiry is the caller's decision).
   Result<std::optional<Entry>> Get(std::string_view key) const;
-  // The keys recorded as derived from `source`, in key order.
+  // The keys recorded as derived from `source`, in key order. A source without a marker (it
+  // never had a stored dependent) costs a bloom-filtered point read and no seek; in a version-1
+  // store opened read-only (no markers yet), every call seeks.
   Result<std::vector<std::string>> Dependents(std::string_view source) const;
+  // Prefix seeks Dependents has made (for tests and Stats).
+  uint64_t dependent_seeks() const { return dependent_seeks_.load(std::memory_order_relaxed); }
+  // The source markers stored (Dependents); for the tools' key estimate.
+  Result<uint64_t> CountSourceMarkers() const;
   // Visits every reverse-index edge (source, dependent).
   Status ForEachDependent(
       const std::function<void(std::string_view source, std::string_view dependent)>& visit) const;
@@ -144,6 +153,11 @@ class RocksStore {
   RocksStore() = default;
 
   Status ReadCheckpointSeq();
+  // Reads the format record: initialises a new store, upgrades a version-1 one (writable), or
+  // fails on an unknown version.
+  Status CheckFormat(bool read_only);
+  // Writes the marker of every source in the stored index, then format 2.
+  Status AddSourceMarkers();
   // Get and Scan with `ro`; REQUIRES db_mu_ held (shared) and db_ not null.
   Result<std::optional<Entry>> GetWith(const rocksdb::ReadOptions& ro, std::string_view key) const;
   Status ScanWith(const rocksdb::ReadOptions& ro, std::string_view prefix,
@@ -167,6 +181,8 @@ class RocksStore {
   std::string path_;
   std::vector<std::string> logs_at_open_;  // RocksDB's *.log files before it opened, sorted
   bool read_only_ = false;
+  bool markers_ = true;  // every source with a stored dependent has its marker (format 2)
+  mutable std::atomic<uint64_t> dependent_seeks_{0};
   std::atomic<uint64_t> checkpoint_seq_{0};  // written by Apply, read by Stats at any time
   std::atomic<uint64_t> expiry_horizon_{0};  // written by Apply, read by the filter
   // Open views: id -> RocksDB snapshot of db_. Guarded by views_mu_ (taken under db_mu_).

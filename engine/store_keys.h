@@ -1,6 +1,8 @@
 // The RocksDB key space of a walcache store (docs/storage-format.md):
 //   'e' ‖ key                                   -> Entry (engine/entry.h)
 //   'd' ‖ varint32 len(source) ‖ source ‖ dependent -> "" (reverse index)
+//   's' ‖ source                                -> "" (source marker: `source` has, or had,
+//                                                  a stored dependent; format 2)
 //   'm' ‖ name                                  -> metadata (checkpoint_seq, expiry_horizon,
 //   format)
 // Thread-safety: pure functions.
@@ -17,15 +19,24 @@ namespace walcache::engine {
 constexpr char kEntryPrefix = 'e';
 constexpr char kDependentPrefix = 'd';
 constexpr char kMetaPrefix = 'm';
+constexpr char kSourceMarkerPrefix = 's';
 constexpr std::string_view kMetaCheckpointSeq = "mcheckpoint_seq";
 constexpr std::string_view kMetaFormat = "mformat";
 // fixed64 ms: no WAL record after checkpoint_seq was sequenced before it (expiry_filter.h).
 constexpr std::string_view kMetaExpiryHorizon = "mexpiry_horizon";
-constexpr uint32_t kStoreFormatVersion = 1;
+// 2: source markers. A version-1 store (no markers) is upgraded at its first writable open.
+constexpr uint32_t kStoreFormatVersion = 2;
+constexpr uint32_t kStoreFormatWithoutMarkers = 1;
 
 inline std::string EntryKey(std::string_view key) {
   std::string k(1, kEntryPrefix);
   k.append(key);
+  return k;
+}
+
+inline std::string SourceMarkerKey(std::string_view source) {
+  std::string k(1, kSourceMarkerPrefix);
+  k.append(source);
   return k;
 }
 

@@ -42,7 +42,7 @@ class CommitPlanTest : public ::testing::Test {
                       }
                       return std::optional<Entry>(it->second);
                     },
-                    [this](const std::string& source) {
+                    [this](const std::string& source) -> Result<std::vector<std::string>> {
                       auto it = index_.find(source);
                       return it == index_.end() ? std::vector<std::string>() : it->second;
                     }};

@@ -15,6 +15,8 @@ namespace walcache {
 namespace {
 
 constexpr uint64_t kPerKey = 192, kPerVersion = 88, kPerRelated = 40;
+// An in-memory reverse-index edge and a source's first one (engine/reverse_index.cc).
+constexpr uint64_t kPerEdge = 64, kPerIndexedSource = 96;
 
 class SizingTest : public ::testing::Test {
  protected:
@@ -42,7 +44,13 @@ TEST_F(SizingTest, ARelatedKeyAddsItsSizeAndFortyBytes) {
   ASSERT_TRUE(cache_->Put("user:00000001", "u").ok());
   const uint64_t source = Charged();
   ASSERT_TRUE(cache_->Put("page:00000001", "p", {.related = {{"user:00000001", 1}}}).ok());
-  EXPECT_EQ(Charged() - source, kPerKey + 13 + kPerVersion + 1 + kPerRelated + 13);
+  // The entry, and its reverse-index edge (engine/reverse_index.cc) until a checkpoint stores it:
+  // the source's first edge, so both keys, a map node and the source's node.
+  EXPECT_EQ(Charged() - source, kPerKey + 13 + kPerVersion + 1 + kPerRelated + 13 +  // 347
+                                    kPerEdge + 13 + kPerIndexedSource + 13);         // + 186
+  EXPECT_EQ(cache_->Stats().index_memory_bytes, kPerEdge + 13 + kPerIndexedSource + 13);
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  EXPECT_EQ(cache_->Stats().index_memory_bytes, 0u) << "the stored edge leaves memory";
 }
 
 TEST_F(SizingTest, ARewrittenKeyHoldsTwoVersionsUntilTheCheckpoint) {

@@ -125,6 +125,8 @@ int Run(const Args& a) {
   uint64_t edges = 0;
   Status s = store.ForEachDependent([&](std::string_view, std::string_view) { ++edges; });
   if (!s.ok()) return CannotRun("inspect", s, a.json);
+  Result<uint64_t> markers = store.CountSourceMarkers();
+  if (!markers.ok()) return CannotRun("inspect", markers.status(), a.json);
   uint64_t live = 0, expired = 0;
   if (a.exact) {
     const uint64_t now = NowMs();
@@ -136,10 +138,10 @@ int Run(const Args& a) {
     if (!s.ok()) return CannotRun("inspect", s, a.json);
   }
   progress.Done();
-  // RocksDB's estimate counts every key: entries, index edges and the metadata records
-  // (format, checkpoint_seq and, from stores written since it exists, expiry_horizon).
+  // RocksDB's estimate counts every key: entries, index edges, source markers and the metadata
+  // records (format, checkpoint_seq and, from stores written since it exists, expiry_horizon).
   const uint64_t all = store.IntProperty("rocksdb.estimate-num-keys");
-  const uint64_t meta = store.expiry_horizon() != 0 ? 3 : 2;
+  const uint64_t meta = (store.expiry_horizon() != 0 ? 3 : 2) + *markers;
   const uint64_t estimate = all > edges + meta ? all - edges - meta : 0;
   const std::string holder = v.holder().empty() ? LockHolder(a.dir) : v.holder();
   uint64_t opened_at = 0;

@@ -63,6 +63,12 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kAckDuringSync, "ack-during-sync",
        "durability: a group's fdatasync also acknowledges the next group, written while it ran "
        "and not covered by it, so power loss takes back sync commits"},
+      {InjectedBug::kIndexSkipsStore, "index-skips-store",
+       "cascade: writing a source looks for its dependents only among the edges not yet "
+       "checkpointed, so a derived entry whose edge a checkpoint stored outlives its source"},
+      {InjectedBug::kIndexForgetsUnwritten, "index-forgets-unwritten",
+       "cascade: a checkpoint drops from memory the edges of versions committed after its seq, "
+       "which it did not store, so writing their source leaves them in place"},
   };
   return bugs;
 }

@@ -38,7 +38,9 @@ enum class InjectedBug : int {
   kResumeHalfCreatedSegment,  // an open continues a segment whose directory entry is not durable
   kGathererLeavesSilently,    // a WAL gatherer whose record another synced leaves nobody syncing
   kFollowerTakesStaleLoad,    // a GetOrLoad that joined an older load returns it, even if stale
-  kAckDuringSync,  // an fdatasync also acknowledges the records written while it ran (issue 15)
+  kAckDuringSync,    // an fdatasync also acknowledges the records written while it ran (issue 15)
+  kIndexSkipsStore,  // a cascade reads the in-memory reverse index only, not the stored one
+  kIndexForgetsUnwritten,  // a checkpoint drops in-memory edges of versions it did not write
 };
 
 struct InjectedBugInfo {

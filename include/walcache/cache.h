@@ -191,6 +191,13 @@ struct CacheStats {
   // cache (Options::block_cache_bytes bounds it).
   uint64_t rocksdb_memtable_bytes = 0;
   uint64_t rocksdb_block_cache_bytes = 0;
+  // The reverse index (source -> derived keys): the edges in memory (those of versions not yet
+  // checkpointed; the rest live in RocksDB and are read on demand), their bytes (part of
+  // memory_bytes), and the prefix seeks of the stored index that cascades made (a source that
+  // never had a stored dependent costs none).
+  uint64_t index_memory_edges = 0;
+  uint64_t index_memory_bytes = 0;
+  uint64_t index_seeks = 0;
 
   // Distributions (walcache/histogram.h; docs/metrics.md), latencies in nanoseconds.
   // Commit() of a transaction that wrote, from the call to its return (stall, sequencer, WAL,

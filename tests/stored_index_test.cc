@@ -1,0 +1,205 @@
+// The reverse index read on demand (engine/reverse_index.h): a cascade finds a derived entry
+// whether its edge is in memory (not yet checkpointed) or only in RocksDB (checkpointed, after a
+// reopen); an edge committed while a checkpoint runs stays in memory after it; a source that
+// never had a stored dependent costs no seek; a version-1 store (no source markers) is upgraded
+// at its first writable open. Each of the two planted bugs that break the first two fails here.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "checker/aimed_hold.h"
+#include "engine/store_keys.h"
+#include "tests/test_util.h"
+#include "util/coding.h"
+#include "util/injected_bug.h"
+#include "util/kill_point.h"
+#include "walcache/cache.h"
+
+namespace walcache {
+namespace {
+
+class StoredIndexTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    cache_.reset();
+    ASSERT_TRUE(InjectBug("").ok());
+  }
+  void Open(bool read_only = false) {
+    cache_.reset();
+    Options o;
+    o.read_only = read_only;
+    o.checkpoint_interval = std::chrono::milliseconds(0);  // checkpoints only when asked
+    auto c = Cache::Open(dir_.path(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cache_ = std::move(c).value();
+  }
+  // Writes source `s` and `d` derived from it; returns s's updateId.
+  uint64_t PutPair(const std::string& s, const std::string& d) {
+    Result<uint64_t> sid = cache_->Put(s, "v");
+    EXPECT_TRUE(sid.ok());
+    PutOptions po;
+    po.related = {RelatedKey{s, *sid}};
+    EXPECT_TRUE(cache_->Put(d, "derived", po).ok());
+    return *sid;
+  }
+  bool Present(const std::string& key) { return cache_->Get(key).ok(); }
+
+  test::ScratchDir dir_;
+  std::unique_ptr<Cache> cache_;
+};
+
+// The edge in memory, then only in RocksDB (checkpointed), then after a reopen.
+TEST_F(StoredIndexTest, ACascadeFindsEdgesInMemoryAndInTheStore) {
+  Open();
+  PutPair("s1", "d1");
+  EXPECT_EQ(cache_->Stats().index_memory_edges, 1u);
+  ASSERT_TRUE(cache_->Put("s1", "w").ok());
+  EXPECT_FALSE(Present("d1")) << "edge in memory";
+
+  PutPair("s2", "d2");
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  EXPECT_EQ(cache_->Stats().index_memory_edges, 0u) << "a checkpoint moves its edges to the store";
+  ASSERT_TRUE(cache_->Put("s2", "w").ok());
+  EXPECT_FALSE(Present("d2")) << "edge only in the store";
+
+  PutPair("s3", "d3");
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  Open();
+  EXPECT_EQ(cache_->Stats().index_memory_edges, 0u) << "the open reads no index";
+  ASSERT_TRUE(Present("d3"));
+  ASSERT_TRUE(cache_->Put("s3", "w").ok());
+  EXPECT_FALSE(Present("d3")) << "edge in the store, after a reopen";
+}
+
+TEST_F(StoredIndexTest, TheCheckIsCaughtWithIndexSkipsStore) {
+  ASSERT_TRUE(InjectBug("index-skips-store").ok());
+  Open();
+  PutPair("s", "d");
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  ASSERT_TRUE(cache_->Put("s", "w").ok());
+  EXPECT_TRUE(Present("d")) << "the planted bug's stale entry: the check above can fail";
+}
+
+// A derived entry committed between a checkpoint's pin and its write: the checkpoint does not
+// store its edge, so memory must keep it.
+void CommitDuringACheckpoint(Cache* cache, bool* held_out) {
+  checker::AimedHold hold;
+  hold.Arm(std::chrono::seconds(30));
+  Status cp;
+  std::thread checkpointer([&] {
+    checker::AimedHold::Target target(&hold, KillPoint::kCheckpointPinned);
+    cp = cache->Checkpoint();
+  });
+  const bool held = hold.WaitHeld(std::chrono::seconds(30));
+  if (held) {
+    Result<Entry> s = cache->Get("s");
+    EXPECT_TRUE(s.ok());
+    PutOptions po;
+    po.related = {RelatedKey{"s", s.ok() ? s->update_id : 0}};
+    EXPECT_TRUE(cache->Put("d", "derived", po).ok());
+  }
+  hold.Release();
+  checkpointer.join();
+  EXPECT_TRUE(cp.ok()) << cp.ToString();
+  *held_out = held;
+}
+
+class StoredIndexHeldTest : public StoredIndexTest {
+ protected:
+  void SetUp() override { previous_ = SetKillPointHandler(&checker::AimedHold::AtKillPoint); }
+  void TearDown() override {
+    StoredIndexTest::TearDown();
+    (void)SetKillPointHandler(previous_);
+  }
+  KillPointHandler previous_ = nullptr;
+};
+
+TEST_F(StoredIndexHeldTest, AnEdgeCommittedDuringACheckpointStaysInMemory) {
+  Open();
+  ASSERT_TRUE(cache_->Put("s", "v").ok());
+  bool held = false;
+  CommitDuringACheckpoint(cache_.get(), &held);
+  ASSERT_TRUE(held) << "the checkpoint was never held at its pin";
+  EXPECT_EQ(cache_->Stats().index_memory_edges, 1u);
+  ASSERT_TRUE(cache_->Put("s", "w").ok());
+  EXPECT_FALSE(Present("d")) << "the edge the checkpoint did not store was lost";
+}
+
+TEST_F(StoredIndexHeldTest, TheCheckIsCaughtWithIndexForgetsUnwritten) {
+  ASSERT_TRUE(InjectBug("index-forgets-unwritten").ok());
+  Open();
+  ASSERT_TRUE(cache_->Put("s", "v").ok());
+  bool held = false;
+  CommitDuringACheckpoint(cache_.get(), &held);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(cache_->Stats().index_memory_edges, 0u);
+  ASSERT_TRUE(cache_->Put("s", "w").ok());
+  EXPECT_TRUE(Present("d")) << "the planted bug's stale entry: the check above can fail";
+}
+
+TEST_F(StoredIndexTest, ASourceThatNeverHadAStoredDependentCostsNoSeek) {
+  Open();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(cache_->Put("plain" + std::to_string(i), "v").ok());
+  PutPair("s", "d");
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  Open();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(cache_->Put("plain" + std::to_string(i), "w").ok());
+  EXPECT_EQ(cache_->Stats().index_seeks, 0u);
+  ASSERT_TRUE(cache_->Put("s", "w").ok());
+  EXPECT_EQ(cache_->Stats().index_seeks, 1u);
+  EXPECT_FALSE(Present("d"));
+}
+
+// Turns the store back into format 1: no source markers, the old format record.
+void MakeFormatOne(const std::string& rocks_path) {
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), rocks_path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  const std::string markers(1, engine::kSourceMarkerPrefix);
+  int removed = 0;
+  for (it->Seek(markers); it->Valid() && it->key().starts_with(markers); it->Next()) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), it->key()).ok());
+    ++removed;
+  }
+  EXPECT_GT(removed, 0);
+  std::string enc;
+  PutFixed32(&enc, engine::kStoreFormatWithoutMarkers);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), std::string(engine::kMetaFormat), enc).ok());
+}
+
+TEST_F(StoredIndexTest, AFormatOneStoreIsUpgradedAndItsEdgesStillCascade) {
+  Open();
+  PutPair("s", "d");
+  PutPair("t", "e");
+  cache_.reset();  // Close checkpoints
+  MakeFormatOne(dir_.Join("rocksdb"));
+
+  Open(/*read_only=*/true);  // no upgrade: a read-only open writes nothing
+  EXPECT_TRUE(Present("d"));
+  Open();
+  ASSERT_TRUE(cache_->Put("s", "w").ok());
+  EXPECT_FALSE(Present("d")) << "the upgrade wrote s's marker";
+  cache_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_.Join("rocksdb"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string v;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), std::string(engine::kMetaFormat), &v).ok());
+    std::string_view in = v;
+    uint32_t format = 0;
+    ASSERT_TRUE(GetFixed32(&in, &format));
+    EXPECT_EQ(format, engine::kStoreFormatVersion);
+    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), engine::SourceMarkerKey("t"), &v).ok());
+  }
+  Open();
+  ASSERT_TRUE(cache_->Put("t", "w").ok());
+  EXPECT_FALSE(Present("e"));
+}
+
+}  // namespace
+}  // namespace walcache
