@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "tools/bench_scale.h"
 #include "tools/bench_workloads.h"
 #include "tools/hit_ratio.h"
 #include "tools/json.h"
@@ -57,6 +58,60 @@ int RunHitRatio(const BenchOptions& o, const std::string& dir) {
   return 0;
 }
 
+ScaleSpec ScaleSpecFor(const BenchOptions& o, const std::string& dir) {
+  ScaleSpec spec;
+  spec.sizes = o.sizes;
+  spec.value_size = o.value_size;
+  spec.memory_budget_bytes = o.memory_budget;
+  spec.probe_ops = o.ops;
+  spec.dir = dir;
+  return spec;
+}
+
+int RunScale(const BenchOptions& o, const std::string& dir) {
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) {
+    std::cerr << "walcache bench: cannot find this binary: " << ec.message() << std::endl;
+    return kExitCannotRun;
+  }
+  Result<std::vector<ScaleRow>> rows = RunScaleStudy(ScaleSpecFor(o, dir), self);
+  if (!rows.ok()) {
+    std::cerr << "walcache bench: " << rows.status().ToString() << std::endl;
+    return kExitCannotRun;
+  }
+  if (!o.json) {
+    std::printf("%10s %10s %9s %9s %7s %9s %9s %10s %9s\n", "entries", "load txn/s", "open s",
+                "rocks s", "open/rk", "RSS MiB", "mem MiB", "inval w/s", "reads/s");
+  }
+  for (const ScaleRow& r : *rows) {
+    const double ratio = r.open.rocksdb_open_s > 0 ? r.open.open_s / r.open.rocksdb_open_s : 0;
+    if (o.json) {
+      Json j = Json::object();
+      j["workload"] = "scale";
+      j["entries"] = r.entries;
+      j["memory_budget_bytes"] = static_cast<uint64_t>(o.memory_budget);
+      j["load_txn_per_s"] = r.load_txn_per_s;
+      j["open_s"] = r.open.open_s;
+      j["rocksdb_open_s"] = r.open.rocksdb_open_s;
+      j["open_vs_rocksdb"] = ratio;
+      j["rss_bytes"] = r.open.rss_bytes;
+      j["memory_bytes"] = r.open.memory_bytes;
+      j["invalidating_writes_per_s"] = r.open.invalidating_writes_per_s;
+      j["reads_per_s"] = r.open.reads_per_s;
+      j["index_seeks"] = r.open.index_seeks;
+      std::cout << JsonText(j) << std::endl;
+    } else {
+      std::printf("%10llu %10.0f %9.3f %9.3f %7.2f %9.1f %9.1f %10.0f %9.0f\n",
+                  static_cast<unsigned long long>(r.entries), r.load_txn_per_s, r.open.open_s,
+                  r.open.rocksdb_open_s, ratio, static_cast<double>(r.open.rss_bytes) / (1 << 20),
+                  static_cast<double>(r.open.memory_bytes) / (1 << 20),
+                  r.open.invalidating_writes_per_s, r.open.reads_per_s);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 void RegisterBench(CLI::App* app, int* exit_code) {
@@ -74,8 +129,10 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "get: random reads of a hot set; fsync: write + fdatasync on a preallocated "
                   "file (the disk's limit); hit-ratio: LRU, CLOCK and S3-FIFO on Zipfian traces "
                   "of --ops requests over --keys keys, and the engine on one of them (one JSON "
-                  "line a row with --json)")
-      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio"}))
+                  "line a row with --json); scale: one cache grown through --sizes entries, at "
+                  "each a clean reopen (beside RocksDB's DB::Open), RSS, memory_bytes, --ops "
+                  "source writes and reads (one line a size; scale-open is its child)")
+      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio", "scale", "scale-open"}))
       ->capture_default_str();
   cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
       ->check(CLI::IsMember({"walcache", "rocksdb"}))
@@ -113,6 +170,12 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "txn: how keys are drawn from the 100,000: uniform, or zipf (theta 0.99)")
       ->check(CLI::IsMember({"uniform", "zipf"}))
       ->capture_default_str();
+  cmd->add_option("--sizes", opts->sizes, "scale: entries at each step, ascending")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--memory-budget", opts->memory_budget, "scale: memory_budget_bytes")
+      ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40))
+      ->capture_default_str();
   cmd->add_flag("!--no-compression", opts->compression, "Disable LZ4 compression of records");
   cmd->add_flag("--json", opts->json, "Print one JSON object");
   cmd->callback([opts, exit_code] { *exit_code = RunBench(*opts); });
@@ -123,6 +186,12 @@ int RunBench(const BenchOptions& o) {
   const bool temporary = o.dir.empty();
   const std::string dir = temporary ? FreshDir() : o.dir;
   std::error_code ec;
+  if (o.workload == "scale-open") {
+    ScaleSpec spec = ScaleSpecFor(o, dir);
+    const Status s = RunScaleOpen(spec, o.keys);
+    if (!s.ok()) std::cerr << "walcache bench: " << s.ToString() << std::endl;
+    return s.ok() ? 0 : kExitCannotRun;
+  }
   if (!temporary && fs::exists(fs::path(dir) / "wal", ec)) {
     std::cerr << "walcache bench: " << dir << " already holds a WAL; give an empty or new "
               << "directory" << std::endl;
@@ -133,6 +202,11 @@ int RunBench(const BenchOptions& o) {
     return kExitCannotRun;
   }
 
+  if (o.workload == "scale") {
+    const int rc = RunScale(o, JoinPath(dir, "cache"));
+    if (temporary) fs::remove_all(dir, ec);
+    return rc;
+  }
   if (o.workload == "hit-ratio") {
     const int rc = RunHitRatio(o, JoinPath(dir, "cache"));
     if (temporary) fs::remove_all(dir, ec);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -14,7 +15,7 @@ class App;
 namespace walcache::tools {
 
 struct BenchOptions {
-  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio
+  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio | scale
   std::string engine = "walcache";  // walcache | rocksdb
   int threads = 1;
   std::string durability = "sync";  // sync | buffered
@@ -27,6 +28,8 @@ struct BenchOptions {
   int64_t group_wait_us = 200;
   std::string key_dist = "uniform";  // txn: uniform | zipf
   bool json = false;
+  std::vector<uint64_t> sizes{1'000'000, 3'000'000};  // scale: entries at each step
+  size_t memory_budget = 64 << 20;                     // scale: Options::memory_budget_bytes
 };
 
 // Adds the subcommand to `app`; `*exit_code` receives its exit code when it runs.
