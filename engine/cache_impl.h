@@ -1,6 +1,8 @@
 // CacheImpl: the engine behind walcache::Cache (include/walcache/cache.h).
 //
-// Commit path (engine/commit.cc): under the commit mutex (the sequencer) the commit planner
+// Commit path (engine/commit.cc): first, outside every lock, a dry run of the plan reads what
+// the transaction needs from RocksDB (engine/store_prefetch.h); then under the commit mutex (the
+// sequencer) the commit planner
 // (engine/commit_plan.h) validates a transaction against the newest state of all (expectations,
 // related updateIds) and computes its cascading invalidations and TTL clamps into one
 // wal::Batch; the batch is queued in the WAL
@@ -42,7 +44,8 @@
 //   feed_hints_mu_   a leaf: held only to look up or store a feed position
 // Below them all: the reverse index's and the health's locks (reverse_index.h, health.h),
 // MemTable's shard locks, VisibilityTracker's and the WAL writer's own locks, and RocksDB (which
-// the sequencer reads through while holding commit_mu_, entries and the stored index: issue 14). No lock is held while waiting on
+// a commit reads before it takes commit_mu_; the sequencer reads it under commit_mu_ only when a
+// checkpoint landed in between: engine/store_prefetch.h). No lock is held while waiting on
 // a condition variable but the one it is bound to.
 #ifndef WALCACHE_ENGINE_CACHE_IMPL_H_
 #define WALCACHE_ENGINE_CACHE_IMPL_H_
@@ -73,6 +76,7 @@
 #include "engine/seams.h"
 #include "engine/single_flight.h"
 #include "engine/snapshots.h"
+#include "engine/store_prefetch.h"
 #include "engine/txn_op.h"
 #include "engine/visibility.h"
 #include "recovery/replay.h"
@@ -159,6 +163,17 @@ class CacheImpl final : public recovery::ReplaySink {
   Result<Entry> GetUntimed(std::string_view key, bool* from_store);
   // ReadThrough(kLatest) for the commit planner: entries expired at `now` are absent.
   Result<std::optional<Entry>> Latest(std::string_view key, uint64_t now) REQUIRES(commit_mu_);
+  // Before the sequencer (engine/store_prefetch.h): a dry run of the plan that reads what the
+  // real one will read from RocksDB into `pre`.
+  void Prefetch(const std::vector<Transaction::Op>& ops, uint64_t now, StorePrefetch* pre)
+      EXCLUDES(commit_mu_);
+  // The sequencer's reads: memory, else `pre` while it is current, else RocksDB.
+  Result<std::optional<Entry>> LatestPrefetched(const std::string& key, uint64_t now,
+                                                const StorePrefetch& pre) REQUIRES(commit_mu_);
+  Result<std::vector<std::string>> DependentsPrefetched(const std::string& source,
+                                                        const StorePrefetch& pre)
+      REQUIRES(commit_mu_);
+  bool PrefetchCurrent(const StorePrefetch& pre) const;
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
   void Install(const Effects& effects, uint64_t seq) REQUIRES(commit_mu_);
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
@@ -217,7 +232,7 @@ class CacheImpl final : public recovery::ReplaySink {
   // NowMs()'s floor: the latest time it returned; at open, the store's expiry horizon.
   mutable std::atomic<uint64_t> clock_floor_{0};
   std::unique_ptr<ReverseIndex> index_;  // over store_ (reverse_index.h); its own lock
-  Mutex checkpoint_mu_;  // one checkpoint at a time
+  Mutex checkpoint_mu_;                  // one checkpoint at a time
 
   // Maintenance state.
   Mutex maint_mu_;
@@ -236,6 +251,7 @@ class CacheImpl final : public recovery::ReplaySink {
 
   std::atomic<uint64_t> commits_{0}, conflicts_{0}, invalidations_{0}, mismatches_{0},
       checkpoints_{0}, segments_deleted_{0}, write_stalls_{0};
+  std::atomic<uint64_t> sequencer_store_reads_{0};  // RocksDB reads under commit_mu_
   // Latencies in nanoseconds (docs/metrics.md); each its own atomics, no lock.
   AtomicHistogram commit_sync_ns_{AtomicHistogram::kLatencyLog2},
       commit_buffered_ns_{AtomicHistogram::kLatencyLog2};

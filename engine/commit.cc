@@ -59,6 +59,72 @@ void CacheImpl::InstallOutsideTheSequencer(const Effects& effects, uint64_t seq)
   Install(effects, seq);  // the planted bug reorder-apply's defect: commit_mu_ is not held
 }
 
+void CacheImpl::Prefetch(const std::vector<Transaction::Op>& ops, uint64_t now,
+                         StorePrefetch* pre) {
+  pre->checkpoint_seq = store_->checkpoint_seq();  // before every read below
+  PlanReads reads{[&](const std::string& key) -> Result<std::optional<Entry>> {
+                    std::optional<Entry> e;
+                    if (std::optional<Version> v = mem_->ReadLatest(key)) {
+                      e = std::move(v->entry);
+                    } else {
+                      auto it = pre->entries.find(key);
+                      if (it == pre->entries.end()) {
+                        WALCACHE_ASSIGN_OR_RETURN(std::optional<Entry> stored, store_->Get(key));
+                        it = pre->entries.emplace(key, std::move(stored)).first;
+                      }
+                      e = it->second;
+                    }
+                    if (e.has_value() && ExpiredAt(*e, now)) e.reset();
+                    return e;
+                  },
+                  [&](const std::string& source) -> Result<std::vector<std::string>> {
+                    auto it = pre->dependents.find(source);
+                    if (it == pre->dependents.end()) {
+                      WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> stored,
+                                                index_->StoredDependentsOf(source));
+                      it = pre->dependents.emplace(source, std::move(stored)).first;
+                    }
+                    return MergeKeys(index_->MemoryDependentsOf(source), it->second);
+                  }};
+  // The outcome does not matter (the sequencer plans again against the newest state); a read
+  // error here is met again there.
+  (void)PlanCommit(ops, writer_->last_seq() + 1, now, reads);
+  WALCACHE_KILL_POINT(kEnginePrefetched);
+}
+
+bool CacheImpl::PrefetchCurrent(const StorePrefetch& pre) const {
+  // Planted: the reads are trusted even after a checkpoint changed the store.
+  if (BugInjected(InjectedBug::kPrefetchIgnoresCheckpoint)) return true;
+  return store_->checkpoint_seq() == pre.checkpoint_seq;
+}
+
+Result<std::optional<Entry>> CacheImpl::LatestPrefetched(const std::string& key, uint64_t now,
+                                                         const StorePrefetch& pre) {
+  std::optional<Entry> e;
+  if (std::optional<Version> v = mem_->ReadLatest(key)) {
+    e = std::move(v->entry);
+  } else if (auto it = pre.entries.find(key); it != pre.entries.end() && PrefetchCurrent(pre)) {
+    e = it->second;  // checked after memory's miss (store_prefetch.h)
+  } else {
+    sequencer_store_reads_.fetch_add(1, std::memory_order_relaxed);
+    return Latest(key, now);
+  }
+  if (e.has_value() && ExpiredAt(*e, now)) e.reset();
+  return e;
+}
+
+Result<std::vector<std::string>> CacheImpl::DependentsPrefetched(const std::string& source,
+                                                                 const StorePrefetch& pre) {
+  std::vector<std::string> memory = index_->MemoryDependentsOf(source);  // first
+  auto it = pre.dependents.find(source);
+  if (it != pre.dependents.end() && PrefetchCurrent(pre)) {
+    return MergeKeys(std::move(memory), it->second);
+  }
+  sequencer_store_reads_.fetch_add(1, std::memory_order_relaxed);
+  WALCACHE_ASSIGN_OR_RETURN(std::vector<std::string> stored, index_->StoredDependentsOf(source));
+  return MergeKeys(std::move(memory), stored);
+}
+
 uint64_t CacheImpl::HorizonAt(uint64_t visible) {
   while (!sequenced_at_.empty() && sequenced_at_.front().first <= visible) {
     sequenced_at_.pop_front();
@@ -71,19 +137,25 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   const uint64_t t0 = SteadyNowNs();
   WALCACHE_RETURN_IF_ERROR(ValidateOps(ops));
   StallWhileMemoryFull();
+  StorePrefetch pre;
+  // The dry run needs an instant only to leave expired entries out; it takes the latest the
+  // clock gave, without reading it: a commit reads the clock once, under the sequencer (the
+  // crash test's clock takes that read for the transaction's instant).
+  Prefetch(ops, clock_floor_.load(std::memory_order_relaxed), &pre);
   MutexLock cl(&commit_mu_);
   WALCACHE_RETURN_IF_ERROR(health());
   // Only this mutex's holder submits to the WAL, so the next seq is known in advance.
   const uint64_t seq = writer_->last_seq() + 1;
   const uint64_t now = NowMs();
   StaleEdges stale;
-  Result<CommitPlan> planned =
-      PlanCommit(ops, seq, now,
-                 PlanReads{[&](const std::string& key) NO_THREAD_SAFETY_ANALYSIS {
-                             return Latest(key, now);  // on this thread, under commit_mu_
-                           },
-                           [&](const std::string& source) { return index_->DependentsOf(source); }},
-                 &stale);
+  // Both reads run on this thread, under commit_mu_.
+  Result<CommitPlan> planned = PlanCommit(
+      ops, seq, now,
+      PlanReads{[&](const std::string& key)
+                    NO_THREAD_SAFETY_ANALYSIS { return LatestPrefetched(key, now, pre); },
+                [&](const std::string& source)
+                    NO_THREAD_SAFETY_ANALYSIS { return DependentsPrefetched(source, pre); }},
+      &stale);
   for (const auto& [source, dependent] : stale) index_->Drop(source, dependent);
   if (!planned.ok()) {
     if (planned.status().IsConflict()) conflicts_++;

@@ -101,6 +101,7 @@ CacheStats CacheImpl::Stats() const {
   s.index_memory_edges = index_->edges();
   s.index_memory_bytes = index_->bytes();
   s.index_seeks = store_->dependent_seeks();
+  s.sequencer_store_reads = sequencer_store_reads_.load(std::memory_order_relaxed);
   s.memory_bytes = m.bytes + s.index_memory_bytes;
   s.dirty_bytes = m.dirty_bytes;
   s.evictions = m.evictions;

@@ -43,28 +43,38 @@ void ReverseIndex::Drop(const std::string& source, const std::string& dependent)
   }
 }
 
-Result<std::vector<std::string>> ReverseIndex::DependentsOf(const std::string& source) const {
+std::vector<std::string> MergeKeys(std::vector<std::string> a, const std::vector<std::string>& b) {
+  if (b.empty()) return a;
+  if (a.empty()) return b;
+  std::vector<std::string> merged;
+  merged.reserve(a.size() + b.size());
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(merged));
+  return merged;
+}
+
+std::vector<std::string> ReverseIndex::MemoryDependentsOf(const std::string& source) const {
   std::vector<std::string> out;
-  {
-    MutexLock l(&mu_);
-    auto it = edges_.find(source);
-    if (it != edges_.end()) {
-      for (const auto& [dependent, seq] : it->second) out.push_back(dependent);
-    }
+  MutexLock l(&mu_);
+  auto it = edges_.find(source);
+  if (it != edges_.end()) {
+    for (const auto& [dependent, seq] : it->second) out.push_back(dependent);
   }
+  return out;
+}
+
+Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::string& source) const {
   // Planted: the stored index is not consulted, so what a checkpoint moved there is missed.
-  if (BugInjected(InjectedBug::kIndexSkipsStore)) return out;
+  if (BugInjected(InjectedBug::kIndexSkipsStore)) return std::vector<std::string>();
+  return store_->Dependents(source);
+}
+
+Result<std::vector<std::string>> ReverseIndex::DependentsOf(const std::string& source) const {
+  std::vector<std::string> memory = MemoryDependentsOf(source);
   // Read after memory's: an edge that a checkpoint moves from memory to the store between the
   // two reads is in the store by the time memory forgets it (Checkpointed follows the write).
-  Result<std::vector<std::string>> stored = store_->Dependents(source);
+  Result<std::vector<std::string>> stored = StoredDependentsOf(source);
   if (!stored.ok()) return stored.status();
-  if (stored->empty()) return out;
-  if (out.empty()) return stored;
-  std::vector<std::string> merged;
-  merged.reserve(out.size() + stored->size());
-  std::set_union(out.begin(), out.end(), stored->begin(), stored->end(),
-                 std::back_inserter(merged));
-  return merged;
+  return MergeKeys(std::move(memory), *stored);
 }
 
 void ReverseIndex::Checkpointed(uint64_t seq) {

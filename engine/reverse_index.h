@@ -36,6 +36,9 @@
 
 namespace walcache::engine {
 
+// The union of two sorted lists of keys, sorted, without duplicates.
+std::vector<std::string> MergeKeys(std::vector<std::string> a, const std::vector<std::string>& b);
+
 class ReverseIndex {
  public:
   // `store` holds the stored index and outlives this object.
@@ -48,6 +51,11 @@ class ReverseIndex {
   // The keys that may derive from `source`, in key order, duplicates removed: memory's edges
   // and the store's. A store read error is returned.
   Result<std::vector<std::string>> DependentsOf(const std::string& source) const EXCLUDES(mu_);
+  // The two parts: memory's edges (no RocksDB read), and the store's (a RocksDB read). An edge in
+  // transit is seen by reading memory first, then the store — or, with a store read made
+  // earlier, by checking that no checkpoint landed since it (engine/store_prefetch.h).
+  std::vector<std::string> MemoryDependentsOf(const std::string& source) const EXCLUDES(mu_);
+  Result<std::vector<std::string>> StoredDependentsOf(const std::string& source) const;
   // A checkpoint at `seq` landed: its edges (those added at or below `seq`) are in the store.
   void Checkpointed(uint64_t seq) EXCLUDES(mu_);
 

@@ -381,21 +381,23 @@ TEST(CheckerVerifyTest, ExpiryDuringTheScanMayGoEitherWay) {
   EXPECT_FALSE(Reconcile(base, 0, p, without, 1, 1000, 1010).violations.empty()) << "live";
 }
 
-// The crash test aims at every kill point of util/kill_point.h but two: the one that exists only
-// under its planted bug (which PlanCycle adds for that bug), and engine.fill_read_back, a place
+// The crash test aims at every kill point of util/kill_point.h but three: the one that exists
+// only under its planted bug (which PlanCycle adds for that bug); engine.fill_read_back, a place
 // to hold a GetOrLoad (get_or_load_test), where a death is a death just after a commit returned
-// (engine.logged and the WAL's points already aim there). A point added to the list and
-// forgotten by the checker fails here, and names and constants map both ways.
+// (engine.logged and the WAL's points already aim there); and engine.prefetched, a place to hold
+// a commit before its sequencer (stored_index_test), where a death is one before the commit. A
+// point added to the list and forgotten by the checker fails here, and names and constants map both
+// ways.
 TEST(KillPointTest, TheCrashTestAimsAtEveryPoint) {
   for (KillPoint p : kAllKillPoints) {
     const std::string name = KillPointName(p);
     const bool aimed = std::count(KillPoints().begin(), KillPoints().end(), name) == 1;
-    EXPECT_EQ(aimed,
-              p != KillPoint::kCheckpointMarkerWritten && p != KillPoint::kEngineFillReadBack)
+    EXPECT_EQ(aimed, p != KillPoint::kCheckpointMarkerWritten &&
+                         p != KillPoint::kEngineFillReadBack && p != KillPoint::kEnginePrefetched)
         << name;
     EXPECT_EQ(KillPointNamed(name), p) << name;
   }
-  EXPECT_EQ(KillPoints().size(), kKillPointCount - 2);
+  EXPECT_EQ(KillPoints().size(), kKillPointCount - 3);
   EXPECT_FALSE(KillPointNamed("wal.befor_write").has_value());
 }
 
@@ -443,6 +445,12 @@ TEST_P(PlantedBugTest, IsCaught) {
   // GetOrLoadHeldTest (get_or_load_test), met about once in 260 s of realtime_stress_test.
   if (GetParam().name == std::string_view("follower-takes-stale-load")) {
     GTEST_SKIP() << "a window of microseconds; staged in get_or_load_test";
+  }
+  // Needs a checkpoint to land between a commit's reads before the sequencer and its plan under
+  // it, and to move an edge that commit's cascade needs: staged by StoredIndexHeldTest
+  // (stored_index_test), holding the commit at engine.prefetched.
+  if (GetParam().name == std::string_view("prefetch-ignores-checkpoint")) {
+    GTEST_SKIP() << "a window of microseconds; staged in stored_index_test";
   }
   test::ScratchDir dir;
   CrashTestOptions o;

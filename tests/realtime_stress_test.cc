@@ -450,7 +450,8 @@ TEST_P(RealtimeStressPlantedTest, IsCaught) {
 
 INSTANTIATE_TEST_SUITE_P(Bugs, RealtimeStressPlantedTest,
                          ::testing::Values("skip-related-invalidation", "reorder-apply",
-                                           "snapshot-unpinned"),
+                                           "snapshot-unpinned", "index-skips-store",
+                                           "index-forgets-unwritten"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            std::string n(i.param);
                            for (char& ch : n) {

@@ -2,7 +2,9 @@
 // whether its edge is in memory (not yet checkpointed) or only in RocksDB (checkpointed, after a
 // reopen); an edge committed while a checkpoint runs stays in memory after it; a source that
 // never had a stored dependent costs no seek; a version-1 store (no source markers) is upgraded
-// at its first writable open. Each of the two planted bugs that break the first two fails here.
+// at its first writable open; a commit's RocksDB reads made before the sequencer are not
+// trusted after a checkpoint changed the store. Each of the three planted bugs that break these
+// (index-skips-store, index-forgets-unwritten, prefetch-ignores-checkpoint) fails here.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -151,6 +153,46 @@ TEST_F(StoredIndexTest, ASourceThatNeverHadAStoredDependentCostsNoSeek) {
   ASSERT_TRUE(cache_->Put("s", "w").ok());
   EXPECT_EQ(cache_->Stats().index_seeks, 1u);
   EXPECT_FALSE(Present("d"));
+  EXPECT_EQ(cache_->Stats().sequencer_store_reads, 0u)
+      << "each commit read RocksDB before the sequencer, and no checkpoint came between";
+}
+
+// A commit that read the stored index before the sequencer, then a checkpoint that moves the
+// edge it needs from memory into the store before the commit takes the lock: the sequencer must
+// see that its reads are out of date and read again (engine/store_prefetch.h).
+bool WriteSourceAcrossACheckpoint(Cache* cache) {
+  checker::AimedHold hold;
+  hold.Arm(std::chrono::seconds(30));
+  Result<uint64_t> written = Status::Aborted("not run");
+  std::thread writer([&] {
+    checker::AimedHold::Target target(&hold, KillPoint::kEnginePrefetched);
+    written = cache->Put("s", "w");
+  });
+  const bool held = hold.WaitHeld(std::chrono::seconds(30));
+  if (held) {
+    EXPECT_TRUE(cache->Checkpoint().ok());
+  }
+  hold.Release();
+  writer.join();
+  EXPECT_TRUE(written.ok()) << written.status().ToString();
+  return held;
+}
+
+TEST_F(StoredIndexHeldTest, TheSequencerRereadsWhatACheckpointChangedSinceTheCommitRead) {
+  Open();
+  PutPair("s", "d");  // the edge in memory only; s has no stored dependent yet
+  ASSERT_TRUE(WriteSourceAcrossACheckpoint(cache_.get())) << "the commit was never held";
+  EXPECT_GE(cache_->Stats().sequencer_store_reads, 1u);
+  EXPECT_FALSE(Present("d")) << "the sequencer planned with the index as it was before the "
+                                "checkpoint moved the edge";
+}
+
+TEST_F(StoredIndexHeldTest, TheCheckIsCaughtWithPrefetchIgnoresCheckpoint) {
+  ASSERT_TRUE(InjectBug("prefetch-ignores-checkpoint").ok());
+  Open();
+  PutPair("s", "d");
+  ASSERT_TRUE(WriteSourceAcrossACheckpoint(cache_.get()));
+  EXPECT_TRUE(Present("d")) << "the planted bug's stale entry: the check above can fail";
 }
 
 // Turns the store back into format 1: no source markers, the old format record.

@@ -29,7 +29,7 @@ struct BenchOptions {
   std::string key_dist = "uniform";  // txn: uniform | zipf
   bool json = false;
   std::vector<uint64_t> sizes{1'000'000, 3'000'000};  // scale: entries at each step
-  size_t memory_budget = 64 << 20;                     // scale: Options::memory_budget_bytes
+  size_t memory_budget = 64 << 20;                    // scale: Options::memory_budget_bytes
 };
 
 // Adds the subcommand to `app`; `*exit_code` receives its exit code when it runs.

@@ -45,14 +45,18 @@ std::string Num(uint64_t n) {
 
 Status RunScaleOpen(const ScaleSpec& spec, uint64_t entries) {
   ScaleOpen r;
-  {
+  // Twice: the first open recovers the log the cache's last checkpoint left in RocksDB (and
+  // flushes it), which would otherwise fall to whichever open came first. The second opens the
+  // same settled store that Cache::Open then opens; only DB::Open is timed (its close waits for
+  // the compactions the open scheduled).
+  for (int round = 0; round < 2; ++round) {
     const auto t0 = std::chrono::steady_clock::now();
     rocksdb::DB* raw = nullptr;
     rocksdb::Options ro;
     const rocksdb::Status s = rocksdb::DB::Open(ro, JoinPath(spec.dir, "rocksdb"), &raw);
     if (!s.ok()) return Status::IOError("open RocksDB: " + s.ToString());
-    delete raw;
     r.rocksdb_open_s = Since(t0);
+    delete raw;
   }
   const auto t0 = std::chrono::steady_clock::now();
   Result<std::unique_ptr<Cache>> c = Cache::Open(spec.dir, CacheOptions(spec));

@@ -26,7 +26,7 @@ struct ScaleSpec {
 
 // What one reopen measured (the child's JSON line).
 struct ScaleOpen {
-  double rocksdb_open_s = 0;  // rocksdb::DB::Open + Close of DIR/rocksdb
+  double rocksdb_open_s = 0;  // rocksdb::DB::Open of DIR/rocksdb (settled by an open before)
   double open_s = 0;          // Cache::Open
   uint64_t rss_bytes = 0;     // VmRSS right after Cache::Open
   uint64_t memory_bytes = 0;  // Stats().memory_bytes then

@@ -69,6 +69,10 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
       {InjectedBug::kIndexForgetsUnwritten, "index-forgets-unwritten",
        "cascade: a checkpoint drops from memory the edges of versions committed after its seq, "
        "which it did not store, so writing their source leaves them in place"},
+      {InjectedBug::kPrefetchIgnoresCheckpoint, "prefetch-ignores-checkpoint",
+       "commit path: the sequencer plans with the RocksDB reads its commit made before taking "
+       "the lock even when a checkpoint landed between, so it misses an edge the checkpoint "
+       "moved from memory into the store"},
   };
   return bugs;
 }

@@ -40,7 +40,8 @@ enum class InjectedBug : int {
   kFollowerTakesStaleLoad,    // a GetOrLoad that joined an older load returns it, even if stale
   kAckDuringSync,    // an fdatasync also acknowledges the records written while it ran (issue 15)
   kIndexSkipsStore,  // a cascade reads the in-memory reverse index only, not the stored one
-  kIndexForgetsUnwritten,  // a checkpoint drops in-memory edges of versions it did not write
+  kIndexForgetsUnwritten,      // a checkpoint drops in-memory edges of versions it did not write
+  kPrefetchIgnoresCheckpoint,  // the sequencer trusts reads made before a checkpoint changed them
 };
 
 struct InjectedBugInfo {

@@ -40,6 +40,8 @@ namespace walcache {
   X(kEngineReadThrough, "engine.read_through", "a miss read RocksDB; the copy is not cached yet") \
   X(kEngineFillReadBack, "engine.fill_read_back",                                                 \
     "a GetOrLoad fill is committed and read back; the callers waiting on it are not told yet")    \
+  X(kEnginePrefetched, "engine.prefetched",                                                       \
+    "a commit read what it needs from RocksDB and is about to take the sequencer")                \
   X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")      \
   X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")       \
   X(kCheckpointMarkerWritten, "checkpoint.marker_written",                                        \

@@ -198,6 +198,9 @@ struct CacheStats {
   uint64_t index_memory_edges = 0;
   uint64_t index_memory_bytes = 0;
   uint64_t index_seeks = 0;
+  // RocksDB reads the sequencer made under its lock: a commit reads what it needs before it takes
+  // the lock, and reads again under it only when a checkpoint landed in between.
+  uint64_t sequencer_store_reads = 0;
 
   // Distributions (walcache/histogram.h; docs/metrics.md), latencies in nanoseconds.
   // Commit() of a transaction that wrote, from the call to its return (stall, sequencer, WAL,
