@@ -85,7 +85,16 @@ Status CacheImpl::RunCheckpoint() {
     }
     if (v.entry.has_value()) {
       cp.Put(key, *v.entry);
-      for (const RelatedKey& r : v.entry->related) cp.AddDependent(r.key, key);
+      // Only the edges the stored index lacks: those of the stored entry being replaced are
+      // there (a checkpoint stores an entry's edges with it), and so are their sources' markers.
+      std::vector<RelatedKey> added;
+      for (const RelatedKey& r : v.entry->related) {
+        const bool stored =
+            old->has_value() && std::any_of((*old)->related.begin(), (*old)->related.end(),
+                                            [&](const RelatedKey& o) { return o.key == r.key; });
+        if (!stored) added.push_back(r);
+      }
+      for (const RelatedKey& r : added) cp.AddDependent(r.key, key);
     } else {
       cp.Delete(key);
     }

@@ -23,7 +23,7 @@ MUTANTS = [
  ("evict-dirty", "engine/mem_table.cc",
   "[](const Slot* s) { return s->dirty; }", "[](const Slot* s) { return s == nullptr; }"),
  ("checkpoint-skips-new-edges", "engine/checkpointer.cc",
-  "for (const RelatedKey& r : v.entry->related) cp.AddDependent(r.key, key);", ""),
+  "for (const RelatedKey& r : added) cp.AddDependent(r.key, key);", ""),
  ("replay-skips-first-record", "recovery/replay.cc",
   "ro.from_seq = options.from_seq;", "ro.from_seq = options.from_seq + 1;"),
  ("horizon-ignores-in-flight", "engine/commit.cc",
