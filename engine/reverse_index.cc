@@ -68,15 +68,6 @@ Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::str
   return store_->Dependents(source);
 }
 
-Result<std::vector<std::string>> ReverseIndex::DependentsOf(const std::string& source) const {
-  std::vector<std::string> memory = MemoryDependentsOf(source);
-  // Read after memory's: an edge that a checkpoint moves from memory to the store between the
-  // two reads is in the store by the time memory forgets it (Checkpointed follows the write).
-  Result<std::vector<std::string>> stored = StoredDependentsOf(source);
-  if (!stored.ok()) return stored.status();
-  return MergeKeys(std::move(memory), *stored);
-}
-
 void ReverseIndex::Checkpointed(uint64_t seq) {
   // Planted: every edge leaves memory, also those of versions after the checkpoint's seq,
   // which the store does not have yet.

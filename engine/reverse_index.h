@@ -48,12 +48,10 @@ class ReverseIndex {
   void Add(std::string_view source, std::string_view dependent, uint64_t seq) EXCLUDES(mu_);
   // Forgets the in-memory edge (it was found stale); nothing if there is none.
   void Drop(const std::string& source, const std::string& dependent) EXCLUDES(mu_);
-  // The keys that may derive from `source`, in key order, duplicates removed: memory's edges
-  // and the store's. A store read error is returned.
-  Result<std::vector<std::string>> DependentsOf(const std::string& source) const EXCLUDES(mu_);
-  // The two parts: memory's edges (no RocksDB read), and the store's (a RocksDB read). An edge in
-  // transit is seen by reading memory first, then the store — or, with a store read made
-  // earlier, by checking that no checkpoint landed since it (engine/store_prefetch.h).
+  // The keys that may derive from `source` are the union (MergeKeys) of two parts, each in key
+  // order: memory's edges (no RocksDB read), and the store's (a RocksDB read, or its error). An
+  // edge in transit is seen by reading memory first, then the store — or, with a store read
+  // made earlier, by checking that no checkpoint landed since it (engine/store_prefetch.h).
   std::vector<std::string> MemoryDependentsOf(const std::string& source) const EXCLUDES(mu_);
   Result<std::vector<std::string>> StoredDependentsOf(const std::string& source) const;
   // A checkpoint at `seq` landed: its edges (those added at or below `seq`) are in the store.
