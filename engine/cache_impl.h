@@ -173,7 +173,8 @@ class CacheImpl final : public recovery::ReplaySink {
   Result<std::vector<std::string>> DependentsPrefetched(const std::string& source,
                                                         const StorePrefetch& pre)
       REQUIRES(commit_mu_);
-  bool PrefetchCurrent(const StorePrefetch& pre) const;
+  bool PrefetchCurrent(const StorePrefetch& pre) const;         // for its entries
+  bool PrefetchedEdgesCurrent(const StorePrefetch& pre) const;  // for its stored edges
   // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
   void Install(const Effects& effects, uint64_t seq) REQUIRES(commit_mu_);
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the

@@ -62,6 +62,7 @@ void CacheImpl::InstallOutsideTheSequencer(const Effects& effects, uint64_t seq)
 void CacheImpl::Prefetch(const std::vector<Transaction::Op>& ops, uint64_t now,
                          StorePrefetch* pre) {
   pre->checkpoint_seq = store_->checkpoint_seq();  // before every read below
+  pre->index_generation = index_->generation();
   PlanReads reads{[&](const std::string& key) -> Result<std::optional<Entry>> {
                     std::optional<Entry> e;
                     if (std::optional<Version> v = mem_->ReadLatest(key)) {
@@ -98,6 +99,11 @@ bool CacheImpl::PrefetchCurrent(const StorePrefetch& pre) const {
   return store_->checkpoint_seq() == pre.checkpoint_seq;
 }
 
+bool CacheImpl::PrefetchedEdgesCurrent(const StorePrefetch& pre) const {
+  if (BugInjected(InjectedBug::kPrefetchIgnoresCheckpoint)) return true;  // planted, as above
+  return index_->generation() == pre.index_generation;
+}
+
 Result<std::optional<Entry>> CacheImpl::LatestPrefetched(const std::string& key, uint64_t now,
                                                          const StorePrefetch& pre) {
   std::optional<Entry> e;
@@ -117,7 +123,7 @@ Result<std::vector<std::string>> CacheImpl::DependentsPrefetched(const std::stri
                                                                  const StorePrefetch& pre) {
   std::vector<std::string> memory = index_->MemoryDependentsOf(source);  // first
   auto it = pre.dependents.find(source);
-  if (it != pre.dependents.end() && PrefetchCurrent(pre)) {
+  if (it != pre.dependents.end() && PrefetchedEdgesCurrent(pre)) {
     return MergeKeys(std::move(memory), it->second);
   }
   sequencer_store_reads_.fetch_add(1, std::memory_order_relaxed);

@@ -140,10 +140,13 @@ Status CacheImpl::OpenImpl() {
   while (horizon > floor &&
          !clock_floor_.compare_exchange_weak(floor, horizon, std::memory_order_relaxed)) {
   }
-  // The stored index is read on demand; memory gets the edges of what replay installs.
-  index_ = std::make_unique<ReverseIndex>(store_.get());
+  // The stored index is read on demand; memory gets the edges of what replay installs. The
+  // stored lists it caches have an eighth of the budget; the map has the rest.
+  const size_t index_cache_bytes = options_.memory_budget_bytes / 8;
+  index_ = std::make_unique<ReverseIndex>(store_.get(), index_cache_bytes);
   tracker_ = std::make_unique<VisibilityTracker>(s0);
-  mem_ = std::make_unique<MemTable>(tracker_->watermark(), options_.memory_budget_bytes,
+  mem_ = std::make_unique<MemTable>(tracker_->watermark(),
+                                    options_.memory_budget_bytes - index_cache_bytes,
                                     MemTable::ShardsFor(options_.memory_budget_bytes));
   snapshots_ = std::make_unique<SnapshotRegistry>(mem_.get());
 

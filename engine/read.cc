@@ -101,8 +101,13 @@ CacheStats CacheImpl::Stats() const {
   s.index_memory_edges = index_->edges();
   s.index_memory_bytes = index_->bytes();
   s.index_seeks = store_->dependent_seeks();
+  const ReverseIndex::CacheCounters ic = index_->cache_counters();
+  s.index_cached_lists = ic.lists;
+  s.index_cache_bytes = ic.bytes;
+  s.index_cache_hits = ic.hits;
+  s.index_cache_misses = ic.misses;
   s.sequencer_store_reads = sequencer_store_reads_.load(std::memory_order_relaxed);
-  s.memory_bytes = m.bytes + s.index_memory_bytes;
+  s.memory_bytes = m.bytes + s.index_memory_bytes + s.index_cache_bytes;
   s.dirty_bytes = m.dirty_bytes;
   s.evictions = m.evictions;
   s.expired_swept = m.expired;
@@ -117,6 +122,7 @@ CacheStats CacheImpl::Stats() const {
   s.checkpoint_failures = health_.checkpoint_failures();
   s.checkpoint_error = health_.checkpoint_error();
   s.wal_segments_deleted = segments_deleted_;
+  s.wal_bytes_logged = wal_bytes_.load(std::memory_order_relaxed);
   s.wal_fsyncs = writer_ != nullptr ? writer_->stats().fsyncs : 0;
   s.commit_sync_ns = commit_sync_ns_.Snapshot();
   s.commit_buffered_ns = commit_buffered_ns_.Snapshot();

@@ -2,6 +2,7 @@
 #include "engine/reverse_index.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "util/injected_bug.h"
 
@@ -12,6 +13,9 @@ namespace {
 // hash node and its map).
 constexpr size_t kEdgeOverhead = 64;
 constexpr size_t kSourceOverhead = 96;
+// A cached list: its hash node, FIFO node and hook, and each dependent's string.
+constexpr size_t kCachedListOverhead = 160;
+constexpr size_t kCachedDependentOverhead = 32;
 
 }  // namespace
 
@@ -31,6 +35,15 @@ void ReverseIndex::Add(std::string_view source, std::string_view dependent, uint
 
 void ReverseIndex::Drop(const std::string& source, const std::string& dependent) {
   MutexLock l(&mu_);
+  // The edge is stale: a version naming the source again adds it to memory (Add).
+  if (auto c = cache_.find(source); c != cache_.end()) {
+    std::vector<std::string>& deps = c->second.dependents;
+    auto d = std::lower_bound(deps.begin(), deps.end(), dependent);
+    if (d != deps.end() && *d == dependent) {
+      deps.erase(d);
+      cache_fifo_.Recharge(&c->second, Charge(source, deps));
+    }
+  }
   auto it = edges_.find(source);
   if (it == edges_.end()) return;
   if (it->second.erase(dependent) > 0) {
@@ -62,21 +75,66 @@ std::vector<std::string> ReverseIndex::MemoryDependentsOf(const std::string& sou
   return out;
 }
 
-Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::string& source) const {
+size_t ReverseIndex::Charge(const std::string& source, const std::vector<std::string>& dependents) {
+  size_t n = kCachedListOverhead + source.size();
+  for (const std::string& d : dependents) n += kCachedDependentOverhead + d.size();
+  return n;
+}
+
+void ReverseIndex::AddToCached(const std::string& source, const std::string& dependent) {
+  auto c = cache_.find(source);
+  if (c == cache_.end()) return;
+  std::vector<std::string>& deps = c->second.dependents;
+  auto d = std::lower_bound(deps.begin(), deps.end(), dependent);
+  if (d != deps.end() && *d == dependent) return;
+  deps.insert(d, dependent);
+  cache_fifo_.Recharge(&c->second, Charge(source, deps));
+}
+
+Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::string& source) {
   // Planted: the stored index is not consulted, so what a checkpoint moved there is missed.
   if (BugInjected(InjectedBug::kIndexSkipsStore)) return std::vector<std::string>();
-  return store_->Dependents(source);
+  uint64_t generation;
+  {
+    MutexLock l(&mu_);
+    if (auto c = cache_.find(source); c != cache_.end()) {
+      S3Fifo<CachedList>::Access(&c->second);
+      ++cache_hits_;
+      return c->second.dependents;
+    }
+    ++cache_misses_;
+    generation = generation_;
+  }
+  Result<std::vector<std::string>> stored = store_->Dependents(source);  // outside the lock
+  if (!stored.ok() || cache_fifo_.capacity() == 0) return stored;
+  const size_t charge = Charge(source, *stored);
+  MutexLock l(&mu_);
+  if (generation != generation_ || charge > cache_fifo_.capacity()) return stored;
+  auto [c, inserted] = cache_.try_emplace(source);
+  if (!inserted) return stored;  // another reader cached it meanwhile
+  c->second.source = &c->first;
+  c->second.dependents = *stored;
+  cache_fifo_.Insert(&c->second, std::hash<std::string>()(source), charge);
+  cache_fifo_.Evict([](const CachedList*) { return false; },
+                    [&](CachedList* evicted) { cache_.erase(cache_.find(*evicted->source)); });
+  return stored;
 }
 
 void ReverseIndex::Checkpointed(uint64_t seq) {
   // Planted: every edge leaves memory, also those of versions after the checkpoint's seq,
   // which the store does not have yet.
   const bool all = BugInjected(InjectedBug::kIndexForgetsUnwritten);
+  // Planted: a cached stored list outlives the checkpoint that added to the store's.
+  const bool keep_cached = BugInjected(InjectedBug::kIndexCacheOutlivesCheckpoint);
   MutexLock l(&mu_);
+  ++generation_;
   for (auto sit = edges_.begin(); sit != edges_.end();) {
     auto& deps = sit->second;
     for (auto dit = deps.begin(); dit != deps.end();) {
       if (all || dit->second <= seq) {
+        // The store has the edge now; so must the source's cached list, if it has one. (Not
+        // an edge the planted bug drops unstored: it is lost, as the bug means.)
+        if (!keep_cached && dit->second <= seq) AddToCached(sit->first, dit->first);
         bytes_ -= dit->first.size() + kEdgeOverhead;
         --count_;
         dit = deps.erase(dit);
@@ -91,6 +149,16 @@ void ReverseIndex::Checkpointed(uint64_t seq) {
       ++sit;
     }
   }
+}
+
+uint64_t ReverseIndex::generation() const {
+  MutexLock l(&mu_);
+  return generation_;
+}
+
+ReverseIndex::CacheCounters ReverseIndex::cache_counters() const {
+  MutexLock l(&mu_);
+  return CacheCounters{cache_.size(), cache_fifo_.bytes(), cache_hits_, cache_misses_};
 }
 
 size_t ReverseIndex::edges() const {

@@ -12,6 +12,19 @@
 // overlay is as large as the related lists of the versions a checkpoint has yet to write, which
 // the memory budget's dirty bound limits. Its bytes are reported (bytes(), CacheStats).
 //
+// Stored lists once read are cached (a share of the memory budget, S3-FIFO), so a hot source
+// costs RocksDB nothing after its first write — a source without stored dependents included (an
+// empty list). A cached list is the store's list as of its read, plus the edges checkpoints
+// stored since, less edges the planner found stale (Drop). It holds every stored edge the
+// invariant needs because the store's lists change only by checkpoints, and a checkpoint stores
+// only edges of versions memory holds edges for until Checkpointed(S): that call, under this
+// lock, adds each edge it drops from memory to its source's cached list, and moves the generation
+// on; a list read from the store is cached only if no Checkpointed ran since before the read (the
+// generation unchanged, as MemTable::Fill). (An edge dropped as stale before Checkpointed is
+// stale: the dependent's newest version does not name the source.) Edges a checkpoint removed
+// from the store may stay in a cached list: stale edges are allowed. The planted bug
+// index-cache-outlives-checkpoint leaves the cached lists as they are in Checkpointed.
+//
 // Invariant (I-index): for every key's newest version, visible or pending, and each source it
 // names, the edge is in memory or in the store. Stale edges (the dependent no longer derives
 // from the source) are allowed; the planner reports those it meets and Drop forgets them in
@@ -30,6 +43,7 @@
 #include <vector>
 
 #include "engine/rocks_store.h"
+#include "engine/s3fifo.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 #include "walcache/result.h"
@@ -41,8 +55,10 @@ std::vector<std::string> MergeKeys(std::vector<std::string> a, const std::vector
 
 class ReverseIndex {
  public:
-  // `store` holds the stored index and outlives this object.
-  explicit ReverseIndex(const RocksStore* store) : store_(store) {}
+  // `store` holds the stored index and outlives this object. `cache_bytes`: the cached stored
+  // lists' share of the memory budget (0: nothing is cached).
+  ReverseIndex(const RocksStore* store, size_t cache_bytes)
+      : store_(store), cache_fifo_(cache_bytes) {}
 
   // A version at `seq` of `dependent` derives from `source`.
   void Add(std::string_view source, std::string_view dependent, uint64_t seq) EXCLUDES(mu_);
@@ -53,14 +69,33 @@ class ReverseIndex {
   // edge in transit is seen by reading memory first, then the store — or, with a store read
   // made earlier, by checking that no checkpoint landed since it (engine/store_prefetch.h).
   std::vector<std::string> MemoryDependentsOf(const std::string& source) const EXCLUDES(mu_);
-  Result<std::vector<std::string>> StoredDependentsOf(const std::string& source) const;
+  Result<std::vector<std::string>> StoredDependentsOf(const std::string& source) EXCLUDES(mu_);
   // A checkpoint at `seq` landed: its edges (those added at or below `seq`) are in the store.
   void Checkpointed(uint64_t seq) EXCLUDES(mu_);
+  // Moves on at every Checkpointed: a stored list read while it had one value holds every edge
+  // memory dropped since only if it still has that value (engine/store_prefetch.h).
+  uint64_t generation() const EXCLUDES(mu_);
 
   size_t edges() const EXCLUDES(mu_);  // in memory
   size_t bytes() const EXCLUDES(mu_);  // in memory, keys and an estimate of the nodes
+  struct CacheCounters {
+    uint64_t lists = 0;   // cached stored lists
+    uint64_t bytes = 0;   // their charge: keys and an estimate of the nodes
+    uint64_t hits = 0;    // StoredDependentsOf answered from the cache
+    uint64_t misses = 0;  // ... that read RocksDB
+  };
+  CacheCounters cache_counters() const EXCLUDES(mu_);
 
  private:
+  struct CachedList {
+    const std::string* source = nullptr;  // the key of its node in cache_
+    std::vector<std::string> dependents;  // sorted
+    S3Fifo<CachedList>::Hook s3fifo;
+  };
+  static size_t Charge(const std::string& source, const std::vector<std::string>& dependents);
+  // Adds the edge to the source's cached list, if it has one.
+  void AddToCached(const std::string& source, const std::string& dependent) REQUIRES(mu_);
+
   const RocksStore* const store_;
   mutable Mutex mu_;
   // source -> dependent -> seq of the newest version that added the edge.
@@ -68,6 +103,12 @@ class ReverseIndex {
       GUARDED_BY(mu_);
   size_t count_ GUARDED_BY(mu_) = 0;
   size_t bytes_ GUARDED_BY(mu_) = 0;
+  // The cached stored lists (nodes stay put: the FIFO holds pointers to them).
+  std::unordered_map<std::string, CachedList> cache_ GUARDED_BY(mu_);
+  S3Fifo<CachedList> cache_fifo_ GUARDED_BY(mu_);
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  uint64_t cache_hits_ GUARDED_BY(mu_) = 0;
+  uint64_t cache_misses_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace walcache::engine

@@ -173,6 +173,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& path,
   opts.keep_log_file_num = 1;
   opts.compaction_filter = store->filter_.get();
   opts.write_buffer_size = options.write_buffer_bytes;
+  // A bloom filter over the memtable's whole keys too: a source marker looked up for a key that
+  // has none (most writes) costs a filter probe, not a skiplist search (issue 14).
+  opts.memtable_whole_key_filtering = true;
+  opts.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Whole-key bloom filters: a point read of a key the store does not hold (a read-through miss,

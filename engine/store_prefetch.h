@@ -10,8 +10,11 @@
 // after it. A key a checkpoint writes is in memory (dirty) from before the write until after
 // checkpoint_seq is set, and memory is read first; so a key that memory does not know has the
 // stored copy read here unless checkpoint_seq moved. Likewise for an edge: memory's edges are
-// read first, and a checkpoint forgets an edge only after it stored it and set checkpoint_seq.
-// The planted bug prefetch-ignores-checkpoint skips that check.
+// read first, and a checkpoint forgets an edge only after it stored it, in
+// ReverseIndex::Checkpointed, which moves the index's generation on. A stored list may come from
+// the index's cache, filled before the checkpoint's write, so for edges the generation is the
+// check: unchanged, no edge left memory since the reads. The planted bug
+// prefetch-ignores-checkpoint skips both checks.
 //
 // Thread-safety: none; one commit's, on its thread.
 #ifndef WALCACHE_ENGINE_STORE_PREFETCH_H_
@@ -28,7 +31,8 @@
 namespace walcache::engine {
 
 struct StorePrefetch {
-  uint64_t checkpoint_seq = 0;  // the store's, read before any read below
+  uint64_t checkpoint_seq = 0;    // the store's, read before any read below
+  uint64_t index_generation = 0;  // ReverseIndex::generation(), read before any read below
   std::unordered_map<std::string, std::optional<Entry>> entries;         // expired ones included
   std::unordered_map<std::string, std::vector<std::string>> dependents;  // stored edges
 };

@@ -451,7 +451,8 @@ TEST_P(RealtimeStressPlantedTest, IsCaught) {
 INSTANTIATE_TEST_SUITE_P(Bugs, RealtimeStressPlantedTest,
                          ::testing::Values("skip-related-invalidation", "reorder-apply",
                                            "snapshot-unpinned", "index-skips-store",
-                                           "index-forgets-unwritten"),
+                                           "index-forgets-unwritten",
+                                           "index-cache-outlives-checkpoint"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            std::string n(i.param);
                            for (char& ch : n) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // sizing_test: the memory charge per key that docs/sizing.md states — 192 bytes of per-key
 // overhead plus the key, 88 bytes per version plus its value, 40 bytes plus the key per related
-// key (engine/mem_table.cc) — as Stats().memory_bytes reports it. If this fails, the formula
+// key (engine/mem_table.cc), and the reverse index's edges and cached lists — as
+// Stats().memory_bytes reports it. If this fails, the formula
 // changed: correct docs/sizing.md with it. The sizes are those of x86-64 libstdc++ (the tested
 // platform); elsewhere the test skips.
 #include <gtest/gtest.h>
@@ -17,6 +18,8 @@ namespace {
 constexpr uint64_t kPerKey = 192, kPerVersion = 88, kPerRelated = 40;
 // An in-memory reverse-index edge and a source's first one (engine/reverse_index.cc).
 constexpr uint64_t kPerEdge = 64, kPerIndexedSource = 96;
+// A cached stored list, and each edge in it (engine/reverse_index.cc).
+constexpr uint64_t kPerCachedList = 160, kPerCachedEdge = 32;
 
 class SizingTest : public ::testing::Test {
  protected:
@@ -28,7 +31,12 @@ class SizingTest : public ::testing::Test {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cache_ = std::move(c).value();
   }
-  uint64_t Charged() { return cache_->Stats().memory_bytes; }
+  // Entries and in-memory edges: memory_bytes less the cached stored lists (every key written
+  // looks up its stored dependents, and caches the list, empty or not; tested below).
+  uint64_t Charged() {
+    const CacheStats s = cache_->Stats();
+    return s.memory_bytes - s.index_cache_bytes;
+  }
 
   test::ScratchDir dir_;
   std::unique_ptr<Cache> cache_;
@@ -51,6 +59,18 @@ TEST_F(SizingTest, ARelatedKeyAddsItsSizeAndFortyBytes) {
   EXPECT_EQ(cache_->Stats().index_memory_bytes, kPerEdge + 13 + kPerIndexedSource + 13);
   ASSERT_TRUE(cache_->Checkpoint().ok());
   EXPECT_EQ(cache_->Stats().index_memory_bytes, 0u) << "the stored edge leaves memory";
+}
+
+TEST_F(SizingTest, ACachedStoredListIsChargedItsKeysAndAnOverhead) {
+  // Writing a key looks up what derives from it: its stored list is cached, empty.
+  ASSERT_TRUE(cache_->Put("user:00000001", "u").ok());
+  EXPECT_EQ(cache_->Stats().index_cache_bytes, kPerCachedList + 13);
+  ASSERT_TRUE(cache_->Put("page:00000001", "p", {.related = {{"user:00000001", 1}}}).ok());
+  EXPECT_EQ(cache_->Stats().index_cache_bytes, 2 * (kPerCachedList + 13));
+  // The checkpoint stores the edge and adds it to user's cached list.
+  ASSERT_TRUE(cache_->Checkpoint().ok());
+  EXPECT_EQ(cache_->Stats().index_cache_bytes, 2 * (kPerCachedList + 13) + kPerCachedEdge + 13);
+  EXPECT_EQ(cache_->Stats().index_cached_lists, 2u);
 }
 
 TEST_F(SizingTest, ARewrittenKeyHoldsTwoVersionsUntilTheCheckpoint) {

@@ -73,6 +73,10 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
        "commit path: the sequencer plans with the RocksDB reads its commit made before taking "
        "the lock even when a checkpoint landed between, so it misses an edge the checkpoint "
        "moved from memory into the store"},
+      {InjectedBug::kIndexCacheOutlivesCheckpoint, "index-cache-outlives-checkpoint",
+       "cascade: a source's stored dependents list, cached in memory, is left as it was when a "
+       "checkpoint moves a new edge of that source from memory into the store, so writing the "
+       "source misses the dependent"},
   };
   return bugs;
 }

@@ -42,6 +42,7 @@ enum class InjectedBug : int {
   kIndexSkipsStore,  // a cascade reads the in-memory reverse index only, not the stored one
   kIndexForgetsUnwritten,      // a checkpoint drops in-memory edges of versions it did not write
   kPrefetchIgnoresCheckpoint,  // the sequencer trusts reads made before a checkpoint changed them
+  kIndexCacheOutlivesCheckpoint,  // a cached stored dependents list survives a checkpoint's edges
 };
 
 struct InjectedBugInfo {

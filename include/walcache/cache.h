@@ -186,6 +186,7 @@ struct CacheStats {
   uint64_t checkpoint_failures = 0;  // failed checkpoints (the WAL keeps what they did not store)
   std::string checkpoint_error;      // the last failure while checkpoints fail; "" after a success
   uint64_t wal_segments_deleted = 0;
+  uint64_t wal_bytes_logged = 0;  // batch bytes of the transactions committed since the open
   uint64_t wal_fsyncs = 0;
   // Memory RocksDB holds beside the budget: memtables (checkpoints not yet flushed) and block
   // cache (Options::block_cache_bytes bounds it).
@@ -194,10 +195,16 @@ struct CacheStats {
   // The reverse index (source -> derived keys): the edges in memory (those of versions not yet
   // checkpointed; the rest live in RocksDB and are read on demand), their bytes (part of
   // memory_bytes), and the prefix seeks of the stored index that cascades made (a source that
-  // never had a stored dependent costs none).
+  // never had a stored dependent costs none). A source's stored list, once read, is cached
+  // (within an eighth of memory_budget_bytes; the lists and their bytes, part of memory_bytes):
+  // a lookup that found it there is a hit, one that read RocksDB a miss.
   uint64_t index_memory_edges = 0;
   uint64_t index_memory_bytes = 0;
   uint64_t index_seeks = 0;
+  uint64_t index_cached_lists = 0;
+  uint64_t index_cache_bytes = 0;
+  uint64_t index_cache_hits = 0;
+  uint64_t index_cache_misses = 0;
   // RocksDB reads the sequencer made under its lock: a commit reads what it needs before it takes
   // the lock, and reads again under it only when a checkpoint landed in between.
   uint64_t sequencer_store_reads = 0;
