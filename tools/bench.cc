@@ -10,6 +10,8 @@
 #include <iostream>
 #include <memory>
 
+#include "tools/bench_child.h"
+#include "tools/bench_crash_open.h"
 #include "tools/bench_scale.h"
 #include "tools/bench_workloads.h"
 #include "tools/hit_ratio.h"
@@ -68,14 +70,65 @@ ScaleSpec ScaleSpecFor(const BenchOptions& o, const std::string& dir) {
   return spec;
 }
 
-int RunScale(const BenchOptions& o, const std::string& dir) {
-  std::error_code ec;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec) {
-    std::cerr << "walcache bench: cannot find this binary: " << ec.message() << std::endl;
+CrashOpenSpec CrashOpenSpecFor(const BenchOptions& o, const std::string& dir) {
+  CrashOpenSpec spec;
+  spec.wal_bytes = o.wal_mib << 20;
+  spec.value_size = o.value_size;
+  spec.memory_budget_bytes = o.memory_budget;
+  spec.keys = o.keys;
+  spec.dir = dir;
+  return spec;
+}
+
+// One line: the WAL, the reader's rate over it (the peer), the open and its replay rate.
+int RunCrashOpen(const BenchOptions& o, const std::string& dir) {
+  Result<std::string> self = SelfPath();
+  if (!self.ok()) {
+    std::cerr << "walcache bench: " << self.status().ToString() << std::endl;
     return kExitCannotRun;
   }
-  Result<std::vector<ScaleRow>> rows = RunScaleStudy(ScaleSpecFor(o, dir), self);
+  Result<CrashOpenResult> r = RunCrashOpenStudy(CrashOpenSpecFor(o, dir), *self);
+  if (!r.ok()) {
+    std::cerr << "walcache bench: " << r.status().ToString() << std::endl;
+    return kExitCannotRun;
+  }
+  constexpr double kMB = 1e6;
+  // Both rates over the bytes the open replayed: the reader read the same records.
+  const double reader_mb_s = r->reader_s > 0 ? r->bytes_replayed / kMB / r->reader_s : 0;
+  const double replay_mb_s = r->open_s > 0 ? r->bytes_replayed / kMB / r->open_s : 0;
+  if (o.json) {
+    Json j = Json::object();
+    j["workload"] = "crash-open";
+    j["memory_budget_bytes"] = static_cast<uint64_t>(o.memory_budget);
+    j["wal_bytes"] = r->wal_bytes;
+    j["records"] = r->records;
+    j["reader_s"] = r->reader_s;
+    j["reader_mb_per_s"] = reader_mb_s;
+    j["open_s"] = r->open_s;
+    j["bytes_replayed"] = r->bytes_replayed;
+    j["records_replayed"] = r->records_replayed;
+    j["replay_mb_per_s"] = replay_mb_s;
+    j["replay_to_reader"] = reader_mb_s > 0 ? replay_mb_s / reader_mb_s : 0;
+    j["rss_bytes"] = r->rss_bytes;
+    std::cout << JsonText(j) << std::endl;
+  } else {
+    std::printf(
+        "WAL %.1f MB, %llu records: reader %.3f s (%.0f MB/s); open %.3f s, replayed %.1f MB "
+        "(%.0f MB/s, %.2fx the reader); RSS %.0f MiB\n",
+        r->wal_bytes / kMB, static_cast<unsigned long long>(r->records), r->reader_s, reader_mb_s,
+        r->open_s, r->bytes_replayed / kMB, replay_mb_s,
+        reader_mb_s > 0 ? replay_mb_s / reader_mb_s : 0, r->rss_bytes / 1048576.0);
+  }
+  return 0;
+}
+
+int RunScale(const BenchOptions& o, const std::string& dir) {
+  Result<std::string> self = SelfPath();
+  if (!self.ok()) {
+    std::cerr << "walcache bench: " << self.status().ToString() << std::endl;
+    return kExitCannotRun;
+  }
+  Result<std::vector<ScaleRow>> rows = RunScaleStudy(ScaleSpecFor(o, dir), *self);
   if (!rows.ok()) {
     std::cerr << "walcache bench: " << rows.status().ToString() << std::endl;
     return kExitCannotRun;
@@ -131,8 +184,12 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "of --ops requests over --keys keys, and the engine on one of them (one JSON "
                   "line a row with --json); scale: one cache grown through --sizes entries, at "
                   "each a clean reopen (beside RocksDB's DB::Open), RSS, memory_bytes, --ops "
-                  "source writes and reads (one line a size; scale-open is its child)")
-      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio", "scale", "scale-open"}))
+                  "source writes and reads (one line a size; scale-open is its child); "
+                  "crash-open: --wal-mib MiB of WAL left by a SIGKILL with no checkpoint, then "
+                  "an open that replays it, beside wal::Reader reading the same WAL "
+                  "(crash-open-load and crash-open-measure are its children)")
+      ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio", "scale", "scale-open",
+                             "crash-open", "crash-open-load", "crash-open-measure"}))
       ->capture_default_str();
   cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
       ->check(CLI::IsMember({"walcache", "rocksdb"}))
@@ -173,8 +230,12 @@ void RegisterBench(CLI::App* app, int* exit_code) {
   cmd->add_option("--sizes", opts->sizes, "scale: entries at each step, ascending")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--memory-budget", opts->memory_budget, "scale: memory_budget_bytes")
+  cmd->add_option("--memory-budget", opts->memory_budget,
+                  "scale, crash-open: memory_budget_bytes (crash-open's dirty entries must fit)")
       ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--wal-mib", opts->wal_mib, "crash-open: MiB of WAL the crash leaves to replay")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("!--no-compression", opts->compression, "Disable LZ4 compression of records");
   cmd->add_flag("--json", opts->json, "Print one JSON object");
@@ -192,6 +253,13 @@ int RunBench(const BenchOptions& o) {
     if (!s.ok()) std::cerr << "walcache bench: " << s.ToString() << std::endl;
     return s.ok() ? 0 : kExitCannotRun;
   }
+  if (o.workload == "crash-open-load" || o.workload == "crash-open-measure") {
+    const CrashOpenSpec spec = CrashOpenSpecFor(o, dir);
+    const Status s =
+        o.workload == "crash-open-load" ? RunCrashOpenLoad(spec) : RunCrashOpenMeasure(spec);
+    std::cerr << "walcache bench: " << s.ToString() << std::endl;
+    return kExitCannotRun;
+  }
   if (!temporary && fs::exists(fs::path(dir) / "wal", ec)) {
     std::cerr << "walcache bench: " << dir << " already holds a WAL; give an empty or new "
               << "directory" << std::endl;
@@ -204,6 +272,11 @@ int RunBench(const BenchOptions& o) {
 
   if (o.workload == "scale") {
     const int rc = RunScale(o, JoinPath(dir, "cache"));
+    if (temporary) fs::remove_all(dir, ec);
+    return rc;
+  }
+  if (o.workload == "crash-open") {
+    const int rc = RunCrashOpen(o, JoinPath(dir, "cache"));
     if (temporary) fs::remove_all(dir, ec);
     return rc;
   }
@@ -267,6 +340,12 @@ int RunBench(const BenchOptions& o) {
     j["disk_bytes"] = r->disk_bytes;
     j["disk_bytes_per_op"] =
         r->ops > 0 ? static_cast<double>(r->disk_bytes) / static_cast<double>(r->ops) : 0.0;
+    if (o.engine == "walcache") {
+      j["index_seeks"] = r->index_seeks;
+      j["index_cache_hits"] = r->index_cache_hits;
+      j["index_cache_misses"] = r->index_cache_misses;
+      j["checkpoints"] = r->checkpoints;
+    }
   }
   if (wal) {
     j["groups"] = r->groups;

@@ -15,7 +15,7 @@ class App;
 namespace walcache::tools {
 
 struct BenchOptions {
-  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio | scale
+  std::string workload = "wal";     // wal | txn | get | fsync | hit-ratio | scale | crash-open
   std::string engine = "walcache";  // walcache | rocksdb
   int threads = 1;
   std::string durability = "sync";  // sync | buffered
@@ -30,6 +30,7 @@ struct BenchOptions {
   bool json = false;
   std::vector<uint64_t> sizes{1'000'000, 3'000'000};  // scale: entries at each step
   size_t memory_budget = 64 << 20;                    // scale: Options::memory_budget_bytes
+  uint64_t wal_mib = 256;                             // crash-open: WAL to replay
 };
 
 // Adds the subcommand to `app`; `*exit_code` receives its exit code when it runs.

@@ -90,6 +90,10 @@ Result<WorkloadResult> RunTxnWorkload(const std::string& dir, const WorkloadSpec
     const CacheStats s = c->Stats();
     r.fsyncs = s.wal_fsyncs;
     r.verified = s.commits;
+    r.index_seeks = s.index_seeks;
+    r.index_cache_hits = s.index_cache_hits;
+    r.index_cache_misses = s.index_cache_misses;
+    r.checkpoints = s.checkpoints;
     WALCACHE_RETURN_IF_ERROR(c->Close());
   } else {
     WALCACHE_ASSIGN_OR_RETURN(Rocks db, OpenRocks(JoinPath(dir, "rocksdb")));

@@ -5,28 +5,16 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <random>
 
+#include "tools/bench_child.h"
 #include "tools/json.h"
 #include "util/file_system.h"
+#include "util/status_macros.h"
 #include "walcache/cache.h"
 
 namespace walcache::tools {
 namespace {
-
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-uint64_t RssBytes() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
 
 Options CacheOptions(const ScaleSpec& spec) {
   Options o;
@@ -55,13 +43,13 @@ Status RunScaleOpen(const ScaleSpec& spec, uint64_t entries) {
     rocksdb::Options ro;
     const rocksdb::Status s = rocksdb::DB::Open(ro, JoinPath(spec.dir, "rocksdb"), &raw);
     if (!s.ok()) return Status::IOError("open RocksDB: " + s.ToString());
-    r.rocksdb_open_s = Since(t0);
+    r.rocksdb_open_s = SecondsSince(t0);
     delete raw;
   }
   const auto t0 = std::chrono::steady_clock::now();
   Result<std::unique_ptr<Cache>> c = Cache::Open(spec.dir, CacheOptions(spec));
   if (!c.ok()) return c.status();
-  r.open_s = Since(t0);
+  r.open_s = SecondsSince(t0);
   r.rss_bytes = RssBytes();
   r.memory_bytes = (*c)->Stats().memory_bytes;
   const uint64_t pairs = entries / 2;
@@ -72,13 +60,13 @@ Status RunScaleOpen(const ScaleSpec& spec, uint64_t entries) {
     Result<uint64_t> w = (*c)->Put("s:" + Num(rng() % pairs), value);
     if (!w.ok()) return w.status();
   }
-  r.invalidating_writes_per_s = static_cast<double>(spec.probe_ops) / Since(t1);
+  r.invalidating_writes_per_s = static_cast<double>(spec.probe_ops) / SecondsSince(t1);
   t1 = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < spec.probe_ops; ++i) {
     Result<Entry> g = (*c)->Get("d:" + Num(rng() % pairs));
     if (!g.ok() && !g.status().IsNotFound()) return g.status();
   }
-  r.reads_per_s = static_cast<double>(spec.probe_ops) / Since(t1);
+  r.reads_per_s = static_cast<double>(spec.probe_ops) / SecondsSince(t1);
   r.index_seeks = (*c)->Stats().index_seeks;
   Status closed = (*c)->Close();
   if (!closed.ok()) return closed;
@@ -115,7 +103,7 @@ Result<std::vector<ScaleRow>> RunScaleStudy(const ScaleSpec& spec, const std::st
         Result<uint64_t> id = txn.Commit();
         if (!id.ok()) return id.status();
       }
-      const double secs = Since(t0);
+      const double secs = SecondsSince(t0);
       row.load_txn_per_s = secs > 0 ? static_cast<double>(pairs_done - from) / secs : 0;
       Status closed = (*c)->Close();
       if (!closed.ok()) return closed;
@@ -125,13 +113,7 @@ Result<std::vector<ScaleRow>> RunScaleStudy(const ScaleSpec& spec, const std::st
                             std::to_string(size) + " --memory-budget " +
                             std::to_string(spec.memory_budget_bytes) + " --value-size " +
                             std::to_string(spec.value_size);
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return Status::IOError("cannot run " + cmd);
-    std::string out;
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
-    const int rc = ::pclose(p);
-    if (rc != 0) return Status::IOError("the reopen failed (" + cmd + "): " + out);
+    WALCACHE_ASSIGN_OR_RETURN(std::string out, RunBenchChild(cmd));
     const Json j = Json::parse(out, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return Status::Corruption("the reopen printed " + out);
     row.open.rocksdb_open_s = j.value("rocksdb_open_s", 0.0);

@@ -40,6 +40,11 @@ struct WorkloadResult {
   // txn: bytes this process caused to be written to storage from before the open to after the
   // close (/proc/self/io write_bytes, every file and thread), 0 where /proc is missing.
   uint64_t disk_bytes = 0;
+  // txn, walcache: what the commit path read of the stored reverse index (CacheStats).
+  uint64_t index_seeks = 0;
+  uint64_t index_cache_hits = 0;
+  uint64_t index_cache_misses = 0;
+  uint64_t checkpoints = 0;
 };
 
 // Appends `ops` one-put batches through wal::Writer in `dir`/wal, then reopens the WAL with
