@@ -54,6 +54,15 @@ class ReadableFile {
   virtual Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const = 0;
   // The current size of the file.
   virtual Result<uint64_t> Size() const = 0;
+  // Where the file's data lies from `offset` on, as lseek's SEEK_DATA and SEEK_HOLE say: every
+  // byte in [offset, *data) reads as zeros (a hole, or space fallocate reserved and nothing wrote),
+  // and [*data, *hole) may hold anything; *data == UINT64_MAX when nothing but zeros follows.
+  // The default knows no holes: *data = offset, *hole = UINT64_MAX (everything may be data).
+  virtual Status DataRange(uint64_t offset, uint64_t* data, uint64_t* hole) const {
+    *data = offset;
+    *hole = UINT64_MAX;
+    return Status::OK();
+  }
 
   virtual const std::string& path() const = 0;
 };

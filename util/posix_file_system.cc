@@ -103,6 +103,22 @@ class PosixReadableFile final : public ReadableFile {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Status DataRange(uint64_t offset, uint64_t* data, uint64_t* hole) const override {
+    const off_t d = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+    if (d < 0) {
+      if (errno == ENXIO) {  // only a hole (or the end) from `offset` on
+        *data = UINT64_MAX;
+        *hole = UINT64_MAX;
+        return Status::OK();
+      }
+      return ReadableFile::DataRange(offset, data, hole);  // not supported here: all data
+    }
+    const off_t h = ::lseek(fd_, d, SEEK_HOLE);
+    *data = static_cast<uint64_t>(d);
+    *hole = h < 0 ? UINT64_MAX : static_cast<uint64_t>(h);
+    return Status::OK();
+  }
+
   const std::string& path() const override { return path_; }
 
  private:
@@ -139,6 +155,10 @@ class PosixFileSystem final : public FileSystem {
   Result<std::unique_ptr<ReadableFile>> OpenReadable(const std::string& path) override {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open for reading", path, errno);
+    // No kernel read-ahead: walcache reads in chunks of its own (a MiB for the WAL), and
+    // read-ahead past what it asked for would bring a segment's fallocated, never-written zeros
+    // into the page cache, where SEEK_DATA then counts them as data (ReadableFile::DataRange).
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);  // a hint: its failure changes nothing
     return std::unique_ptr<ReadableFile>(new PosixReadableFile(path, fd));
   }
 

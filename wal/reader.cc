@@ -245,7 +245,10 @@ Status Reader::ClassifyEnd(bool* done) {
     WALCACHE_ASSIGN_OR_RETURN(probe, ProbeRecord(&*view_, stale_end, seg.number, &h, &payload));
   }
   WALCACHE_ASSIGN_OR_RETURN(uint64_t nz, NonZeroEnd(&*view_, offset_));
-  WALCACHE_ASSIGN_OR_RETURN(uint64_t nz_after_stale, NonZeroEnd(&*view_, stale_end));
+  uint64_t nz_after_stale = nz;  // the same scan when no stale records came first
+  if (stale_end != offset_) {
+    WALCACHE_ASSIGN_OR_RETURN(nz_after_stale, NonZeroEnd(&*view_, stale_end));
+  }
   const bool stale = stale_end > offset_ && nz_after_stale == stale_end;
   if (nz > offset_) {
     const uint64_t budget = options_.resync_budget_factor * (view_->size() - offset_) + (1 << 20);

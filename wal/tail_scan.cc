@@ -10,12 +10,12 @@
 
 namespace walcache::wal {
 
-Result<std::string_view> SegmentView::Fetch(uint64_t offset, size_t n) {
+Result<std::string_view> SegmentView::Fetch(uint64_t offset, size_t n, uint64_t limit) {
   if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_.size()) {
     return std::string_view(buf_).substr(offset - buf_offset_, n);
   }
-  const size_t want =
-      static_cast<size_t>(std::min<uint64_t>(std::max<uint64_t>(n, kReadAhead), size_ - offset));
+  const size_t want = static_cast<size_t>(
+      std::min<uint64_t>(std::max<uint64_t>(n, kReadAhead), std::min(size_, limit) - offset));
   buf_.resize(want);
   buf_offset_ = offset;
   size_t got = 0;
@@ -57,12 +57,20 @@ Result<uint64_t> NonZeroEnd(SegmentView* view, uint64_t from) {
   uint64_t end = from;
   uint64_t pos = from;
   while (pos < view->size()) {
-    const size_t n =
-        static_cast<size_t>(std::min<uint64_t>(SegmentView::kReadAhead, view->size() - pos));
-    WALCACHE_ASSIGN_OR_RETURN(std::string_view chunk, view->Fetch(pos, n));
-    const size_t last = chunk.find_last_not_of('\0');
-    if (last != std::string_view::npos) end = pos + last + 1;
-    pos += n;
+    uint64_t data = 0, hole = 0;
+    WALCACHE_RETURN_IF_ERROR(view->DataRange(pos, &data, &hole));
+    if (data >= view->size()) break;  // zeros to the end
+    pos = std::max(pos, data);
+    const uint64_t stop = std::min(view->size(), std::max(hole, pos + 1));
+    while (pos < stop) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(SegmentView::kReadAhead, stop - pos));
+      // Not past the hole: reading fallocated space makes its zero pages cached, and the file
+      // system then counts them as data.
+      WALCACHE_ASSIGN_OR_RETURN(std::string_view chunk, view->Fetch(pos, n, stop));
+      const size_t last = chunk.find_last_not_of('\0');
+      if (last != std::string_view::npos) end = pos + last + 1;
+      pos += n;
+    }
   }
   return end;
 }

@@ -23,12 +23,16 @@ class SegmentView {
   // REQUIRES: `file` outlives the view; `size` is the file's size.
   SegmentView(const ReadableFile* file, uint64_t size) : file_(file), size_(size) {}
 
-  // A view of [offset, offset + n); valid until the next Fetch.
-  // REQUIRES: offset + n <= size(). An I/O error, or Corruption if the file shrank.
-  Result<std::string_view> Fetch(uint64_t offset, size_t n);
+  // A view of [offset, offset + n); valid until the next Fetch. The read-ahead stops at `limit`.
+  // REQUIRES: offset + n <= min(size(), limit). An I/O error, or Corruption if the file shrank.
+  Result<std::string_view> Fetch(uint64_t offset, size_t n, uint64_t limit = UINT64_MAX);
 
   uint64_t size() const { return size_; }
   const std::string& path() const { return file_->path(); }
+  // The file's data from `offset` on (ReadableFile::DataRange): [offset, *data) reads as zeros.
+  Status DataRange(uint64_t offset, uint64_t* data, uint64_t* hole) const {
+    return file_->DataRange(offset, data, hole);
+  }
   // Drops the read-ahead buffer: the next Fetch reads the file again, seeing what was written to
   // it since (a live writer's appends).
   void Forget() {
@@ -56,7 +60,9 @@ enum class ProbeResult : uint8_t {
 Result<ProbeResult> ProbeRecord(SegmentView* view, uint64_t offset, uint64_t segment,
                                 RecordHeader* h, std::string_view* payload);
 
-// The end of the last non-zero byte in [from, size): `from` when the range is all zeros.
+// The end of the last non-zero byte in [from, size): `from` when the range is all zeros. Reads
+// only what the file system does not know to be zeros (holes, fallocated space never written:
+// a preallocated segment's unused rest costs no read).
 Result<uint64_t> NonZeroEnd(SegmentView* view, uint64_t from);
 
 struct ResyncResult {
