@@ -106,7 +106,7 @@ Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::str
     generation = generation_;
   }
   Result<std::vector<std::string>> stored = store_->Dependents(source);  // outside the lock
-  if (!stored.ok() || cache_fifo_.capacity() == 0) return stored;
+  if (!stored.ok() || cache_capacity_ == 0) return stored;
   const size_t charge = Charge(source, *stored);
   MutexLock l(&mu_);
   if (generation != generation_ || charge > cache_fifo_.capacity()) return stored;
@@ -115,8 +115,10 @@ Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::str
   c->second.source = &c->first;
   c->second.dependents = *stored;
   cache_fifo_.Insert(&c->second, std::hash<std::string>()(source), charge);
+  // The drop runs inside Evict, under mu_ (which the analysis cannot see through the lambda).
   cache_fifo_.Evict([](const CachedList*) { return false; },
-                    [&](CachedList* evicted) { cache_.erase(cache_.find(*evicted->source)); });
+                    [&](CachedList* evicted)
+                        NO_THREAD_SAFETY_ANALYSIS { cache_.erase(cache_.find(*evicted->source)); });
   return stored;
 }
 

@@ -58,7 +58,7 @@ class ReverseIndex {
   // `store` holds the stored index and outlives this object. `cache_bytes`: the cached stored
   // lists' share of the memory budget (0: nothing is cached).
   ReverseIndex(const RocksStore* store, size_t cache_bytes)
-      : store_(store), cache_fifo_(cache_bytes) {}
+      : store_(store), cache_capacity_(cache_bytes), cache_fifo_(cache_bytes) {}
 
   // A version at `seq` of `dependent` derives from `source`.
   void Add(std::string_view source, std::string_view dependent, uint64_t seq) EXCLUDES(mu_);
@@ -97,6 +97,7 @@ class ReverseIndex {
   void AddToCached(const std::string& source, const std::string& dependent) REQUIRES(mu_);
 
   const RocksStore* const store_;
+  const size_t cache_capacity_;  // bytes of cached lists at most
   mutable Mutex mu_;
   // source -> dependent -> seq of the newest version that added the edge.
   std::unordered_map<std::string, std::map<std::string, uint64_t, std::less<>>> edges_
