@@ -36,14 +36,7 @@ void ReverseIndex::Add(std::string_view source, std::string_view dependent, uint
 void ReverseIndex::Drop(const std::string& source, const std::string& dependent) {
   MutexLock l(&mu_);
   // The edge is stale: a version naming the source again adds it to memory (Add).
-  if (auto c = cache_.find(source); c != cache_.end()) {
-    std::vector<std::string>& deps = c->second.dependents;
-    auto d = std::lower_bound(deps.begin(), deps.end(), dependent);
-    if (d != deps.end() && *d == dependent) {
-      deps.erase(d);
-      cache_fifo_.Recharge(&c->second, Charge(source, deps));
-    }
-  }
+  EditCached(source, dependent, /*add=*/false);
   auto it = edges_.find(source);
   if (it == edges_.end()) return;
   if (it->second.erase(dependent) > 0) {
@@ -81,13 +74,18 @@ size_t ReverseIndex::Charge(const std::string& source, const std::vector<std::st
   return n;
 }
 
-void ReverseIndex::AddToCached(const std::string& source, const std::string& dependent) {
+void ReverseIndex::EditCached(const std::string& source, const std::string& dependent, bool add) {
   auto c = cache_.find(source);
   if (c == cache_.end()) return;
   std::vector<std::string>& deps = c->second.dependents;
   auto d = std::lower_bound(deps.begin(), deps.end(), dependent);
-  if (d != deps.end() && *d == dependent) return;
-  deps.insert(d, dependent);
+  const bool there = d != deps.end() && *d == dependent;
+  if (there == add) return;
+  if (add) {
+    deps.insert(d, dependent);
+  } else {
+    deps.erase(d);
+  }
   cache_fifo_.Recharge(&c->second, Charge(source, deps));
 }
 
@@ -109,7 +107,7 @@ Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::str
   if (!stored.ok() || cache_capacity_ == 0) return stored;
   const size_t charge = Charge(source, *stored);
   MutexLock l(&mu_);
-  if (generation != generation_ || charge > cache_fifo_.capacity()) return stored;
+  if (generation != generation_ || charge > cache_capacity_) return stored;
   auto [c, inserted] = cache_.try_emplace(source);
   if (!inserted) return stored;  // another reader cached it meanwhile
   c->second.source = &c->first;
@@ -136,7 +134,7 @@ void ReverseIndex::Checkpointed(uint64_t seq) {
       if (all || dit->second <= seq) {
         // The store has the edge now; so must the source's cached list, if it has one. (Not
         // an edge the planted bug drops unstored: it is lost, as the bug means.)
-        if (!keep_cached && dit->second <= seq) AddToCached(sit->first, dit->first);
+        if (!keep_cached && dit->second <= seq) EditCached(sit->first, dit->first, /*add=*/true);
         bytes_ -= dit->first.size() + kEdgeOverhead;
         --count_;
         dit = deps.erase(dit);

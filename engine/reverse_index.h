@@ -93,8 +93,8 @@ class ReverseIndex {
     S3Fifo<CachedList>::Hook s3fifo;
   };
   static size_t Charge(const std::string& source, const std::vector<std::string>& dependents);
-  // Adds the edge to the source's cached list, if it has one.
-  void AddToCached(const std::string& source, const std::string& dependent) REQUIRES(mu_);
+  // Adds the edge to, or removes it from, the source's cached list, if it has one.
+  void EditCached(const std::string& source, const std::string& dependent, bool add) REQUIRES(mu_);
 
   const RocksStore* const store_;
   const size_t cache_capacity_;  // bytes of cached lists at most

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <random>
 #include <vector>
@@ -18,15 +17,6 @@
 
 namespace walcache::tools {
 namespace {
-
-uint64_t WalBytes(const std::string& dir) {
-  std::error_code ec;
-  uint64_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(JoinPath(dir, "wal"), ec)) {
-    if (e.is_regular_file(ec)) n += e.file_size(ec);
-  }
-  return n;
-}
 
 Options LoadOptions(const CrashOpenSpec& spec) {
   Options o;
@@ -69,7 +59,6 @@ Status RunCrashOpenLoad(const CrashOpenSpec& spec) {
 
 Status RunCrashOpenMeasure(const CrashOpenSpec& spec) {
   CrashOpenResult r;
-  r.wal_bytes = WalBytes(spec.dir);  // segment files, preallocated space included
   {
     const auto t0 = std::chrono::steady_clock::now();
     Result<std::unique_ptr<wal::Reader>> reader =
@@ -94,7 +83,6 @@ Status RunCrashOpenMeasure(const CrashOpenSpec& spec) {
   r.bytes_replayed = info.bytes_replayed;
   r.records_replayed = info.records_replayed;
   Json j = Json::object();
-  j["wal_bytes"] = r.wal_bytes;
   j["records"] = r.records;
   j["reader_s"] = r.reader_s;
   j["open_s"] = r.open_s;
@@ -120,7 +108,6 @@ Result<CrashOpenResult> RunCrashOpenStudy(const CrashOpenSpec& spec, const std::
   const Json j = Json::parse(out, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Corruption("the measuring child printed " + out);
   CrashOpenResult r;
-  r.wal_bytes = j.value("wal_bytes", uint64_t{0});
   r.records = j.value("records", uint64_t{0});
   r.reader_s = j.value("reader_s", 0.0);
   r.open_s = j.value("open_s", 0.0);

@@ -27,7 +27,6 @@ struct CrashOpenSpec {
 };
 
 struct CrashOpenResult {
-  uint64_t wal_bytes = 0;       // the WAL's segment files after the kill (preallocation too)
   uint64_t records = 0;         // records wal::Reader read
   double reader_s = 0;          // wal::Reader over every record
   double open_s = 0;            // Cache::Open, replay included
