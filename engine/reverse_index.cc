@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "util/injected_bug.h"
+#include "util/kill_point.h"
 
 namespace walcache::engine {
 namespace {
@@ -105,9 +106,12 @@ Result<std::vector<std::string>> ReverseIndex::StoredDependentsOf(const std::str
   }
   Result<std::vector<std::string>> stored = store_->Dependents(source);  // outside the lock
   if (!stored.ok() || cache_capacity_ == 0) return stored;
+  WALCACHE_KILL_POINT(kEngineIndexRead);  // a checkpoint landing here must keep it uncached
   const size_t charge = Charge(source, *stored);
+  // Planted: the list is cached even when a checkpoint stored new edges since the read.
+  const bool ignore_generation = BugInjected(InjectedBug::kIndexFillIgnoresGeneration);
   MutexLock l(&mu_);
-  if (generation != generation_ || charge > cache_capacity_) return stored;
+  if ((!ignore_generation && generation != generation_) || charge > cache_capacity_) return stored;
   auto [c, inserted] = cache_.try_emplace(source);
   if (!inserted) return stored;  // another reader cached it meanwhile
   c->second.source = &c->first;

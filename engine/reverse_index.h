@@ -23,7 +23,9 @@
 // generation unchanged, as MemTable::Fill). (An edge dropped as stale before Checkpointed is
 // stale: the dependent's newest version does not name the source.) Edges a checkpoint removed
 // from the store may stay in a cached list: stale edges are allowed. The planted bug
-// index-cache-outlives-checkpoint leaves the cached lists as they are in Checkpointed.
+// index-cache-outlives-checkpoint leaves the cached lists as they are in Checkpointed;
+// index-fill-ignores-generation caches a list read before a Checkpointed (staged by holding the
+// read at engine.index_read, tests/stored_index_test.cc).
 //
 // Invariant (I-index): for every key's newest version, visible or pending, and each source it
 // names, the edge is in memory or in the store. Stale edges (the dependent no longer derives

@@ -384,20 +384,22 @@ TEST(CheckerVerifyTest, ExpiryDuringTheScanMayGoEitherWay) {
 // The crash test aims at every kill point of util/kill_point.h but three: the one that exists
 // only under its planted bug (which PlanCycle adds for that bug); engine.fill_read_back, a place
 // to hold a GetOrLoad (get_or_load_test), where a death is a death just after a commit returned
-// (engine.logged and the WAL's points already aim there); and engine.prefetched, a place to hold
-// a commit before its sequencer (stored_index_test), where a death is one before the commit. A
-// point added to the list and forgotten by the checker fails here, and names and constants map both
-// ways.
+// (engine.logged and the WAL's points already aim there); engine.prefetched, a place to hold a
+// commit before its sequencer (stored_index_test), where a death is one before the commit; and
+// engine.index_read, a place to hold a stored-index read before it is cached (stored_index_test),
+// which runs before the sequencer too. A point added to the list and forgotten by the checker
+// fails here, and names and constants map both ways.
 TEST(KillPointTest, TheCrashTestAimsAtEveryPoint) {
   for (KillPoint p : kAllKillPoints) {
     const std::string name = KillPointName(p);
     const bool aimed = std::count(KillPoints().begin(), KillPoints().end(), name) == 1;
     EXPECT_EQ(aimed, p != KillPoint::kCheckpointMarkerWritten &&
-                         p != KillPoint::kEngineFillReadBack && p != KillPoint::kEnginePrefetched)
+                         p != KillPoint::kEngineFillReadBack && p != KillPoint::kEnginePrefetched &&
+                         p != KillPoint::kEngineIndexRead)
         << name;
     EXPECT_EQ(KillPointNamed(name), p) << name;
   }
-  EXPECT_EQ(KillPoints().size(), kKillPointCount - 3);
+  EXPECT_EQ(KillPoints().size(), kKillPointCount - 4);
   EXPECT_FALSE(KillPointNamed("wal.befor_write").has_value());
 }
 
@@ -450,6 +452,12 @@ TEST_P(PlantedBugTest, IsCaught) {
   // it, and to move an edge that commit's cascade needs: staged by StoredIndexHeldTest
   // (stored_index_test), holding the commit at engine.prefetched.
   if (GetParam().name == std::string_view("prefetch-ignores-checkpoint")) {
+    GTEST_SKIP() << "a window of microseconds; staged in stored_index_test";
+  }
+  // Needs a checkpoint to land between a cascade's read of a source's stored list and its
+  // caching, and to move a new edge of that source: staged by StoredIndexHeldTest, holding the
+  // read at engine.index_read.
+  if (GetParam().name == std::string_view("index-fill-ignores-generation")) {
     GTEST_SKIP() << "a window of microseconds; staged in stored_index_test";
   }
   test::ScratchDir dir;

@@ -4,9 +4,10 @@
 // never had a stored dependent costs no seek; a version-1 store (no source markers) is upgraded
 // at its first writable open; a commit's RocksDB reads made before the sequencer are not
 // trusted after a checkpoint changed the store; a source's stored list is read from RocksDB once
-// and then cached, until a checkpoint adds to it. Each of the four planted bugs that break these
-// (index-skips-store, index-forgets-unwritten, prefetch-ignores-checkpoint,
-// index-cache-outlives-checkpoint) fails here.
+// and then cached, until a checkpoint adds to it, and not cached at all when a checkpoint landed
+// while it was read. Each of the five planted bugs that break these (index-skips-store,
+// index-forgets-unwritten, prefetch-ignores-checkpoint, index-cache-outlives-checkpoint,
+// index-fill-ignores-generation) fails here.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -50,6 +51,14 @@ class StoredIndexTest : public ::testing::Test {
     return *sid;
   }
   bool Present(const std::string& key) { return cache_->Get(key).ok(); }
+  // s -> d1 in the store only, s's list not cached (a reopen), s -> d2 in memory only.
+  void StoreOneEdgeAndKeepOneInMemory() {
+    const uint64_t sid = PutPair("s", "d1");
+    ASSERT_TRUE(cache_->Checkpoint().ok());
+    Open();
+    ASSERT_TRUE(cache_->Put("d2", "derived", PutOptions{.related = {RelatedKey{"s", sid}}}).ok());
+    ASSERT_EQ(cache_->Stats().index_memory_edges, 1u);
+  }
 
   test::ScratchDir dir_;
   std::unique_ptr<Cache> cache_;
@@ -212,12 +221,13 @@ TEST_F(StoredIndexTest, TheCheckIsCaughtWithIndexCacheOutlivesCheckpoint) {
 // A commit that read the stored index before the sequencer, then a checkpoint that moves the
 // edge it needs from memory into the store before the commit takes the lock: the sequencer must
 // see that its reads are out of date and read again (engine/store_prefetch.h).
-bool WriteSourceAcrossACheckpoint(Cache* cache) {
+// `at`: where the write is held while the checkpoint runs.
+bool WriteSourceAcrossACheckpoint(Cache* cache, KillPoint at = KillPoint::kEnginePrefetched) {
   checker::AimedHold hold;
   hold.Arm(std::chrono::seconds(30));
   Result<uint64_t> written = Status::Aborted("not run");
   std::thread writer([&] {
-    checker::AimedHold::Target target(&hold, KillPoint::kEnginePrefetched);
+    checker::AimedHold::Target target(&hold, at);
     written = cache->Put("s", "w");
   });
   const bool held = hold.WaitHeld(std::chrono::seconds(30));
@@ -245,6 +255,28 @@ TEST_F(StoredIndexHeldTest, TheCheckIsCaughtWithPrefetchIgnoresCheckpoint) {
   PutPair("s", "d");
   ASSERT_TRUE(WriteSourceAcrossACheckpoint(cache_.get()));
   EXPECT_TRUE(Present("d")) << "the planted bug's stale entry: the check above can fail";
+}
+
+// A source's stored list read from RocksDB (s -> d1) and, before it is cached, a checkpoint that
+// moves a new edge of s (s -> d2) from memory into the store: the list read is out of date, so it
+// must not be cached, or the next plan that asks for s's dependents misses d2 — here the write's
+// own plan under the sequencer, which reads again because the checkpoint moved the generation.
+TEST_F(StoredIndexHeldTest, AListReadBeforeACheckpointIsNotCached) {
+  Open();
+  StoreOneEdgeAndKeepOneInMemory();
+  ASSERT_TRUE(WriteSourceAcrossACheckpoint(cache_.get(), KillPoint::kEngineIndexRead))
+      << "the list read was never held";
+  EXPECT_FALSE(Present("d1"));
+  EXPECT_FALSE(Present("d2")) << "the list read before the checkpoint stored s -> d2 was cached";
+}
+
+TEST_F(StoredIndexHeldTest, TheCheckIsCaughtWithIndexFillIgnoresGeneration) {
+  ASSERT_TRUE(InjectBug("index-fill-ignores-generation").ok());
+  Open();
+  StoreOneEdgeAndKeepOneInMemory();
+  ASSERT_TRUE(WriteSourceAcrossACheckpoint(cache_.get(), KillPoint::kEngineIndexRead));
+  EXPECT_FALSE(Present("d1"));
+  EXPECT_TRUE(Present("d2")) << "the planted bug's stale entry: the check above can fail";
 }
 
 // Turns the store back into format 1: no source markers, the old format record.

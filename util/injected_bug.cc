@@ -77,6 +77,10 @@ const std::vector<InjectedBugInfo>& InjectedBugs() {
        "cascade: a source's stored dependents list, cached in memory, is left as it was when a "
        "checkpoint moves a new edge of that source from memory into the store, so writing the "
        "source misses the dependent"},
+      {InjectedBug::kIndexFillIgnoresGeneration, "index-fill-ignores-generation",
+       "cascade: a source's stored dependents list read from RocksDB is cached even when a "
+       "checkpoint moved a new edge of that source into the store after the read, so the next "
+       "write of the source plans with the cached list and misses the dependent"},
   };
   return bugs;
 }

@@ -43,6 +43,7 @@ enum class InjectedBug : int {
   kIndexForgetsUnwritten,      // a checkpoint drops in-memory edges of versions it did not write
   kPrefetchIgnoresCheckpoint,  // the sequencer trusts reads made before a checkpoint changed them
   kIndexCacheOutlivesCheckpoint,  // a cached stored dependents list survives a checkpoint's edges
+  kIndexFillIgnoresGeneration,    // a stored dependents list read before a checkpoint is cached
 };
 
 struct InjectedBugInfo {

@@ -42,6 +42,8 @@ namespace walcache {
     "a GetOrLoad fill is committed and read back; the callers waiting on it are not told yet")    \
   X(kEnginePrefetched, "engine.prefetched",                                                       \
     "a commit read what it needs from RocksDB and is about to take the sequencer")                \
+  X(kEngineIndexRead, "engine.index_read",                                                        \
+    "a cascade read a source's stored dependents from RocksDB; the list is not cached yet")       \
   X(kCheckpointPinned, "checkpoint.pinned", "a checkpoint's sequence is pinned and durable")      \
   X(kCheckpointBeforeStoreWrite, "checkpoint.before_store_write", "before RocksDB's write")       \
   X(kCheckpointMarkerWritten, "checkpoint.marker_written",                                        \
