@@ -6,8 +6,11 @@
 namespace walcache::engine {
 namespace {
 
-// Per key: the hash node, the key string, the slot, its queue node and allocator slack. Measured
-// (RSS growth over 1M keys of 16 bytes with 8-byte values): 299 bytes a key; charged: 304.
+// Per key: its share of the shard's index array (16 bytes a slot, 3/8 to 3/4 of them
+// full), the node with the key string and the slot, its queue node and allocator slack. Measured
+// (RSS growth over 1M keys of 16 bytes with 8-byte values): 299 bytes a key, charged 304, with
+// the unordered_map index; with the flat one and each key's cached stored-index list, 509 bytes,
+// charged 480 (docs/sizing.md).
 constexpr size_t kKeyOverhead = 192;
 constexpr size_t kVersionOverhead = sizeof(Version);
 
@@ -96,14 +99,14 @@ size_t MemTable::EntryCharge(std::string_view key, const Entry& e) {
   return c;
 }
 
-MemTable::Slot& MemTable::SlotFor(Shard& sh, std::string_view key, bool warm) {
-  auto it = sh.map.find(key);
-  if (it != sh.map.end()) return it->second;
-  it = sh.map.try_emplace(std::string(key)).first;
-  Slot& s = it->second;
-  s.key = &it->first;
+MemTable::Slot& MemTable::SlotFor(Shard& sh, const HashedKey& k, bool warm) {
+  bool inserted = false;
+  FlatKeyMap<Slot>::Node* node = sh.map.FindOrInsert(k.key, k.hash, &inserted);
+  Slot& s = node->value;
+  if (!inserted) return s;
+  s.key = &node->key;
   const size_t charge = ChargeOf(s);
-  sh.fifo.Insert(&s, Hash()(key), charge, warm);
+  sh.fifo.Insert(&s, k.hash, charge, warm);
   bytes_.fetch_add(charge, std::memory_order_relaxed);
   return s;
 }
@@ -122,7 +125,7 @@ void MemTable::Erase(Shard& sh, Slot& s, bool queued) {
   if (s.dirty) dirty_bytes_.fetch_sub(s.s3fifo.charge, std::memory_order_relaxed);
   // Before the key goes: a read-through that started earlier must not cache its older read.
   sh.erase_gen.fetch_add(1, std::memory_order_acq_rel);
-  sh.map.erase(sh.map.find(*s.key));
+  sh.map.Erase(*s.key, Hash()(*s.key));  // frees s
 }
 
 void MemTable::EvictLocked(Shard& sh) {
@@ -133,47 +136,48 @@ void MemTable::EvictLocked(Shard& sh) {
 }
 
 std::optional<Version> MemTable::Read(std::string_view key) const {
-  const HashedKey k{key, Hash()(key)};
+  const HashedKey k = Hashed(key);
   Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(k);
+  FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash);  // the queue's hook is mutable
   const Version* v = nullptr;
-  if (it != sh.map.end()) {
-    v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
+  if (node != nullptr) {
+    v = NewestAtOrBelow(node->value, visible_->load(std::memory_order_acquire));
   }
   if (v == nullptr) {
     ++sh.misses;
     return std::nullopt;
   }
   ++sh.hits;
-  S3Fifo<Slot>::Access(&it->second);
+  S3Fifo<Slot>::Access(&node->value);
   return *v;
 }
 
 std::optional<Version> MemTable::ReadAt(std::string_view key, uint64_t seq, uint64_t floor) const {
-  const HashedKey k{key, Hash()(key)};
+  const HashedKey k = Hashed(key);
   Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(k);
-  if (it == sh.map.end()) return std::nullopt;
-  const Version* v = NewestAtOrBelow(it->second, seq);
+  const FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash);
+  if (node == nullptr) return std::nullopt;
+  const Version* v = NewestAtOrBelow(node->value, seq);
   if (v == nullptr || v->seq <= floor) return std::nullopt;
   return *v;
 }
 
 std::optional<Version> MemTable::ReadLatest(std::string_view key) const {
-  const HashedKey k{key, Hash()(key)};
+  const HashedKey k = Hashed(key);
   Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(k);
-  if (it == sh.map.end() || it->second.versions.empty()) return std::nullopt;
-  return it->second.versions.back();
+  const FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash);
+  if (node == nullptr || node->value.versions.empty()) return std::nullopt;
+  return node->value.versions.back();
 }
 
 void MemTable::Add(std::string_view key, Version v, uint64_t keep) {
-  Shard& sh = ShardOf(key);
+  const HashedKey k = Hashed(key);
+  Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  Slot& slot = SlotFor(sh, key, /*warm=*/false);
+  Slot& slot = SlotFor(sh, k, /*warm=*/false);
   const size_t old_charge = slot.s3fifo.charge;
   const bool was_dirty = slot.dirty;
   // Keep the newest version at or below `keep` (readers or a checkpoint need it), and what open
@@ -193,12 +197,13 @@ uint64_t MemTable::erase_generation(std::string_view key) const {
 
 MemTable::FillResult MemTable::Fill(std::string_view key, Entry e, uint64_t generation,
                                     std::optional<Version>* seen, bool warm) {
-  Shard& sh = ShardOf(key);
+  const HashedKey k = Hashed(key);
+  Shard& sh = ShardOf(k.hash);
   std::lock_guard<std::mutex> l(sh.mu);
-  auto it = sh.map.find(key);
-  if (it == sh.map.end()) {
+  const FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash);
+  if (node == nullptr) {
     if (sh.erase_gen.load(std::memory_order_acquire) != generation) return FillResult::kRetry;
-    Slot& slot = SlotFor(sh, key, warm);
+    Slot& slot = SlotFor(sh, k, warm);
     const size_t old_charge = slot.s3fifo.charge;
     slot.versions.push_back(Version{0, e});
     Settle(sh, slot, old_charge, false);
@@ -207,7 +212,7 @@ MemTable::FillResult MemTable::Fill(std::string_view key, Entry e, uint64_t gene
     EvictLocked(sh);  // may drop the new key itself; `seen` is a copy
     return FillResult::kCached;
   }
-  const Version* v = NewestAtOrBelow(it->second, visible_->load(std::memory_order_acquire));
+  const Version* v = NewestAtOrBelow(node->value, visible_->load(std::memory_order_acquire));
   // Only invisible versions in memory: what readers see is still RocksDB's (read just now).
   *seen = v == nullptr ? Version{0, std::move(e)} : *v;
   return FillResult::kKnown;
@@ -217,11 +222,11 @@ void MemTable::ForEachDirty(
     uint64_t seq, const std::function<void(const std::string&, const Version&)>& visit) const {
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
-    for (const auto& [key, slot] : sh.map) {
-      if (!slot.dirty) continue;
-      const Version* v = NewestAtOrBelow(slot, seq);
-      if (v != nullptr) visit(key, *v);
-    }
+    sh.map.ForEach([&](const FlatKeyMap<Slot>::Node& n) {
+      if (!n.value.dirty) return;
+      const Version* v = NewestAtOrBelow(n.value, seq);
+      if (v != nullptr) visit(n.key, *v);
+    });
   }
 }
 
@@ -229,10 +234,9 @@ void MemTable::MarkCheckpointed(uint64_t seq) {
   const Pins p = pins();
   for (Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
-    for (auto it = sh.map.begin(); it != sh.map.end();) {
-      Slot& slot = it->second;
-      ++it;  // `slot` may be erased below
-      if (!slot.dirty) continue;
+    sh.map.ForEach([&](FlatKeyMap<Slot>::Node& n) {  // may erase the node it visits
+      Slot& slot = n.value;
+      if (!slot.dirty) return;
       const size_t old_charge = slot.s3fifo.charge;
       auto& vs = slot.versions;
       // Versions older than the newest one at or below `seq` are in RocksDB or superseded
@@ -243,7 +247,7 @@ void MemTable::MarkCheckpointed(uint64_t seq) {
       if (!slot.dirty && vs.size() == 1 && !vs[0].entry.has_value() && !Pinned(slot, p)) {
         Erase(sh, slot, /*queued=*/true);  // RocksDB has the delete; memory need not remember it
       }
-    }
+    });
     EvictLocked(sh);
   }
 }
@@ -253,18 +257,17 @@ size_t MemTable::Sweep(uint64_t now_ms) {
   const Pins p = pins();
   for (Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
-    for (auto it = sh.map.begin(); it != sh.map.end();) {
-      Slot& slot = it->second;
-      ++it;
-      if (slot.dirty) continue;       // the next checkpoint stores it; the sweep after drops it
-      if (Pinned(slot, p)) continue;  // a snapshot reads an older version of it
+    sh.map.ForEach([&](FlatKeyMap<Slot>::Node& node) {  // may erase the node it visits
+      Slot& slot = node.value;
+      if (slot.dirty) return;       // the next checkpoint stores it; the sweep after drops it
+      if (Pinned(slot, p)) return;  // a snapshot reads an older version of it
       const Version& v = slot.versions.back();
       if (v.entry.has_value() && ExpiredAt(*v.entry, now_ms)) {
         Erase(sh, slot, /*queued=*/true);
         ++sh.expired;
         ++n;
       }
-    }
+    });
   }
   return n;
 }
@@ -275,11 +278,11 @@ void MemTable::ForEachPrefix(
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
     const uint64_t max_seq = visible_->load(std::memory_order_acquire);
-    for (const auto& [key, slot] : sh.map) {
-      if (!std::string_view(key).starts_with(prefix)) continue;
-      const Version* v = NewestAtOrBelow(slot, max_seq);
-      if (v != nullptr) visit(key, *v);
-    }
+    sh.map.ForEach([&](const FlatKeyMap<Slot>::Node& n) {
+      if (!std::string_view(n.key).starts_with(prefix)) return;
+      const Version* v = NewestAtOrBelow(n.value, max_seq);
+      if (v != nullptr) visit(n.key, *v);
+    });
   }
 }
 
@@ -288,11 +291,11 @@ void MemTable::ForEachPrefixAt(
     const std::function<void(const std::string&, const Version&)>& visit) const {
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
-    for (const auto& [key, slot] : sh.map) {
-      if (!std::string_view(key).starts_with(prefix)) continue;
-      const Version* v = NewestAtOrBelow(slot, seq);
-      if (v != nullptr && v->seq > floor) visit(key, *v);
-    }
+    sh.map.ForEach([&](const FlatKeyMap<Slot>::Node& n) {
+      if (!std::string_view(n.key).starts_with(prefix)) return;
+      const Version* v = NewestAtOrBelow(n.value, seq);
+      if (v != nullptr && v->seq > floor) visit(n.key, *v);
+    });
   }
 }
 
@@ -301,7 +304,7 @@ MemTableStats MemTable::Stats() const {
   for (const Shard& sh : shards_) {
     std::lock_guard<std::mutex> l(sh.mu);
     s.keys += sh.map.size();
-    for (const auto& [key, slot] : sh.map) s.dirty_keys += slot.dirty ? 1 : 0;
+    sh.map.ForEach([&](const FlatKeyMap<Slot>::Node& n) { s.dirty_keys += n.value.dirty ? 1 : 0; });
     s.hits += sh.hits;
     s.misses += sh.misses;
     s.fills += sh.fills;

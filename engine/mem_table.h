@@ -32,10 +32,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/entry.h"
+#include "engine/flat_key_map.h"
 #include "engine/s3fifo.h"
 
 namespace walcache::engine {
@@ -145,19 +145,12 @@ class MemTable {
     size_t hash;
   };
   struct Hash {
-    using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-    size_t operator()(const HashedKey& k) const { return k.hash; }
   };
-  struct Eq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-    bool operator()(const HashedKey& a, std::string_view b) const { return a.key == b; }
-    bool operator()(std::string_view a, const HashedKey& b) const { return a == b.key; }
-  };
+  static HashedKey Hashed(std::string_view key) { return HashedKey{key, Hash()(key)}; }
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Slot, Hash, Eq> map;
+    FlatKeyMap<Slot> map;  // keyed by Hash()(key)
     S3Fifo<Slot> fifo{0};
     std::atomic<uint64_t> erase_gen{0};
     mutable uint64_t hits = 0, misses = 0;
@@ -174,7 +167,7 @@ class MemTable {
   Pins pins() const;
   static size_t ChargeOf(const Slot& s);
   // Finds or creates the slot of `key`, queued.
-  Slot& SlotFor(Shard& sh, std::string_view key, bool warm);
+  Slot& SlotFor(Shard& sh, const HashedKey& k, bool warm);
   // Re-accounts `s` after its versions or dirty flag changed from (old_charge, was_dirty).
   void Settle(Shard& sh, Slot& s, size_t old_charge, bool was_dirty);
   // Removes `s` from the map (and its queue, if `queued`).

@@ -20,13 +20,18 @@ constexpr size_t kCachedDependentOverhead = 32;
 
 }  // namespace
 
+size_t ReverseIndex::HashOf(std::string_view source) {
+  return std::hash<std::string_view>()(source);
+}
+
 void ReverseIndex::Add(std::string_view source, std::string_view dependent, uint64_t seq) {
   MutexLock l(&mu_);
-  auto [sit, new_source] = edges_.try_emplace(std::string(source));
+  bool new_source = false;
+  auto& deps = edges_.FindOrInsert(source, HashOf(source), &new_source)->value;
   if (new_source) bytes_ += source.size() + kSourceOverhead;
-  auto dit = sit->second.find(dependent);
-  if (dit == sit->second.end()) {
-    sit->second.emplace(std::string(dependent), seq);
+  auto dit = deps.find(dependent);
+  if (dit == deps.end()) {
+    deps.emplace(std::string(dependent), seq);
     bytes_ += dependent.size() + kEdgeOverhead;
     ++count_;
   } else {
@@ -38,15 +43,16 @@ void ReverseIndex::Drop(const std::string& source, const std::string& dependent)
   MutexLock l(&mu_);
   // The edge is stale: a version naming the source again adds it to memory (Add).
   EditCached(source, dependent, /*add=*/false);
-  auto it = edges_.find(source);
-  if (it == edges_.end()) return;
-  if (it->second.erase(dependent) > 0) {
+  const size_t hash = HashOf(source);
+  auto* node = edges_.Find(source, hash);
+  if (node == nullptr) return;
+  if (node->value.erase(dependent) > 0) {
     bytes_ -= dependent.size() + kEdgeOverhead;
     --count_;
   }
-  if (it->second.empty()) {
+  if (node->value.empty()) {
     bytes_ -= source.size() + kSourceOverhead;
-    edges_.erase(it);
+    edges_.Erase(source, hash);
   }
 }
 
@@ -62,9 +68,8 @@ std::vector<std::string> MergeKeys(std::vector<std::string> a, const std::vector
 std::vector<std::string> ReverseIndex::MemoryDependentsOf(const std::string& source) const {
   std::vector<std::string> out;
   MutexLock l(&mu_);
-  auto it = edges_.find(source);
-  if (it != edges_.end()) {
-    for (const auto& [dependent, seq] : it->second) out.push_back(dependent);
+  if (const auto* node = edges_.Find(source, HashOf(source))) {
+    for (const auto& [dependent, seq] : node->value) out.push_back(dependent);
   }
   return out;
 }
@@ -132,13 +137,15 @@ void ReverseIndex::Checkpointed(uint64_t seq) {
   const bool keep_cached = BugInjected(InjectedBug::kIndexCacheOutlivesCheckpoint);
   MutexLock l(&mu_);
   ++generation_;
-  for (auto sit = edges_.begin(); sit != edges_.end();) {
-    auto& deps = sit->second;
+  for (size_t i = 0; i < edges_.capacity(); ++i) {
+    auto* node = edges_.At(i);
+    if (node == nullptr) continue;
+    auto& deps = node->value;
     for (auto dit = deps.begin(); dit != deps.end();) {
       if (all || dit->second <= seq) {
         // The store has the edge now; so must the source's cached list, if it has one. (Not
         // an edge the planted bug drops unstored: it is lost, as the bug means.)
-        if (!keep_cached && dit->second <= seq) EditCached(sit->first, dit->first, /*add=*/true);
+        if (!keep_cached && dit->second <= seq) EditCached(node->key, dit->first, /*add=*/true);
         bytes_ -= dit->first.size() + kEdgeOverhead;
         --count_;
         dit = deps.erase(dit);
@@ -147,10 +154,8 @@ void ReverseIndex::Checkpointed(uint64_t seq) {
       }
     }
     if (deps.empty()) {
-      bytes_ -= sit->first.size() + kSourceOverhead;
-      sit = edges_.erase(sit);
-    } else {
-      ++sit;
+      bytes_ -= node->key.size() + kSourceOverhead;
+      edges_.Erase(node->key, HashOf(node->key));  // leaves slot i a tombstone
     }
   }
 }

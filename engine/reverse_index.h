@@ -44,6 +44,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/flat_key_map.h"
 #include "engine/rocks_store.h"
 #include "engine/s3fifo.h"
 #include "util/mutex.h"
@@ -94,6 +95,7 @@ class ReverseIndex {
     std::vector<std::string> dependents;  // sorted
     S3Fifo<CachedList>::Hook s3fifo;
   };
+  static size_t HashOf(std::string_view source);
   static size_t Charge(const std::string& source, const std::vector<std::string>& dependents);
   // Adds the edge to, or removes it from, the source's cached list, if it has one.
   void EditCached(const std::string& source, const std::string& dependent, bool add) REQUIRES(mu_);
@@ -102,8 +104,7 @@ class ReverseIndex {
   const size_t cache_capacity_;  // bytes of cached lists at most
   mutable Mutex mu_;
   // source -> dependent -> seq of the newest version that added the edge.
-  std::unordered_map<std::string, std::map<std::string, uint64_t, std::less<>>> edges_
-      GUARDED_BY(mu_);
+  FlatKeyMap<std::map<std::string, uint64_t, std::less<>>> edges_ GUARDED_BY(mu_);  // HashOf
   size_t count_ GUARDED_BY(mu_) = 0;
   size_t bytes_ GUARDED_BY(mu_) = 0;
   // The cached stored lists (nodes stay put: the FIFO holds pointers to them).
