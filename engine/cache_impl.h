@@ -175,11 +175,12 @@ class CacheImpl final : public recovery::ReplaySink {
       REQUIRES(commit_mu_);
   bool PrefetchCurrent(const StorePrefetch& pre) const;         // for its entries
   bool PrefetchedEdgesCurrent(const StorePrefetch& pre) const;  // for its stored edges
-  // Adds the transaction's versions at `seq` to memory and their reverse-index edges.
-  void Install(const Effects& effects, uint64_t seq) REQUIRES(commit_mu_);
+  // Adds the transaction's versions at `seq` to memory and their reverse-index edges; the
+  // entries are moved out of `effects`.
+  void Install(Effects&& effects, uint64_t seq) REQUIRES(commit_mu_);
   // Install() without the sequencer: only the planted bug reorder-apply calls it, and the
   // thread-safety analysis is off for it (it is the defect the analysis reports).
-  void InstallOutsideTheSequencer(const Effects& effects, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
+  void InstallOutsideTheSequencer(Effects&& effects, uint64_t seq) NO_THREAD_SAFETY_ANALYSIS;
   void Fail(const Status& s);
   // Drops from sequenced_at_ what is at or below `visible`; returns the expiry horizon of a
   // checkpoint at `visible` (rocks_store.h): a time no transaction after it was or will be

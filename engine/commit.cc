@@ -45,18 +45,18 @@ Status CacheImpl::ValidateOps(const std::vector<Transaction::Op>& ops) const {
   return Status::OK();
 }
 
-void CacheImpl::Install(const Effects& effects, uint64_t seq) {
+void CacheImpl::Install(Effects&& effects, uint64_t seq) {
   const uint64_t keep = std::min(tracker_->visible(), checkpoint_pin_);
-  for (const auto& [key, e] : effects) {
+  for (auto& [key, e] : effects) {
     if (e.has_value() && !e->related.empty()) {
       for (const RelatedKey& r : e->related) index_->Add(r.key, key, seq);
     }
-    mem_->Add(key, Version{seq, e}, keep);
+    mem_->Add(key, Version{seq, std::move(e)}, keep);
   }
 }
 
-void CacheImpl::InstallOutsideTheSequencer(const Effects& effects, uint64_t seq) {
-  Install(effects, seq);  // the planted bug reorder-apply's defect: commit_mu_ is not held
+void CacheImpl::InstallOutsideTheSequencer(Effects&& effects, uint64_t seq) {
+  Install(std::move(effects), seq);  // the planted bug reorder-apply's defect: no commit_mu_
 }
 
 void CacheImpl::Prefetch(const std::vector<Transaction::Op>& ops, uint64_t now,
@@ -169,7 +169,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   CommitPlan& plan = *planned;
   wal::Batch& batch = plan.batch;
-  const Effects& effects = plan.effects;
+  Effects& effects = plan.effects;  // moved into memory by the one Install below that runs
   const uint64_t invalidated = plan.invalidated;
   if (batch.empty()) return tracker_->visible();
 
@@ -192,7 +192,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   const bool apply_first = BugInjected(InjectedBug::kApplyBeforeLog);
   const bool apply_late = BugInjected(InjectedBug::kReorderApply);
   if (apply_first) {  // planted: applied and visible before the WAL has the record
-    Install(effects, seq);
+    Install(std::move(effects), seq);
     tracker_->Done(seq);
   }
   const uint64_t seq_logged = writer_->last_seq() + 1;
@@ -206,7 +206,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   }
   sequenced_at_.emplace_back(ticket.seq(), now);  // == seq, unless a planted bug split it
   (void)HorizonAt(tracker_->visible());           // keeps the queue to the transactions in flight
-  if (!apply_first && !apply_late) Install(effects, seq);
+  if (!apply_first && !apply_late) Install(std::move(effects), seq);
   WALCACHE_KILL_POINT(kEngineApply);
   AfterCommit(logged);
   cl.Unlock();
@@ -221,7 +221,7 @@ Result<uint64_t> CacheImpl::Commit(const std::vector<Transaction::Op>& ops, Dura
   WALCACHE_KILL_POINT(kEngineLogged);
   // Planted: applied after the wait, outside the commit lock — in the order the waits end, not
   // in seq order, and after later transactions were validated against a map without it.
-  if (apply_late) InstallOutsideTheSequencer(effects, seq);
+  if (apply_late) InstallOutsideTheSequencer(std::move(effects), seq);
   tracker_->Done(ticket.seq());  // == seq, unless a planted bug split the record
   tracker_->WaitVisible(ticket.seq());
   commits_++;

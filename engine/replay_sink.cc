@@ -16,7 +16,7 @@ Status CacheImpl::Apply(uint64_t seq, const wal::Batch& batch) {
       &effects));
   {
     MutexLock l(&commit_mu_);  // replay runs before any commit; the lock is for the analysis
-    Install(effects, seq);
+    Install(std::move(effects), seq);
   }
   tracker_->Done(seq);
   return Status::OK();
