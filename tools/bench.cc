@@ -14,6 +14,7 @@
 #include "tools/bench_crash_open.h"
 #include "tools/bench_scale.h"
 #include "tools/bench_workloads.h"
+#include "tools/bench_ycsb.h"
 #include "tools/hit_ratio.h"
 #include "tools/json.h"
 
@@ -164,6 +165,73 @@ int RunScale(const BenchOptions& o, const std::string& dir) {
   return 0;
 }
 
+int RunYcsbBench(const BenchOptions& o, const std::string& dir) {
+  YcsbSpec spec;
+  if (o.workload == "ycsb") {
+    for (char mix : {'c', 'b', 'a', 'f'}) {
+      for (bool zipf : {false, true}) spec.cells.push_back(YcsbCell{mix, zipf});
+    }
+  } else {
+    spec.cells.push_back(YcsbCell{o.workload.back(), o.key_dist == "zipf"});
+  }
+  spec.records = o.keys;
+  spec.ops = o.ops;
+  spec.threads = o.threads;
+  spec.value_size = o.value_size;
+  spec.memory_budget_bytes = o.memory_budget;
+  spec.block_cache_bytes = o.memory_budget / 4;
+  spec.durability = o.durability == "sync" ? Durability::kSync : Durability::kBuffered;
+  const bool rocks = o.engine == "rocksdb";
+  Result<std::vector<YcsbRow>> rows = RunYcsb(dir, spec, rocks);
+  if (!rows.ok()) {
+    std::cerr << "walcache bench: " << rows.status().ToString() << " (in " << dir << ")"
+              << std::endl;
+    return kExitCannotRun;
+  }
+  if (!o.json) {
+    std::printf("%-8s %-8s %-7s %10s %8s %8s %9s %9s %9s\n", "engine", "mix", "keys", "ops/s",
+                "p50 us", "p99 us", "RSS MiB", "mem MiB", "data/mem");
+  }
+  for (const YcsbRow& r : *rows) {
+    const std::string mix = std::string("ycsb-") + r.cell.mix;
+    const char* dist = r.cell.zipf ? "zipf" : "uniform";
+    const double ops_per_s = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0;
+    const double data_to_budget =
+        static_cast<double>(r.data_bytes) / static_cast<double>(o.memory_budget);
+    if (o.json) {
+      Json j = Json::object();
+      j["engine"] = rocks ? "rocksdb" : "walcache";
+      j["workload"] = mix;
+      j["key_dist"] = dist;
+      j["records"] = o.keys;
+      j["threads"] = o.threads;
+      j["durability"] = o.durability;
+      j["memory_budget_bytes"] = static_cast<uint64_t>(o.memory_budget);
+      j["block_cache_bytes"] = static_cast<uint64_t>(spec.block_cache_bytes);
+      j["data_bytes"] = r.data_bytes;
+      j["data_to_budget"] = data_to_budget;
+      j["ops"] = r.ops;
+      j["reads"] = r.reads;
+      j["updates"] = r.updates;
+      j["conflicts"] = r.conflicts;
+      j["seconds"] = r.seconds;
+      j["ops_per_s"] = ops_per_s;
+      j["p50_us"] = r.p50_us;
+      j["p99_us"] = r.p99_us;
+      j["rss_bytes"] = r.rss_bytes;
+      j["memory_bytes"] = r.memory_bytes;
+      j["load_s"] = r.load_s;
+      std::cout << JsonText(j) << std::endl;
+    } else {
+      std::printf("%-8s %-8s %-7s %10.0f %8.1f %8.1f %9.1f %9.1f %9.1f\n",
+                  rocks ? "rocksdb" : "walcache", mix.c_str(), dist, ops_per_s, r.p50_us, r.p99_us,
+                  static_cast<double>(r.rss_bytes) / (1 << 20),
+                  static_cast<double>(r.memory_bytes) / (1 << 20), data_to_budget);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 void RegisterBench(CLI::App* app, int* exit_code) {
@@ -186,9 +254,14 @@ void RegisterBench(CLI::App* app, int* exit_code) {
                   "source writes and reads (one line a size; scale-open is its child); "
                   "crash-open: --wal-mib MiB of WAL left by a SIGKILL with no checkpoint, then "
                   "an open that replays it, beside wal::Reader reading the same WAL "
-                  "(crash-open-load and crash-open-measure are its children)")
+                  "(crash-open-load and crash-open-measure are its children); ycsb-a|b|c|f: "
+                  "YCSB's mix (A 50/50 reads/updates, B 95/5, C reads, F 50/50 reads/read-"
+                  "modify-writes) over --keys sources with one derived entry each, loaded and "
+                  "reopened cold, --ops ops with --key-dist keys; ycsb: the four mixes with "
+                  "both key distributions on one load (one line a cell)")
       ->check(CLI::IsMember({"wal", "txn", "get", "fsync", "hit-ratio", "scale", "scale-open",
-                             "crash-open", "crash-open-load", "crash-open-measure"}))
+                             "crash-open", "crash-open-load", "crash-open-measure", "ycsb",
+                             "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f"}))
       ->capture_default_str();
   cmd->add_option("--engine", opts->engine, "walcache, or rocksdb doing the same work")
       ->check(CLI::IsMember({"walcache", "rocksdb"}))
@@ -207,7 +280,9 @@ void RegisterBench(CLI::App* app, int* exit_code) {
   cmd->add_option("--value-size", opts->value_size, "Bytes of each value (wal) or write (fsync)")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
       ->capture_default_str();
-  cmd->add_option("--keys", opts->keys, "Distinct keys of the hit-ratio traces")
+  cmd->add_option("--keys", opts->keys,
+                  "Distinct keys of the hit-ratio traces; ycsb: the sources (each with one "
+                  "derived entry)")
       ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}))
       ->capture_default_str();
   cmd->add_option("--dir", opts->dir,
@@ -223,14 +298,16 @@ void RegisterBench(CLI::App* app, int* exit_code) {
       ->check(CLI::Range(int64_t{0}, int64_t{100000}))
       ->capture_default_str();
   cmd->add_option("--key-dist", opts->key_dist,
-                  "txn: how keys are drawn from the 100,000: uniform, or zipf (theta 0.99)")
+                  "txn, ycsb-*: how keys are drawn: uniform, or zipf (theta 0.99; ycsb: "
+                  "scrambled over the key space)")
       ->check(CLI::IsMember({"uniform", "zipf"}))
       ->capture_default_str();
   cmd->add_option("--sizes", opts->sizes, "scale: entries at each step, ascending")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--memory-budget", opts->memory_budget,
-                  "scale, crash-open: memory_budget_bytes (crash-open's dirty entries must fit)")
+                  "scale, crash-open, ycsb: memory_budget_bytes (crash-open's dirty entries "
+                  "must fit; ycsb: walcache's block cache is a quarter of it, RocksDB's the sum)")
       ->check(CLI::Range(size_t{1} << 20, size_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--wal-mib", opts->wal_mib, "crash-open: MiB of WAL the crash leaves to replay")
@@ -276,6 +353,11 @@ int RunBench(const BenchOptions& o) {
   }
   if (o.workload == "crash-open") {
     const int rc = RunCrashOpen(o, JoinPath(dir, "cache"));
+    if (temporary) fs::remove_all(dir, ec);
+    return rc;
+  }
+  if (o.workload.starts_with("ycsb")) {
+    const int rc = RunYcsbBench(o, dir);
     if (temporary) fs::remove_all(dir, ec);
     return rc;
   }
