@@ -66,10 +66,14 @@ class FlatKeyMap {
 
   // The node of `key`, created (with a default V) if there was none; `inserted` says which.
   Node* FindOrInsert(std::string_view key, size_t hash, bool* inserted) {
-    if (Node* n = Find(key, hash)) {
-      *inserted = false;
-      return n;
-    }
+    Node* n = Find(key, hash);
+    *inserted = n == nullptr;
+    return n != nullptr ? n : Insert(key, hash);
+  }
+
+  // A new node for `key` (with a default V). REQUIRES: the map has no node of `key` (the caller
+  // just looked, under the same lock).
+  Node* Insert(std::string_view key, size_t hash) {
     // Nodes and tombstones fill at most three slots in four, so probes stay short and end.
     if ((size_ + tombstones_ + 1) * 4 > slots_.size() * 3) Rebuild();
     size_t i = hash & mask_;
@@ -78,7 +82,6 @@ class FlatKeyMap {
     auto node = std::make_unique<Node>(key);
     slots_[i] = Slot{hash, node.get()};
     ++size_;
-    *inserted = true;
     return node.release();
   }
 

@@ -100,10 +100,13 @@ size_t MemTable::EntryCharge(std::string_view key, const Entry& e) {
 }
 
 MemTable::Slot& MemTable::SlotFor(Shard& sh, const HashedKey& k, bool warm) {
-  bool inserted = false;
-  FlatKeyMap<Slot>::Node* node = sh.map.FindOrInsert(k.key, k.hash, &inserted);
+  if (FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash)) return node->value;
+  return NewSlot(sh, k, warm);
+}
+
+MemTable::Slot& MemTable::NewSlot(Shard& sh, const HashedKey& k, bool warm) {
+  FlatKeyMap<Slot>::Node* node = sh.map.Insert(k.key, k.hash);
   Slot& s = node->value;
-  if (!inserted) return s;
   s.key = &node->key;
   const size_t charge = ChargeOf(s);
   sh.fifo.Insert(&s, k.hash, charge, warm);
@@ -203,7 +206,7 @@ MemTable::FillResult MemTable::Fill(std::string_view key, Entry e, uint64_t gene
   const FlatKeyMap<Slot>::Node* node = sh.map.Find(k.key, k.hash);
   if (node == nullptr) {
     if (sh.erase_gen.load(std::memory_order_acquire) != generation) return FillResult::kRetry;
-    Slot& slot = SlotFor(sh, k, warm);
+    Slot& slot = NewSlot(sh, k, warm);  // the key is not there: no second probe
     const size_t old_charge = slot.s3fifo.charge;
     slot.versions.push_back(Version{0, e});
     Settle(sh, slot, old_charge, false);

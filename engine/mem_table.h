@@ -168,6 +168,8 @@ class MemTable {
   static size_t ChargeOf(const Slot& s);
   // Finds or creates the slot of `key`, queued.
   Slot& SlotFor(Shard& sh, const HashedKey& k, bool warm);
+  // The slot of a key the shard does not hold, queued. REQUIRES: sh.map has no node of k.
+  Slot& NewSlot(Shard& sh, const HashedKey& k, bool warm);
   // Re-accounts `s` after its versions or dirty flag changed from (old_charge, was_dirty).
   void Settle(Shard& sh, Slot& s, size_t old_charge, bool was_dirty);
   // Removes `s` from the map (and its queue, if `queued`).
